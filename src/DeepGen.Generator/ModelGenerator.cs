@@ -1,0 +1,11 @@
+using Microsoft.CodeAnalysis;
+
+namespace DeepGen.Generator;
+
+[Generator(LanguageNames.CSharp)]
+public sealed class ModelGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+    }
+}
