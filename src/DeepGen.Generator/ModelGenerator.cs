@@ -1,11 +1,54 @@
 using Microsoft.CodeAnalysis;
+using DeepGen.Generator.Diagnostics;
+using DeepGen.Generator.Emitting;
+using DeepGen.Generator.Parsing;
+using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator;
 
+/// <summary>Compiles each [Model] class into fused, shape-specialized forward, backward and training code.</summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class ModelGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // 1. Parse: every class carrying [Model] becomes a ModelSpec of plain values, with its diagnostics beside it.
+        var parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(ModelParser.ModelAttributeName,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                ModelParser.Parse)
+            .WithTrackingName(TrackingNames.Parse);
+
+        // 2. Diagnostics leave on their own output, so moving a declaration re-reports locations without re-emitting code.
+        context.RegisterSourceOutput(
+            parsed.SelectMany(static (result, _) => result.Diagnostics).WithTrackingName(TrackingNames.Diagnostics),
+            static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
+        // 3. Plan: lay every valid model out in flat buffers, all offsets constant.
+        var plans = parsed
+            .Where(static result => result.Spec is not null)
+            .Select(static (result, _) => LayoutPlanner.Plan(result.Spec!))
+            .WithTrackingName(TrackingNames.Plan);
+
+        // 4. Emit: one readable file per model.
+        context.RegisterSourceOutput(plans, static (output, plan) => output.AddSource(plan.Spec.HintName, ModelEmitter.Emit(plan)));
+
+        // 5. [Dense] on a class without [Model] generates nothing: say so rather than stay silent.
+        var orphanLayers = context.SyntaxProvider
+            .ForAttributeWithMetadataName(ModelParser.DenseAttributeName,
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                OrphanLayers.Find)
+            .Where(static diagnostic => diagnostic is not null)
+            .WithTrackingName(TrackingNames.OrphanLayers);
+        context.RegisterSourceOutput(orphanLayers, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
     }
+}
+
+/// <summary>Names of the pipeline steps, for the incremental-caching tests.</summary>
+internal static class TrackingNames
+{
+    public const string Parse = nameof(Parse);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Plan = nameof(Plan);
+    public const string OrphanLayers = nameof(OrphanLayers);
 }

@@ -1,0 +1,57 @@
+using Microsoft.CodeAnalysis;
+
+namespace DeepGen.Generator.Diagnostics;
+
+/// <summary>Every diagnostic DeepGen reports. Ids are listed per release in AnalyzerReleases.*.md.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "DeepGen";
+
+    public static readonly DiagnosticDescriptor ClassNotPartial = Error("DG0001",
+        "Model class must be partial",
+        "The model class '{0}' must be declared 'partial' so DeepGen can generate the rest of it");
+
+    public static readonly DiagnosticDescriptor InvalidInputSize = Error("DG0002",
+        "Model input size missing or not positive",
+        "The model '{0}' needs a positive input size, such as [Model(Input = 784)]; got {1}");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("DG0003",
+        "Model has no layers",
+        "The model '{0}' has no layers: add at least one [Dense(units, activation)] attribute after [Model]");
+
+    public static readonly DiagnosticDescriptor InvalidUnits = Error("DG0004",
+        "Layer units not positive",
+        "Layer {0} of '{1}' has {2} units; a dense layer needs at least one unit");
+
+    public static readonly DiagnosticDescriptor SoftmaxNotLast = Error("DG0005",
+        "Softmax on a layer that is not the last",
+        "Layer {0} of '{1}' uses Softmax, which DeepGen supports on the last layer only; use another activation here");
+
+    public static readonly DiagnosticDescriptor UnknownActivation = Error("DG0006",
+        "Unknown activation",
+        "Layer {0} of '{1}' uses activation value {2}, which is not a member of DeepGen.Activation");
+
+    public static readonly DiagnosticDescriptor InvalidLayerName = Error("DG0007",
+        "Invalid layer name",
+        "Layer {0} of '{1}' is named '{2}': {3}");
+
+    public static readonly DiagnosticDescriptor UnsupportedModelType = Error("DG0008",
+        "Unsupported model type",
+        "'{0}' cannot be a DeepGen model: {1}");
+
+    public static readonly DiagnosticDescriptor ModelTooLarge = Error("DG0009",
+        "Model too large",
+        "The model '{0}' needs {1} {2}, more than the {3} DeepGen can address");
+
+    public static readonly DiagnosticDescriptor DenseWithoutModel = new("DG0010",
+        "Dense layers on a class without [Model]",
+        "'{0}' has [Dense] layers but no [Model] attribute, so no model is generated; add [Model(Input = …)]",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor LayersOnOtherDeclaration = Error("DG0011",
+        "Layers split across partial declarations",
+        "The [Dense] layers of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+}

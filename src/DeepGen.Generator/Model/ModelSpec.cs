@@ -1,0 +1,30 @@
+namespace DeepGen.Generator.Model;
+
+// The contract of the pipeline's model: immutable records with value equality, holding plain values only —
+// no ISymbol, SyntaxNode, Location or Compilation — so an unchanged model compares equal and its output is cached.
+
+/// <summary>A type that encloses the model class, written back as <c>partial {Keyword} {Name}</c>.</summary>
+internal sealed record ContainingTypeSpec(string Keyword, string Name);
+
+/// <summary>One [Dense] layer as the user wrote it, with its name resolved.</summary>
+internal sealed record LayerSpec(string Name, int Units, Activation Activation);
+
+/// <summary>A valid model, ready to be planned and emitted.</summary>
+internal sealed record ModelSpec(
+    string? Namespace,
+    EquatableArray<ContainingTypeSpec> ContainingTypes,
+    string ClassName,
+    int InputSize,
+    EquatableArray<LayerSpec> Layers)
+{
+    /// <summary>The name of the generated file: unique per model, stable across builds.</summary>
+    public string HintName
+    {
+        get
+        {
+            var prefix = Namespace is null ? "" : Namespace + ".";
+            foreach (var type in ContainingTypes) prefix += type.Name + ".";
+            return prefix + ClassName + ".g.cs";
+        }
+    }
+}

@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using DeepGen.Generator.Diagnostics;
+using DeepGen.Generator.Model;
+
+namespace DeepGen.Generator.Parsing;
+
+/// <summary>What parsing one [Model] class yields: a spec when the model is valid, and the diagnostics beside it.</summary>
+internal sealed record ParseResult(ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>Reads a class's [Model] and [Dense] attributes into a <see cref="ModelSpec"/>, reporting every mistake.</summary>
+internal static class ModelParser
+{
+    public const string ModelAttributeName = "DeepGen.ModelAttribute";
+    public const string DenseAttributeName = "DeepGen.DenseAttribute";
+
+    /// <summary>Member names of the generated class and its base: a layer may not take one of these names.</summary>
+    private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
+    {
+        "Architecture", "ModelArchitecture", "Parameters", "Gradients", "GradientBuffer", "Layers", "Layer", "Fit",
+        "Evaluate", "Predict", "Save", "Load", "TrainStep", "Forward", "Backward", "Buffers", "BeginTrainStep",
+        "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "Equals", "GetHashCode", "ToString",
+        "GetType", "MemberwiseClone", "Finalize",
+    };
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var spec = TryParse(context, diagnostics, cancellationToken);
+        return new ParseResult(diagnostics.Count == 0 ? spec : null, diagnostics.ToEquatableArray());
+    }
+
+    private static ModelSpec? TryParse(GeneratorAttributeSyntaxContext context, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
+            return null;
+        var modelAttribute = context.Attributes[0];
+        var attributeLocation = modelAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()
+                                ?? declaration.Identifier.GetLocation();
+        var name = type.Name;
+
+        // A broken attribute (wrong argument types, unresolved names) is already a compiler error; say nothing more.
+        if (HasErrors(modelAttribute)) return null;
+
+        if (!CheckType(type, declaration, attributeLocation, diagnostics)) return null;
+
+        var input = ReadInputSize(modelAttribute);
+        if (input is not > 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputSize, attributeLocation, name,
+                input is null ? "no Input" : "Input = " + input.Value));
+
+        var denseAttributes = type.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() == DenseAttributeName)
+            .ToList();
+        if (denseAttributes.Any(HasErrors)) return null;
+        if (denseAttributes.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, attributeLocation, name));
+            return null;
+        }
+
+        var modelSyntaxTree = modelAttribute.ApplicationSyntaxReference?.SyntaxTree;
+        var modelSpan = declaration.Span;
+        foreach (var dense in denseAttributes)
+        {
+            var reference = dense.ApplicationSyntaxReference;
+            if (reference is not null && (reference.SyntaxTree != modelSyntaxTree || !modelSpan.Contains(reference.Span)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersOnOtherDeclaration,
+                    reference.GetSyntax(cancellationToken).GetLocation(), name));
+                return null;
+            }
+        }
+
+        var layers = new List<LayerSpec>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var index = 0; index < denseAttributes.Count; index++)
+        {
+            var dense = denseAttributes[index];
+            var location = dense.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
+            var units = dense.ConstructorArguments.Length > 0 && dense.ConstructorArguments[0].Value is int u ? u : 0;
+            var activationValue = dense.ConstructorArguments.Length > 1 && dense.ConstructorArguments[1].Value is int a ? a : 0;
+            var layerName = ReadNamedString(dense, "Name") ?? "Dense" + index;
+
+            if (units <= 0)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidUnits, location, index, name, units));
+            if (!Enum.IsDefined(typeof(Activation), activationValue))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownActivation, location, index, name, activationValue));
+            else if ((Activation)activationValue == Activation.Softmax && index != denseAttributes.Count - 1)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, location, index, name));
+
+            var nameProblem = CheckLayerName(layerName, type.Name, names);
+            if (nameProblem is not null)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, location, index, name, layerName, nameProblem));
+            names.Add(layerName);
+            layers.Add(new LayerSpec(layerName, units, (Activation)activationValue));
+        }
+
+        if (diagnostics.Count > 0) return null;
+
+        if (!CheckSize(name, input!.Value, layers, attributeLocation, diagnostics)) return null;
+
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        return new ModelSpec(ns, ContainingTypes(type), type.Name, input.Value, layers.ToEquatableArray());
+    }
+
+    private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Location location, List<DiagnosticInfo> diagnostics)
+    {
+        string? problem = null;
+        if (declaration is RecordDeclarationSyntax) problem = "records cannot derive from DeepGen.SequentialModel; use a class";
+        else if (type.IsStatic) problem = "it is static; a model is created with 'new'";
+        else if (type.IsAbstract) problem = "it is abstract; a model is created with 'new'";
+        else if (type.IsGenericType) problem = "it is generic; every size of a model is fixed, so it takes no type parameters";
+        else if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType &&
+                 baseType.ToDisplayString() != "DeepGen.SequentialModel")
+            problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from DeepGen.SequentialModel";
+        else
+        {
+            for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            {
+                if (outer.IsGenericType) problem = $"it is nested in the generic type '{outer.Name}'";
+                else if (!IsPartial(outer)) problem = $"it is nested in '{outer.Name}', which is not partial";
+                if (problem is not null) break;
+            }
+        }
+
+        if (problem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedModelType, location, type.Name, problem));
+            return false;
+        }
+
+        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNotPartial, declaration.Identifier.GetLocation(), type.Name));
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool IsPartial(INamedTypeSymbol type) =>
+        type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+    private static string? CheckLayerName(string layerName, string className, HashSet<string> taken)
+    {
+        if (!SyntaxFacts.IsValidIdentifier(layerName) || SyntaxFacts.GetKeywordKind(layerName) != SyntaxKind.None)
+            return "a layer name must be a C# identifier, because it names the generated accessor";
+        if (layerName == className) return "a member cannot have the name of its class";
+        if (ReservedNames.Contains(layerName)) return "that name is taken by a member of every model";
+        if (taken.Contains(layerName)) return "another layer of this model already has that name";
+        return null;
+    }
+
+    /// <summary>Parameters and activations are indexed with <c>int</c>; a model whose buffers need more is refused.</summary>
+    private static bool CheckSize(string name, int input, List<LayerSpec> layers, Location location, List<DiagnosticInfo> diagnostics)
+    {
+        long parameters = 0, activations = 0, previous = input;
+        foreach (var layer in layers)
+        {
+            parameters += previous * layer.Units + layer.Units;
+            activations += layer.Units;
+            previous = layer.Units;
+        }
+
+        if (parameters > int.MaxValue)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, location, name, parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "parameters", "2,147,483,647"));
+        else if (activations > int.MaxValue / 2 || input > int.MaxValue / 2)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, location, name, Math.Max(activations, input).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "values per sample", "1,073,741,823"));
+        else
+            return true;
+        return false;
+    }
+
+    private static int? ReadInputSize(AttributeData attribute)
+    {
+        foreach (var argument in attribute.NamedArguments)
+            if (argument.Key == "Input" && argument.Value.Value is int value) return value;
+        return null;
+    }
+
+    private static string? ReadNamedString(AttributeData attribute, string key)
+    {
+        foreach (var argument in attribute.NamedArguments)
+            if (argument.Key == key) return argument.Value.Value as string;
+        return null;
+    }
+
+    private static bool HasErrors(AttributeData attribute) =>
+        attribute.AttributeConstructor is null ||
+        attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
+        attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
+
+    private static EquatableArray<ContainingTypeSpec> ContainingTypes(INamedTypeSymbol type)
+    {
+        var chain = new List<ContainingTypeSpec>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            var keyword = outer.IsRecord ? (outer.IsValueType ? "record struct" : "record")
+                : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
+            chain.Insert(0, new ContainingTypeSpec(keyword, outer.Name));
+        }
+
+        return chain.ToEquatableArray();
+    }
+}

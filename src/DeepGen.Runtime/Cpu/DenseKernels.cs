@@ -1,0 +1,157 @@
+using System.Numerics.Tensors;
+
+namespace DeepGen.Cpu;
+
+/// <summary>
+/// The three passes of a dense layer, as the generated code calls them with constant sizes. Shapes are row-major:
+/// inputs <c>[batch, inputs]</c>, weights <c>[inputs, units]</c> (the Keras kernel layout), outputs <c>[batch, units]</c>.
+/// </summary>
+/// <remarks>
+/// Each method checks its span lengths once and throws <see cref="ArgumentException"/> naming the operand, so the
+/// unsafe kernels underneath never read or write outside a buffer. Gradients are overwritten, never accumulated.
+/// </remarks>
+public static unsafe class DenseKernels
+{
+    /// <summary><c>output = f(input · weights + bias)</c>, bias and activation fused into each finished tile.</summary>
+    public static void Forward<TActivation>(
+        Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        int batch, int inputs, int units)
+        where TActivation : struct, IActivationFunction
+    {
+        CheckForward(output, input, weights, bias, batch, inputs, units);
+        fixed (float* y = output)
+        fixed (float* x = input)
+        fixed (float* w = weights)
+        fixed (float* b = bias)
+        {
+            Gemm.Multiply(new GemmShape(y, units, x, inputs, 1, w, units, batch, units, inputs),
+                new BiasActivationEpilogue<TActivation>(b));
+        }
+    }
+
+    /// <summary><c>output = softmax(input · weights + bias)</c> over each row.</summary>
+    public static void ForwardSoftmax(
+        Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        int batch, int inputs, int units)
+    {
+        Forward<LinearActivation>(output, input, weights, bias, batch, inputs, units);
+        Softmax.ForwardRows(output, batch, units);
+    }
+
+    /// <summary>
+    /// <c>weightGradients = inputᵀ · outputGradient</c> and <c>biasGradients = Σ over the batch of outputGradient</c>,
+    /// where <paramref name="outputGradient"/> is dLoss/d(pre-activation) of this layer.
+    /// </summary>
+    public static void WeightGradients(
+        Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
+        int batch, int inputs, int units)
+    {
+        CheckLength(weightGradients, (long)inputs * units, nameof(weightGradients));
+        CheckLength(biasGradients, units, nameof(biasGradients));
+        CheckLength(input, (long)batch * inputs, nameof(input));
+        CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
+        fixed (float* dw = weightGradients)
+        fixed (float* x = input)
+        fixed (float* dz = outputGradient)
+        {
+            // A = inputᵀ: row i of A is column i of the input, so its row stride is 1 and its column stride is a whole row.
+            Gemm.Multiply(new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch), default(NoEpilogue));
+        }
+
+        // Rows are added in batch order, so the sum is the same whatever the thread count.
+        biasGradients.Clear();
+        for (var row = 0; row < batch; row++)
+            TensorPrimitives.Add(biasGradients, outputGradient.Slice(row * units, units), biasGradients);
+    }
+
+    /// <summary>
+    /// The previous layer's dLoss/d(pre-activation): <c>(outputGradient · weightsᵀ) ⊙ f'(previousOutput)</c>, where
+    /// <typeparamref name="TPreviousActivation"/> is the previous layer's activation and <paramref name="previousOutput"/>
+    /// its output (this layer's input). <paramref name="transposeScratch"/> holds <c>inputs × units</c> floats.
+    /// </summary>
+    public static void InputGradients<TPreviousActivation>(
+        Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> previousOutput, Span<float> transposeScratch, int batch, int inputs, int units)
+        where TPreviousActivation : struct, IActivationFunction
+    {
+        CheckLength(inputGradient, (long)batch * inputs, nameof(inputGradient));
+        CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
+        CheckLength(weights, (long)inputs * units, nameof(weights));
+        CheckLength(previousOutput, (long)batch * inputs, nameof(previousOutput));
+        if (transposeScratch.Length < (long)inputs * units)
+            throw new ArgumentException($"The scratch buffer holds {transposeScratch.Length} floats; {inputs * units} are needed.", nameof(transposeScratch));
+
+        // weightsᵀ [units, inputs], so the product reads B row by row like the other two passes.
+        var transposed = transposeScratch[..(inputs * units)];
+        Transpose(transposed, weights, inputs, units);
+        fixed (float* dx = inputGradient)
+        fixed (float* dz = outputGradient)
+        fixed (float* wt = transposed)
+        fixed (float* previous = previousOutput)
+        {
+            Gemm.Multiply(new GemmShape(dx, inputs, dz, units, 1, wt, inputs, batch, inputs, units),
+                new ActivationDerivativeEpilogue<TPreviousActivation>(previous));
+        }
+    }
+
+    /// <summary><c>destination[c, r] = source[r, c]</c> for a <c>rows × columns</c> source, in cache-sized blocks.</summary>
+    internal static void Transpose(Span<float> destination, ReadOnlySpan<float> source, int rows, int columns)
+    {
+        const int Block = 32;
+        for (var r0 = 0; r0 < rows; r0 += Block)
+        for (var c0 = 0; c0 < columns; c0 += Block)
+        {
+            var r1 = Math.Min(r0 + Block, rows);
+            var c1 = Math.Min(c0 + Block, columns);
+            for (var r = r0; r < r1; r++)
+            for (var c = c0; c < c1; c++)
+                destination[c * rows + r] = source[r * columns + c];
+        }
+    }
+
+    private static void CheckForward(
+        Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
+        int batch, int inputs, int units)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        CheckLength(output, (long)batch * units, nameof(output));
+        CheckLength(input, (long)batch * inputs, nameof(input));
+        CheckLength(weights, (long)inputs * units, nameof(weights));
+        CheckLength(bias, units, nameof(bias));
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> span, long expected, string name)
+    {
+        if (span.Length != expected)
+            throw new ArgumentException($"'{name}' holds {span.Length} floats; this layer needs exactly {expected}.", name);
+    }
+
+    private readonly struct BiasActivationEpilogue<TActivation>(float* bias) : IGemmEpilogue
+        where TActivation : struct, IActivationFunction
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
+        {
+            var b = new ReadOnlySpan<float>(bias + column, columns);
+            for (var r = row; r < row + rows; r++)
+            {
+                var segment = new Span<float>(c + (long)r * ldc + column, columns);
+                TensorPrimitives.Add(segment, b, segment);
+                TActivation.Forward(segment);
+            }
+        }
+    }
+
+    private readonly struct ActivationDerivativeEpilogue<TActivation>(float* previousOutput) : IGemmEpilogue
+        where TActivation : struct, IActivationFunction
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
+        {
+            if (TActivation.Kind == Activation.Linear) return;
+            for (var r = row; r < row + rows; r++)
+            {
+                var offset = (long)r * ldc + column;
+                TActivation.Backward(new Span<float>(c + offset, columns), new ReadOnlySpan<float>(previousOutput + offset, columns));
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DeepGen.Cpu;
+
+/// <summary>
+/// Work done on a finished tile of C, while it is still in L1: bias and activation in the forward pass, the
+/// activation derivative in the backward pass. Runs once for each tile, rows <c>[row, row + rows)</c> and columns
+/// <c>[column, column + columns)</c> of the whole C that starts at <c>c</c>.
+/// </summary>
+internal unsafe interface IGemmEpilogue
+{
+    void Apply(float* c, int ldc, int row, int rows, int column, int columns);
+}
+
+/// <summary>Leaves the products as they are.</summary>
+internal readonly struct NoEpilogue : IGemmEpilogue
+{
+    public unsafe void Apply(float* c, int ldc, int row, int rows, int column, int columns) { }
+}
+
+/// <summary>
+/// The operands of <c>C[m, n] = A[m, k] · B[k, n]</c>. A is read through two strides so that A and Aᵀ are the
+/// same call (<c>A[i, p] = a[i * aRowStride + p * aColumnStride]</c>); B and C are row-major.
+/// </summary>
+internal unsafe readonly struct GemmShape(
+    float* c, int ldc, float* a, int aRowStride, int aColumnStride, float* b, int ldb, int m, int n, int k)
+{
+    public readonly float* C = c;
+    public readonly int Ldc = ldc;
+    public readonly float* A = a;
+    public readonly int ARowStride = aRowStride;
+    public readonly int AColumnStride = aColumnStride;
+    public readonly float* B = b;
+    public readonly int Ldb = ldb;
+    public readonly int M = m;
+    public readonly int N = n;
+    public readonly int K = k;
+}
+
+/// <summary>
+/// Register-blocked matrix product. C is overwritten (never accumulated), then the epilogue runs on each tile.
+/// </summary>
+/// <remarks>
+/// Every element of C is one chain of fused multiply-adds over <c>p = 0 … k-1</c>, starting from zero, whatever
+/// kernel, vector width or thread computes it. Tiles and thread partitions therefore change speed, never bits.
+/// Loop order: column panels outside, row blocks inside, so a panel of B (k × 2 vectors) stays in L2 while every
+/// row of A streams past it.
+/// </remarks>
+internal static unsafe class Gemm
+{
+    /// <summary>Rows of C per micro-tile.</summary>
+    public const int RowBlock = 4;
+
+    /// <summary>Below this many multiply-adds a product runs on the calling thread alone.</summary>
+    public const long ParallelThreshold = 1L << 20;
+
+    /// <summary>Column partitions between threads fall on multiples of this, so tiles land on the same columns.</summary>
+    private const int ColumnAlignment = 64;
+
+    public static int VectorBits =>
+        Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    public static void Multiply<TEpilogue>(in GemmShape shape, TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var parts = (long)shape.M * shape.N * shape.K < ParallelThreshold
+            ? 1
+            : Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxParts);
+        if (parts <= 1)
+        {
+            Compute(shape, epilogue, 0, shape.M, 0, shape.N);
+            return;
+        }
+
+        var job = GemmJob<TEpilogue>.ForThisThread;
+        job.Shape = shape;
+        job.Epilogue = epilogue;
+        WorkerPool.Shared.Run(job, parts);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: a band of rows, or of columns when rows are few.</summary>
+    public static void ComputePart<TEpilogue>(in GemmShape shape, TEpilogue epilogue, int part, int parts)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var rowBlocks = (shape.M + RowBlock - 1) / RowBlock;
+        if (rowBlocks >= 2 * parts)
+        {
+            var (first, last) = Split(rowBlocks, part, parts);
+            Compute(shape, epilogue, first * RowBlock, Math.Min(last * RowBlock, shape.M), 0, shape.N);
+        }
+        else
+        {
+            var columnBlocks = (shape.N + ColumnAlignment - 1) / ColumnAlignment;
+            var (first, last) = Split(columnBlocks, part, parts);
+            Compute(shape, epilogue, 0, shape.M, first * ColumnAlignment, Math.Min(last * ColumnAlignment, shape.N));
+        }
+    }
+
+    private static (int First, int Last) Split(int blocks, int part, int parts) =>
+        ((int)((long)blocks * part / parts), (int)((long)blocks * (part + 1) / parts));
+
+    /// <summary>Rows <c>[row0, row1)</c> and columns <c>[column0, column1)</c> of C, at the widest vector width.</summary>
+    public static void Compute<TEpilogue>(in GemmShape s, TEpilogue epilogue, int row0, int row1, int column0, int column1)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        if (row0 >= row1 || column0 >= column1) return;
+        if (Vector512.IsHardwareAccelerated) ComputeColumns<Simd512, TEpilogue>(s, epilogue, row0, row1, column0, column1);
+        else if (Vector256.IsHardwareAccelerated) ComputeColumns<Simd256, TEpilogue>(s, epilogue, row0, row1, column0, column1);
+        else ComputeColumns<Simd128, TEpilogue>(s, epilogue, row0, row1, column0, column1);
+    }
+
+    private static void ComputeColumns<TVector, TEpilogue>(
+        in GemmShape s, TEpilogue epilogue, int row0, int row1, int column0, int column1)
+        where TVector : struct, ISimdVector<TVector>
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var j = column0;
+        for (; j + 2 * TVector.Count <= column1; j += 2 * TVector.Count)
+        {
+            var i = row0;
+            for (; i + RowBlock <= row1; i += RowBlock) Tile4x2<TVector>(s, i, j);
+            for (; i < row1; i++) Tile1x2<TVector>(s, i, j);
+            epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, 2 * TVector.Count);
+        }
+
+        // Column tail: one vector at a time, each narrower width in turn, down to single lanes.
+        j = TailColumns<TVector, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        if (TVector.Count > 8) j = TailColumns<Simd256, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        if (TVector.Count > 4) j = TailColumns<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        TailColumns<Scalar, TEpilogue>(s, epilogue, row0, row1, j, column1);
+    }
+
+    private static int TailColumns<TVector, TEpilogue>(
+        in GemmShape s, TEpilogue epilogue, int row0, int row1, int j, int column1)
+        where TVector : struct, ISimdVector<TVector>
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        for (; j + TVector.Count <= column1; j += TVector.Count)
+        {
+            var i = row0;
+            for (; i + RowBlock <= row1; i += RowBlock) Tile4x1<TVector>(s, i, j);
+            for (; i < row1; i++) Tile1x1<TVector>(s, i, j);
+            epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, TVector.Count);
+        }
+
+        return j;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    {
+        TVector c00 = TVector.Zero, c01 = TVector.Zero, c10 = TVector.Zero, c11 = TVector.Zero;
+        TVector c20 = TVector.Zero, c21 = TVector.Zero, c30 = TVector.Zero, c31 = TVector.Zero;
+        var a = s.A + (long)i * s.ARowStride;
+        var rs = s.ARowStride;
+        var b = s.B + j;
+        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        {
+            var b0 = TVector.Load(b);
+            var b1 = TVector.Load(b + TVector.Count);
+            var a0 = TVector.Broadcast(a[0]);
+            c00 = TVector.MultiplyAdd(a0, b0, c00);
+            c01 = TVector.MultiplyAdd(a0, b1, c01);
+            var a1 = TVector.Broadcast(a[rs]);
+            c10 = TVector.MultiplyAdd(a1, b0, c10);
+            c11 = TVector.MultiplyAdd(a1, b1, c11);
+            var a2 = TVector.Broadcast(a[2 * rs]);
+            c20 = TVector.MultiplyAdd(a2, b0, c20);
+            c21 = TVector.MultiplyAdd(a2, b1, c21);
+            var a3 = TVector.Broadcast(a[3 * rs]);
+            c30 = TVector.MultiplyAdd(a3, b0, c30);
+            c31 = TVector.MultiplyAdd(a3, b1, c31);
+        }
+
+        var c = s.C + (long)i * s.Ldc + j;
+        c00.Store(c); c01.Store(c + TVector.Count); c += s.Ldc;
+        c10.Store(c); c11.Store(c + TVector.Count); c += s.Ldc;
+        c20.Store(c); c21.Store(c + TVector.Count); c += s.Ldc;
+        c30.Store(c); c31.Store(c + TVector.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    {
+        TVector c0 = TVector.Zero, c1 = TVector.Zero;
+        var a = s.A + (long)i * s.ARowStride;
+        var b = s.B + j;
+        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        {
+            var a0 = TVector.Broadcast(*a);
+            c0 = TVector.MultiplyAdd(a0, TVector.Load(b), c0);
+            c1 = TVector.MultiplyAdd(a0, TVector.Load(b + TVector.Count), c1);
+        }
+
+        var c = s.C + (long)i * s.Ldc + j;
+        c0.Store(c);
+        c1.Store(c + TVector.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x1<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    {
+        TVector c0 = TVector.Zero, c1 = TVector.Zero, c2 = TVector.Zero, c3 = TVector.Zero;
+        var a = s.A + (long)i * s.ARowStride;
+        var rs = s.ARowStride;
+        var b = s.B + j;
+        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        {
+            var b0 = TVector.Load(b);
+            c0 = TVector.MultiplyAdd(TVector.Broadcast(a[0]), b0, c0);
+            c1 = TVector.MultiplyAdd(TVector.Broadcast(a[rs]), b0, c1);
+            c2 = TVector.MultiplyAdd(TVector.Broadcast(a[2 * rs]), b0, c2);
+            c3 = TVector.MultiplyAdd(TVector.Broadcast(a[3 * rs]), b0, c3);
+        }
+
+        var c = s.C + (long)i * s.Ldc + j;
+        c0.Store(c);
+        c1.Store(c + s.Ldc);
+        c2.Store(c + 2 * s.Ldc);
+        c3.Store(c + 3 * s.Ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x1<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    {
+        var c0 = TVector.Zero;
+        var a = s.A + (long)i * s.ARowStride;
+        var b = s.B + j;
+        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+            c0 = TVector.MultiplyAdd(TVector.Broadcast(*a), TVector.Load(b), c0);
+        c0.Store(s.C + (long)i * s.Ldc + j);
+    }
+
+    private sealed class GemmJob<TEpilogue> : IParallelWork where TEpilogue : struct, IGemmEpilogue
+    {
+        [ThreadStatic] private static GemmJob<TEpilogue>? _forThisThread;
+
+        public GemmShape Shape;
+        public TEpilogue Epilogue;
+
+        /// <summary>One reusable job per calling thread, so concurrent callers never share one.</summary>
+        public static GemmJob<TEpilogue> ForThisThread => _forThisThread ??= new GemmJob<TEpilogue>();
+
+        public void Execute(int part, int parts) => ComputePart(Shape, Epilogue, part, parts);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DeepGen.Cpu;
+
+/// <summary>
+/// The handful of vector operations the matrix kernels need, over one hardware width. The kernels are written
+/// once, generic over this interface, and the JIT specializes them for each struct below, so the code that runs
+/// is the same as if it had been written against <see cref="Vector512{T}"/> directly.
+/// </summary>
+/// <remarks>
+/// <see cref="Scalar"/> is a one-lane "vector" so the same kernel handles column tails. Every width computes each
+/// output element as the same chain of fused multiply-adds in the same order, so a result never depends on which
+/// width, tile or thread produced it: that is what makes training bitwise reproducible for any thread count.
+/// </remarks>
+internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
+{
+    static abstract int Count { get; }
+    static abstract TSelf Zero { get; }
+    static abstract unsafe TSelf Load(float* source);
+    static abstract TSelf Broadcast(float value);
+    /// <summary><c>a * b + c</c> with a single rounding.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+    unsafe void Store(float* destination);
+}
+
+internal readonly struct Simd512 : ISimdVector<Simd512>
+{
+    private readonly Vector512<float> _value;
+    private Simd512(Vector512<float> value) => _value = value;
+    public static int Count => Vector512<float>.Count;
+    public static Simd512 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Simd512 Load(float* source) => new(Vector512.Load(source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Broadcast(float value) => new(Vector512.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Store(float* destination) => _value.Store(destination);
+}
+
+internal readonly struct Simd256 : ISimdVector<Simd256>
+{
+    private readonly Vector256<float> _value;
+    private Simd256(Vector256<float> value) => _value = value;
+    public static int Count => Vector256<float>.Count;
+    public static Simd256 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Simd256 Load(float* source) => new(Vector256.Load(source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Broadcast(float value) => new(Vector256.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Store(float* destination) => _value.Store(destination);
+}
+
+internal readonly struct Simd128 : ISimdVector<Simd128>
+{
+    private readonly Vector128<float> _value;
+    private Simd128(Vector128<float> value) => _value = value;
+    public static int Count => Vector128<float>.Count;
+    public static Simd128 Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Simd128 Load(float* source) => new(Vector128.Load(source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Broadcast(float value) => new(Vector128.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Store(float* destination) => _value.Store(destination);
+}
+
+/// <summary>One lane: the column tail of every kernel, computed with the same fused multiply-add as the lanes.</summary>
+internal readonly struct Scalar : ISimdVector<Scalar>
+{
+    private readonly float _value;
+    private Scalar(float value) => _value = value;
+    public static int Count => 1;
+    public static Scalar Zero => default;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Scalar Load(float* source) => new(*source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar Broadcast(float value) => new(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar MultiplyAdd(Scalar a, Scalar b, Scalar c) => new(MathF.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Store(float* destination) => *destination = _value;
+}

@@ -1,0 +1,31 @@
+namespace DeepGen;
+
+/// <summary>A view of one dense layer of a model: its shape and its live weights and bias.</summary>
+public readonly struct DenseLayer
+{
+    private readonly SequentialModel _model;
+
+    internal DenseLayer(SequentialModel model, LayerInfo info)
+    {
+        _model = model;
+        Info = info;
+    }
+
+    /// <summary>Shape and buffer offsets.</summary>
+    public LayerInfo Info { get; }
+
+    /// <summary>The layer's name.</summary>
+    public string Name => Info.Name;
+
+    /// <summary>The weights, <c>[inputs, units]</c> row-major, as Keras stores a dense kernel. Writable.</summary>
+    public Span<float> Weights => _model.Parameters.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
+
+    /// <summary>The bias, <c>[units]</c>. Writable.</summary>
+    public Span<float> Bias => _model.Parameters.Slice(Info.BiasOffset, Info.Units);
+
+    /// <summary>Gradients of the weights from the last training step, same layout as <see cref="Weights"/>.</summary>
+    public ReadOnlySpan<float> WeightGradients => _model.Gradients.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
+
+    /// <summary>Gradients of the bias from the last training step.</summary>
+    public ReadOnlySpan<float> BiasGradients => _model.Gradients.Slice(Info.BiasOffset, Info.Units);
+}

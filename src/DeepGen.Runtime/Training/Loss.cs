@@ -1,0 +1,183 @@
+using System.Numerics.Tensors;
+using DeepGen.Cpu;
+
+namespace DeepGen;
+
+/// <summary>
+/// A loss with Keras's semantics: a per-sample value reduced by the mean over the batch. Besides its value, a loss
+/// writes the gradient of the batch mean with respect to the last layer's <em>pre-activation</em>, with the output
+/// activation folded in (softmax + cross-entropy becomes <c>(p - y) / batch</c>).
+/// </summary>
+public abstract class Loss
+{
+    /// <summary>Mean squared error: per sample, the mean over outputs of <c>(p - y)²</c> (Keras's <c>mse</c>).</summary>
+    public static Loss MeanSquaredError { get; } = new MeanSquaredErrorLoss();
+
+    /// <summary>
+    /// Categorical cross-entropy on probabilities: per sample <c>-Σ y log p</c>, with <c>p</c> renormalised to sum
+    /// to one and clipped to <c>[1e-7, 1 - 1e-7]</c> as Keras does. Fused with a softmax output.
+    /// </summary>
+    public static Loss CategoricalCrossEntropy { get; } = new CategoricalCrossEntropyLoss();
+
+    /// <summary>The Keras name of the loss.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Sum over the batch of the per-sample losses (the caller divides by the sample count).</summary>
+    public double Sum(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
+    {
+        CheckShapes(outputs, targets, batch, units);
+        var sum = 0.0;
+        for (var row = 0; row < batch; row++)
+            sum += SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * units, units));
+        return sum;
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="gradient"/> dL/dz of the batch-mean loss L, where z is the last layer's
+    /// pre-activation and <paramref name="outputs"/> = activation(z). Returns the batch-mean loss.
+    /// </summary>
+    public float Gradient(
+        Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units,
+        Activation outputActivation)
+    {
+        CheckShapes(outputs, targets, batch, units);
+        if (gradient.Length != outputs.Length)
+            throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
+        var sum = 0.0;
+        var scale = 1f / batch;
+        for (var row = 0; row < batch; row++)
+        {
+            var p = outputs.Slice(row * units, units);
+            var y = targets.Slice(row * units, units);
+            var g = gradient.Slice(row * units, units);
+            sum += SampleLoss(p, y);
+            SampleGradient(g, p, y, scale, outputActivation);
+        }
+
+        return (float)(sum / batch);
+    }
+
+    /// <summary>The loss of one sample.</summary>
+    protected abstract double SampleLoss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets);
+
+    /// <summary>
+    /// dL/dz for one sample, where L is this sample's loss times <paramref name="scale"/> (1 / batch). The default
+    /// computes dL/dp with <see cref="OutputGradient"/>, then applies the activation's Jacobian.
+    /// </summary>
+    protected virtual void SampleGradient(
+        Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale, Activation outputActivation)
+    {
+        OutputGradient(gradient, outputs, targets, scale);
+        ApplyActivationJacobian(gradient, outputs, outputActivation);
+    }
+
+    /// <summary>dL/dp for one sample, L being its loss times <paramref name="scale"/>.</summary>
+    protected abstract void OutputGradient(Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale);
+
+    /// <summary>Turns dL/dp into dL/dz in place, for p = activation(z).</summary>
+    protected static void ApplyActivationJacobian(Span<float> gradient, ReadOnlySpan<float> outputs, Activation activation)
+    {
+        switch (activation)
+        {
+            case Activation.Linear: break;
+            case Activation.Sigmoid: SigmoidActivation.Backward(gradient, outputs); break;
+            case Activation.Tanh: TanhActivation.Backward(gradient, outputs); break;
+            case Activation.Relu: ReluActivation.Backward(gradient, outputs); break;
+            case Activation.Softmax:
+                // dz_i = p_i (g_i - Σ_j g_j p_j)
+                var dot = TensorPrimitives.Dot(gradient, outputs);
+                for (var i = 0; i < gradient.Length; i++) gradient[i] = outputs[i] * (gradient[i] - dot);
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+
+    private static void CheckShapes(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        if (outputs.Length != batch * units)
+            throw new ArgumentException($"The outputs hold {outputs.Length} floats; {batch} samples × {units} outputs = {batch * units} expected.", nameof(outputs));
+        if (targets.Length != batch * units)
+            throw new ArgumentException($"The targets hold {targets.Length} floats; {batch} samples × {units} outputs = {batch * units} expected.", nameof(targets));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}
+
+internal sealed class MeanSquaredErrorLoss : Loss
+{
+    public override string Name => "mean_squared_error";
+
+    protected override double SampleLoss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            double difference = outputs[i] - targets[i];
+            sum += difference * difference;
+        }
+
+        return sum / outputs.Length;
+    }
+
+    protected override void OutputGradient(Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale)
+    {
+        var factor = 2f * scale / outputs.Length;
+        for (var i = 0; i < outputs.Length; i++) gradient[i] = factor * (outputs[i] - targets[i]);
+    }
+}
+
+internal sealed class CategoricalCrossEntropyLoss : Loss
+{
+    private const float Epsilon = 1e-7f;
+
+    public override string Name => "categorical_crossentropy";
+
+    protected override double SampleLoss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets)
+    {
+        double total = TensorPrimitives.Sum(outputs);
+        var sum = 0.0;
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            if (targets[i] == 0f) continue;
+            var p = Math.Clamp(outputs[i] / total, Epsilon, 1 - Epsilon);
+            sum -= targets[i] * Math.Log(p);
+        }
+
+        return sum;
+    }
+
+    protected override void SampleGradient(
+        Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale, Activation outputActivation)
+    {
+        if (outputActivation != Activation.Softmax)
+        {
+            base.SampleGradient(gradient, outputs, targets, scale, outputActivation);
+            return;
+        }
+
+        // Softmax and cross-entropy fused: dz = (p Σy - y) / batch. Exact whenever no probability is clipped,
+        // and numerically far better than multiplying -y/p by the softmax Jacobian.
+        var targetSum = TensorPrimitives.Sum(targets);
+        for (var i = 0; i < outputs.Length; i++) gradient[i] = scale * (outputs[i] * targetSum - targets[i]);
+    }
+
+    protected override void OutputGradient(Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale)
+    {
+        // L = -Σ y_j log q_j with q = p / S, S = Σ p, each q clipped (a clipped q has zero gradient).
+        // dL/dp_k = (dL/dq_k - Σ_j dL/dq_j q_j) / S.
+        double total = TensorPrimitives.Sum(outputs);
+        var dot = 0.0;
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var q = outputs[i] / total;
+            var dq = q is > Epsilon and < 1 - Epsilon ? -targets[i] / q : 0.0;
+            gradient[i] = (float)dq;
+            dot += dq * q;
+        }
+
+        for (var i = 0; i < outputs.Length; i++) gradient[i] = (float)(scale * (gradient[i] - dot) / total);
+    }
+}

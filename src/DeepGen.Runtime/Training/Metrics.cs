@@ -1,0 +1,28 @@
+using System.Numerics.Tensors;
+
+namespace DeepGen;
+
+/// <summary>Accuracy as Keras's <c>"accuracy"</c> resolves it: categorical (arg-max) for several outputs, binary (0.5) for one.</summary>
+internal static class Accuracy
+{
+    /// <summary>Number of correctly classified samples in the batch.</summary>
+    public static int CountCorrect(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
+    {
+        var correct = 0;
+        for (var row = 0; row < batch; row++)
+        {
+            var p = outputs.Slice(row * units, units);
+            var y = targets.Slice(row * units, units);
+            if (units == 1)
+            {
+                if ((p[0] > 0.5f) == (y[0] > 0.5f)) correct++;
+            }
+            else if (TensorPrimitives.IndexOfMax(p) == TensorPrimitives.IndexOfMax(y))
+            {
+                correct++;
+            }
+        }
+
+        return correct;
+    }
+}
