@@ -1,0 +1,181 @@
+using DeepGen.Cpu;
+
+namespace DeepGen.Runtime.Tests.Cpu;
+
+/// <summary>The three matrix products of training, each against the naive reference, at odd and real shapes.</summary>
+public class DenseKernelTests
+{
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        int[] sizes = [1, 3, 7, 17, 100];
+        foreach (var m in sizes)
+        foreach (var k in sizes)
+        foreach (var n in sizes)
+            data.Add(m, k, n);
+        // The seed network's real shapes, and ones straddling every vector width and tile edge.
+        data.Add(100, 784, 500);
+        data.Add(100, 500, 500);
+        data.Add(100, 500, 10);
+        data.Add(1, 784, 500);
+        data.Add(37, 45, 29);
+        data.Add(5, 33, 65);
+        data.Add(9, 16, 47);
+        data.Add(130, 20, 129);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_matches_the_naive_product(int batch, int inputs, int units)
+    {
+        var x = NaiveKernels.Random(batch * inputs, 1);
+        var w = NaiveKernels.Random(inputs * units, 2);
+        var b = NaiveKernels.Random(units, 3);
+        var y = new float[batch * units];
+        DenseKernels.Forward<LinearActivation>(y, x, w, b, batch, inputs, units);
+
+        var expected = NaiveKernels.Affine(x, w, b, batch, inputs, units);
+        var magnitude = NaiveKernels.Affine(Abs(x), Abs(w), Abs(b), batch, inputs, units);
+        NaiveKernels.AssertClose(expected, y, magnitude, inputs + 1, "y");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Weight_gradients_match_the_naive_product(int batch, int inputs, int units)
+    {
+        var x = NaiveKernels.Random(batch * inputs, 4);
+        var dz = NaiveKernels.Random(batch * units, 5);
+        var dw = new float[inputs * units];
+        var db = new float[units];
+        Array.Fill(dw, float.NaN); // gradients are overwritten, never accumulated
+        Array.Fill(db, float.NaN);
+        DenseKernels.WeightGradients(dw, db, x, dz, batch, inputs, units);
+
+        NaiveKernels.AssertClose(NaiveKernels.WeightGradients(x, dz, batch, inputs, units), dw,
+            NaiveKernels.WeightGradients(Abs(x), Abs(dz), batch, inputs, units), batch, "dW");
+        var ones = Enumerable.Repeat(1f, batch).ToArray();
+        NaiveKernels.AssertClose(NaiveKernels.WeightGradients(ones, dz, batch, 1, units), db,
+            NaiveKernels.WeightGradients(ones, Abs(dz), batch, 1, units), batch, "db");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Input_gradients_match_the_naive_product(int batch, int inputs, int units)
+    {
+        var dz = NaiveKernels.Random(batch * units, 6);
+        var w = NaiveKernels.Random(inputs * units, 7);
+        var previous = NaiveKernels.Random(batch * inputs, 8);
+        var dx = new float[batch * inputs];
+        DenseKernels.InputGradients<LinearActivation>(dx, dz, w, previous, new float[inputs * units], batch, inputs, units);
+
+        NaiveKernels.AssertClose(NaiveKernels.InputGradients(dz, w, batch, inputs, units), dx,
+            NaiveKernels.InputGradients(Abs(dz), Abs(w), batch, inputs, units), units, "dx");
+    }
+
+    [Fact]
+    public void Activation_epilogues_match_applying_the_activation_afterwards()
+    {
+        const int batch = 13, inputs = 29, units = 37;
+        var x = NaiveKernels.Random(batch * inputs, 9);
+        var w = NaiveKernels.Random(inputs * units, 10);
+        var b = NaiveKernels.Random(units, 11);
+        var affine = NaiveKernels.Affine(x, w, b, batch, inputs, units);
+
+        var sigmoid = new float[batch * units];
+        DenseKernels.Forward<SigmoidActivation>(sigmoid, x, w, b, batch, inputs, units);
+        var tanh = new float[batch * units];
+        DenseKernels.Forward<TanhActivation>(tanh, x, w, b, batch, inputs, units);
+        var relu = new float[batch * units];
+        DenseKernels.Forward<ReluActivation>(relu, x, w, b, batch, inputs, units);
+        var softmax = new float[batch * units];
+        DenseKernels.ForwardSoftmax(softmax, x, w, b, batch, inputs, units);
+
+        for (var i = 0; i < affine.Length; i++)
+        {
+            Assert.Equal(1 / (1 + Math.Exp(-affine[i])), sigmoid[i], 1e-5);
+            Assert.Equal(Math.Tanh(affine[i]), tanh[i], 1e-5);
+            Assert.Equal(Math.Max(0, affine[i]), relu[i], 1e-5);
+        }
+
+        for (var s = 0; s < batch; s++)
+        {
+            var row = affine.AsSpan(s * units, units).ToArray();
+            var max = row.Max();
+            var sum = row.Sum(v => Math.Exp(v - max));
+            for (var j = 0; j < units; j++) Assert.Equal(Math.Exp(row[j] - max) / sum, softmax[s * units + j], 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Input_gradient_epilogue_multiplies_by_the_previous_activations_derivative()
+    {
+        const int batch = 6, inputs = 19, units = 23;
+        var dz = NaiveKernels.Random(batch * units, 12);
+        var w = NaiveKernels.Random(inputs * units, 13);
+        var previous = NaiveKernels.Random(batch * inputs, 14, 0.01f, 0.99f); // sigmoid outputs
+        var dx = new float[batch * inputs];
+        DenseKernels.InputGradients<SigmoidActivation>(dx, dz, w, previous, new float[inputs * units], batch, inputs, units);
+
+        var plain = NaiveKernels.InputGradients(dz, w, batch, inputs, units);
+        for (var i = 0; i < dx.Length; i++)
+            Assert.Equal(plain[i] * previous[i] * (1 - previous[i]), dx[i], 1e-5);
+    }
+
+    [Fact]
+    public void Wrong_buffer_lengths_are_refused_naming_the_operand()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            DenseKernels.Forward<LinearActivation>(new float[6], new float[8], new float[11], new float[3], 2, 4, 3));
+        Assert.Equal("weights", e.ParamName);
+        Assert.Contains("'weights' holds 11 floats; this layer needs exactly 12", e.Message);
+        e = Assert.Throws<ArgumentException>(() =>
+            DenseKernels.Forward<LinearActivation>(new float[6], new float[7], new float[12], new float[3], 2, 4, 3));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains("'input' holds 7 floats; this layer needs exactly 8", e.Message);
+        e = Assert.Throws<ArgumentException>(() =>
+            DenseKernels.InputGradients<LinearActivation>(new float[8], new float[6], new float[12], new float[8], new float[11], 2, 4, 3));
+        Assert.Equal("transposeScratch", e.ParamName);
+    }
+
+    [Fact]
+    public void Transpose_matches_the_definition()
+    {
+        var source = NaiveKernels.Random(33 * 70, 15);
+        var destination = new float[70 * 33];
+        DenseKernels.Transpose(destination, source, 33, 70);
+        for (var r = 0; r < 33; r++)
+        for (var c = 0; c < 70; c++)
+            Assert.Equal(source[r * 70 + c], destination[c * 33 + r]);
+    }
+
+    [Theory]
+    [InlineData(100, 784, 500)]
+    [InlineData(1, 784, 500)]
+    [InlineData(37, 45, 29)]
+    [InlineData(9, 16, 130)]
+    public unsafe void Every_partition_into_parts_gives_the_same_bits(int m, int k, int n)
+    {
+        var a = NaiveKernels.Random(m * k, 16);
+        var b = NaiveKernels.Random(k * n, 17);
+        var whole = new float[m * n];
+        fixed (float* pa = a, pb = b, pc = whole)
+            Gemm.Compute(new GemmShape(pc, n, pa, k, 1, pb, n, m, n, k), default(NoEpilogue), 0, m, 0, n);
+
+        for (var parts = 2; parts <= 5; parts++)
+        {
+            var split = new float[m * n];
+            fixed (float* pa = a, pb = b, pc = split)
+            {
+                var shape = new GemmShape(pc, n, pa, k, 1, pb, n, m, n, k);
+                for (var part = parts - 1; part >= 0; part--) Gemm.ComputePart(shape, default(NoEpilogue), part, parts);
+            }
+
+            for (var i = 0; i < whole.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(split[i]),
+                    $"Element {i} differs with {parts} parts: {split[i]:G9} against {whole[i]:G9}.");
+        }
+    }
+
+    private static float[] Abs(float[] values) => Array.ConvertAll(values, MathF.Abs);
+}
