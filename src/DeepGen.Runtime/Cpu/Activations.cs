@@ -76,7 +76,7 @@ public readonly struct ReluActivation : IActivationFunction
 }
 
 /// <summary>Softmax over a row. It is never fused per element: the generated code applies it to whole rows.</summary>
-public static class Softmax
+public static class RowSoftmax
 {
     /// <summary>Each row of <paramref name="values"/> (<c>rows × columns</c>) becomes its softmax, computed stably (max subtracted).</summary>
     public static void ForwardRows(Span<float> values, int rows, int columns)

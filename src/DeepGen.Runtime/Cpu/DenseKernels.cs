@@ -35,7 +35,7 @@ public static unsafe class DenseKernels
         int batch, int inputs, int units)
     {
         Forward<LinearActivation>(output, input, weights, bias, batch, inputs, units);
-        Softmax.ForwardRows(output, batch, units);
+        RowSoftmax.ForwardRows(output, batch, units);
     }
 
     /// <summary>

@@ -78,7 +78,7 @@ public class LossTests
             case Activation.Sigmoid: DeepGen.Cpu.SigmoidActivation.Forward(values); break;
             case Activation.Tanh: DeepGen.Cpu.TanhActivation.Forward(values); break;
             case Activation.Relu: DeepGen.Cpu.ReluActivation.Forward(values); break;
-            case Activation.Softmax: DeepGen.Cpu.Softmax.ForwardRows(values, batch, units); break;
+            case Activation.Softmax: DeepGen.Cpu.RowSoftmax.ForwardRows(values, batch, units); break;
         }
 
         return values;

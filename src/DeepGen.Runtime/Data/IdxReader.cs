@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace DeepGen.Data;
+
+/// <summary>An IDX array of unsigned bytes: its dimensions and its values in row-major order.</summary>
+public sealed record IdxArray(int[] Shape, byte[] Data);
+
+/// <summary>
+/// Reads IDX files, the format MNIST ships in: two zero bytes, a type byte, a dimension count, the dimensions as
+/// big-endian 32-bit integers, then the values. Gzip-compressed files are recognised by their magic bytes.
+/// </summary>
+public static class IdxReader
+{
+    private const byte UnsignedByte = 0x08;
+
+    /// <summary>The largest array read: far above MNIST, far below what would exhaust memory on a bad header.</summary>
+    public const long MaxElements = 1L << 31;
+
+    public static IdxArray Read(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return Read(file, path);
+    }
+
+    /// <param name="sourceName">Names the source in error messages.</param>
+    public static IdxArray Read(Stream stream, string sourceName)
+    {
+        var buffered = new BufferedStream(stream, 1 << 16);
+        Span<byte> magic = stackalloc byte[4];
+        var read = ReadFully(buffered, magic);
+        if (read >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+        {
+            // Gzip: start again, decompressing. The magic bytes read so far are put back in front.
+            var prefix = magic[..read].ToArray();
+            using var gzip = new GZipStream(new ConcatenatedStream(prefix, buffered), CompressionMode.Decompress);
+            return ReadIdx(new BufferedStream(gzip, 1 << 16), sourceName, compressed: true);
+        }
+
+        return ReadIdx(new ConcatenatedStream(magic[..read].ToArray(), buffered), sourceName, compressed: false);
+    }
+
+    private static IdxArray ReadIdx(Stream stream, string source, bool compressed)
+    {
+        try
+        {
+            Span<byte> magic = stackalloc byte[4];
+            if (ReadFully(stream, magic) < 4) throw Invalid(source, "the file ends inside its 4-byte magic number");
+            if (magic[0] != 0 || magic[1] != 0)
+                throw Invalid(source, $"the magic number starts {magic[0]:X2} {magic[1]:X2}, not 00 00: this is not an IDX file");
+            if (magic[2] != UnsignedByte)
+                throw Invalid(source, $"its values have type 0x{magic[2]:X2}; only unsigned bytes (0x08), as MNIST uses, are supported");
+            var rank = magic[3];
+            if (rank == 0) throw Invalid(source, "it declares zero dimensions");
+
+            var shape = new int[rank];
+            Span<byte> dimension = stackalloc byte[4];
+            long count = 1;
+            for (var i = 0; i < rank; i++)
+            {
+                if (ReadFully(stream, dimension) < 4)
+                    throw Invalid(source, $"the file ends inside its header (dimension {i + 1} of {rank})");
+                var size = BinaryPrimitives.ReadInt32BigEndian(dimension);
+                if (size <= 0) throw Invalid(source, $"dimension {i + 1} is {size}; every dimension must be positive");
+                shape[i] = size;
+                count *= size;
+                if (count > MaxElements)
+                    throw Invalid(source, $"its dimensions [{string.Join(", ", shape[..(i + 1)])}…] describe more than {MaxElements:N0} values");
+            }
+
+            if (!compressed && stream.CanSeek && stream.Length - stream.Position < count)
+                throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {stream.Length - stream.Position:N0}: the file is truncated");
+
+            var data = new byte[count];
+            var got = ReadFully(stream, data);
+            if (got < count)
+                throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {got:N0}: the file is truncated");
+            if (stream.ReadByte() >= 0)
+                throw Invalid(source, $"bytes follow the {count:N0} values its header declares");
+            return new IdxArray(shape, data);
+        }
+        catch (InvalidDataException e) when (compressed)
+        {
+            throw new InvalidIdxFileException($"'{source}' is not a valid gzip file: {e.Message}", e);
+        }
+    }
+
+    private static int ReadFully(Stream stream, Span<byte> buffer)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = stream.Read(buffer[total..]);
+            if (read == 0) break;
+            total += read;
+        }
+
+        return total;
+    }
+
+    private static InvalidIdxFileException Invalid(string source, string problem) => new($"'{source}' is not a valid IDX file: {problem}.");
+
+    /// <summary>Bytes already read, then the rest of a stream; lets the format be sniffed without seeking.</summary>
+    private sealed class ConcatenatedStream(byte[] head, Stream tail) : Stream
+    {
+        private int _headPosition;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => tail.CanSeek;
+        public override bool CanWrite => false;
+        public override long Length => tail.Length;
+        public override long Position { get => tail.Position - (head.Length - _headPosition); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_headPosition < head.Length)
+            {
+                var n = Math.Min(buffer.Length, head.Length - _headPosition);
+                head.AsSpan(_headPosition, n).CopyTo(buffer);
+                _headPosition += n;
+                return n;
+            }
+
+            return tail.Read(buffer);
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>A dataset file that is malformed or truncated; the message names the file and what is wrong.</summary>
+public sealed class InvalidIdxFileException(string message, Exception? inner = null) : IOException(message, inner);

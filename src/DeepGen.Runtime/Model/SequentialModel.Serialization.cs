@@ -1,0 +1,91 @@
+using System.Globalization;
+using DeepGen.Serialization;
+
+namespace DeepGen;
+
+public abstract partial class SequentialModel
+{
+    /// <summary>Metadata key naming the model class that wrote a file.</summary>
+    public const string ModelMetadataKey = "deepgen.model";
+
+    /// <summary>Metadata key holding the writer's <see cref="ModelArchitecture.Signature"/>.</summary>
+    public const string ArchitectureMetadataKey = "deepgen.architecture";
+
+    /// <summary>Metadata key of the file layout version.</summary>
+    public const string FormatMetadataKey = "deepgen.format";
+
+    private const string FormatVersion = "1";
+
+    /// <summary>
+    /// Saves the weights as a safetensors file: per layer <c>{Name}.kernel</c> <c>[inputs, units]</c> and
+    /// <c>{Name}.bias</c> <c>[units]</c>, float32 little-endian, with the architecture in the metadata. The file is
+    /// written beside its destination and then renamed over it, so a failed save never leaves half a file.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var parameters = new ReadOnlyMemory<float>(_parameters);
+        var tensors = new List<TensorToWrite>();
+        foreach (var layer in Architecture.Layers)
+        {
+            tensors.Add(new TensorToWrite(layer.WeightsTensorName, [layer.Inputs, layer.Units],
+                parameters.Slice(layer.WeightsOffset, layer.Inputs * layer.Units)));
+            tensors.Add(new TensorToWrite(layer.BiasTensorName, [layer.Units], parameters.Slice(layer.BiasOffset, layer.Units)));
+        }
+
+        SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
+        {
+            [FormatMetadataKey] = FormatVersion,
+            [ModelMetadataKey] = Architecture.ModelName,
+            [ArchitectureMetadataKey] = Architecture.Signature,
+        });
+    }
+
+    /// <summary>
+    /// Loads weights saved by <see cref="Save"/> (or any safetensors file with the same tensor names and shapes).
+    /// Everything is checked before anything is copied: on any mismatch the model keeps its weights and an
+    /// <see cref="InvalidModelFileException"/> names the tensor and both shapes, or the model the file came from.
+    /// </summary>
+    public void Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = SafeTensorsFile.Read(path);
+        if (file.Metadata.TryGetValue(ArchitectureMetadataKey, out var signature) && signature != Architecture.Signature)
+        {
+            var writer = file.Metadata.TryGetValue(ModelMetadataKey, out var name) ? $"model '{name}'" : "another model";
+            throw new InvalidModelFileException(
+                $"'{path}' holds the weights of {writer} with architecture {signature}, not of '{Architecture.ModelName}' ({Architecture.Signature}).");
+        }
+
+        var loaded = new float[_parameters.Length];
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layer in Architecture.Layers)
+        {
+            ReadTensor(file, path, layer.WeightsTensorName, [layer.Inputs, layer.Units], loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units));
+            ReadTensor(file, path, layer.BiasTensorName, [layer.Units], loaded.AsSpan(layer.BiasOffset, layer.Units));
+            expected.Add(layer.WeightsTensorName);
+            expected.Add(layer.BiasTensorName);
+        }
+
+        var unexpected = file.Tensors.Select(t => t.Name).Where(n => !expected.Contains(n)).ToList();
+        if (unexpected.Count > 0)
+            throw new InvalidModelFileException(
+                $"'{path}' holds tensors that '{Architecture.ModelName}' does not have: {string.Join(", ", unexpected)}. Expected exactly: {string.Join(", ", expected)}.");
+
+        loaded.CopyTo(_parameters, 0);
+    }
+
+    private static void ReadTensor(SafeTensorsFile file, string path, string name, long[] shape, Span<float> destination)
+    {
+        if (!file.TryGetTensor(name, out var entry))
+            throw new InvalidModelFileException(
+                $"'{path}' has no tensor '{name}' (shape {Format(shape)}). It holds: {string.Join(", ", file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
+        if (!entry.Shape.SequenceEqual(shape))
+            throw new InvalidModelFileException(
+                $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but this model needs {Format(shape)}.");
+        file.ReadFloat32(entry, destination);
+    }
+
+    private static string Format(IEnumerable<long> shape) =>
+        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+}
