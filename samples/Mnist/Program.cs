@@ -14,6 +14,8 @@ if (!SampleOptions.TryParse(args, out var options, out var error))
     return error is null ? 0 : 2;
 }
 
+if (options.Threads is { } threads) DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism = threads;
+
 MnistData data;
 try
 {

@@ -12,6 +12,7 @@ internal sealed record SampleOptions
           --learning-rate X   SGD step size (default 0.1)
           --data DIR          a folder holding the four MNIST IDX files (raw or .gz) instead of the download
           --seed N            seed of the weights and the shuffling (default 1)
+          --threads N         threads for the matrix products (default: all cores)
           --save FILE         save the trained weights as safetensors
         """;
 
@@ -21,6 +22,7 @@ internal sealed record SampleOptions
     public string? DataDirectory { get; init; }
     public int Seed { get; init; } = 1;
     public string? SavePath { get; init; }
+    public int? Threads { get; init; }
 
     /// <summary>Parses the arguments; on failure <paramref name="error"/> says which one and why (null for --help).</summary>
     public static bool TryParse(string[] args, out SampleOptions options, out string? error)
@@ -42,13 +44,14 @@ internal sealed record SampleOptions
             {
                 case "--epochs" when PositiveInt(value, out var n): options = options with { Epochs = n }; break;
                 case "--batch-size" when PositiveInt(value, out var n): options = options with { BatchSize = n }; break;
+                case "--threads" when PositiveInt(value, out var n): options = options with { Threads = n }; break;
                 case "--seed" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n): options = options with { Seed = n }; break;
                 case "--learning-rate" when float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && float.IsFinite(x):
                     options = options with { LearningRate = x };
                     break;
                 case "--data": options = options with { DataDirectory = value }; break;
                 case "--save": options = options with { SavePath = value }; break;
-                case "--epochs" or "--batch-size" or "--seed" or "--learning-rate":
+                case "--epochs" or "--batch-size" or "--seed" or "--learning-rate" or "--threads":
                     error = $"{name} takes a positive number, not '{value}'.";
                     return false;
                 default:

@@ -147,7 +147,9 @@ internal static unsafe class Gemm
         return j;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: each tile is its own method so the JIT's inlining budget goes to the vector operations inside
+    // it. When tiles were inlined into their callers the budget ran out and every multiply-add became a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
     {
         TVector c00 = TVector.Zero, c01 = TVector.Zero, c10 = TVector.Zero, c11 = TVector.Zero;
@@ -155,7 +157,8 @@ internal static unsafe class Gemm
         var a = s.A + (long)i * s.ARowStride;
         var rs = s.ARowStride;
         var b = s.B + j;
-        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;
+        for (var p = 0; p < k; p++, a += aStep, b += bStep)
         {
             var b0 = TVector.Load(b);
             var b1 = TVector.Load(b + TVector.Count);
@@ -180,13 +183,16 @@ internal static unsafe class Gemm
         c30.Store(c); c31.Store(c + TVector.Count);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: each tile is its own method so the JIT's inlining budget goes to the vector operations inside
+    // it. When tiles were inlined into their callers the budget ran out and every multiply-add became a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile1x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
     {
         TVector c0 = TVector.Zero, c1 = TVector.Zero;
         var a = s.A + (long)i * s.ARowStride;
         var b = s.B + j;
-        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;
+        for (var p = 0; p < k; p++, a += aStep, b += bStep)
         {
             var a0 = TVector.Broadcast(*a);
             c0 = TVector.MultiplyAdd(a0, TVector.Load(b), c0);
@@ -198,14 +204,17 @@ internal static unsafe class Gemm
         c1.Store(c + TVector.Count);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: each tile is its own method so the JIT's inlining budget goes to the vector operations inside
+    // it. When tiles were inlined into their callers the budget ran out and every multiply-add became a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x1<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
     {
         TVector c0 = TVector.Zero, c1 = TVector.Zero, c2 = TVector.Zero, c3 = TVector.Zero;
         var a = s.A + (long)i * s.ARowStride;
         var rs = s.ARowStride;
         var b = s.B + j;
-        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;
+        for (var p = 0; p < k; p++, a += aStep, b += bStep)
         {
             var b0 = TVector.Load(b);
             c0 = TVector.MultiplyAdd(TVector.Broadcast(a[0]), b0, c0);
@@ -221,13 +230,16 @@ internal static unsafe class Gemm
         c3.Store(c + 3 * s.Ldc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: each tile is its own method so the JIT's inlining budget goes to the vector operations inside
+    // it. When tiles were inlined into their callers the budget ran out and every multiply-add became a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile1x1<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
     {
         var c0 = TVector.Zero;
         var a = s.A + (long)i * s.ARowStride;
         var b = s.B + j;
-        for (var p = 0; p < s.K; p++, a += s.AColumnStride, b += s.Ldb)
+        int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;
+        for (var p = 0; p < k; p++, a += aStep, b += bStep)
             c0 = TVector.MultiplyAdd(TVector.Broadcast(*a), TVector.Load(b), c0);
         c0.Store(s.C + (long)i * s.Ldc + j);
     }
