@@ -126,7 +126,7 @@ public static unsafe class DenseKernels
             throw new ArgumentException($"'{name}' holds {span.Length} floats; this layer needs exactly {expected}.", name);
     }
 
-    private readonly struct BiasActivationEpilogue<TActivation>(float* bias) : IGemmEpilogue
+    internal readonly struct BiasActivationEpilogue<TActivation>(float* bias) : IGemmEpilogue
         where TActivation : struct, IActivationFunction
     {
         public void Apply(float* c, int ldc, int row, int rows, int column, int columns)

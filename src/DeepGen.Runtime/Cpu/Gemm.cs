@@ -55,19 +55,16 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds a product runs on the calling thread alone.</summary>
     public const long ParallelThreshold = 1L << 20;
 
-    /// <summary>Column partitions between threads fall on multiples of this, so tiles land on the same columns.</summary>
-    private const int ColumnAlignment = 64;
-
     public static int VectorBits =>
         Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
 
     public static void Multiply<TEpilogue>(in GemmShape shape, TEpilogue epilogue)
         where TEpilogue : struct, IGemmEpilogue
     {
-        var parts = (long)shape.M * shape.N * shape.K < ParallelThreshold
+        var threads = (long)shape.M * shape.N * shape.K < ParallelThreshold
             ? 1
-            : Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxParts);
-        if (parts <= 1)
+            : Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads);
+        if (threads <= 1)
         {
             Compute(shape, epilogue, 0, shape.M, 0, shape.N);
             return;
@@ -76,29 +73,35 @@ internal static unsafe class Gemm
         var job = GemmJob<TEpilogue>.ForThisThread;
         job.Shape = shape;
         job.Epilogue = epilogue;
-        WorkerPool.Shared.Run(job, parts);
+        WorkerPool.Shared.Run(job, threads);
     }
 
-    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: a band of rows, or of columns when rows are few.</summary>
-    public static void ComputePart<TEpilogue>(in GemmShape shape, TEpilogue epilogue, int part, int parts)
+    /// <summary>
+    /// Units of parallel work: bands of <see cref="UnitRows"/> rows by <see cref="UnitColumns"/> columns, small enough
+    /// to balance two threads on the seed network's products, large enough that a unit's panel of B (k × 64 floats)
+    /// is reused across its rows while in L2.
+    /// </summary>
+    public static int UnitCount(in GemmShape shape) => RowBands(shape.M) * ColumnGroups(shape.N);
+
+    /// <summary>Computes unit <paramref name="unit"/>; the column group varies slowest, so consecutive units share B.</summary>
+    public static void ComputeUnit<TEpilogue>(in GemmShape shape, TEpilogue epilogue, int unit)
         where TEpilogue : struct, IGemmEpilogue
     {
-        var rowBlocks = (shape.M + RowBlock - 1) / RowBlock;
-        if (rowBlocks >= 2 * parts)
-        {
-            var (first, last) = Split(rowBlocks, part, parts);
-            Compute(shape, epilogue, first * RowBlock, Math.Min(last * RowBlock, shape.M), 0, shape.N);
-        }
-        else
-        {
-            var columnBlocks = (shape.N + ColumnAlignment - 1) / ColumnAlignment;
-            var (first, last) = Split(columnBlocks, part, parts);
-            Compute(shape, epilogue, 0, shape.M, first * ColumnAlignment, Math.Min(last * ColumnAlignment, shape.N));
-        }
+        var bands = RowBands(shape.M);
+        var row0 = unit % bands * UnitRows;
+        var column0 = unit / bands * UnitColumns;
+        Compute(shape, epilogue, row0, Math.Min(row0 + UnitRows, shape.M), column0, Math.Min(column0 + UnitColumns, shape.N));
     }
 
-    private static (int First, int Last) Split(int blocks, int part, int parts) =>
-        ((int)((long)blocks * part / parts), (int)((long)blocks * (part + 1) / parts));
+    /// <summary>Rows per unit of parallel work: a multiple of <see cref="RowBlock"/>.</summary>
+    public const int UnitRows = 128;
+
+    /// <summary>Columns per unit of parallel work: a multiple of every panel width, so tiles land on the same columns.</summary>
+    public const int UnitColumns = 64;
+
+    private static int RowBands(int m) => (m + UnitRows - 1) / UnitRows;
+
+    private static int ColumnGroups(int n) => (n + UnitColumns - 1) / UnitColumns;
 
     /// <summary>Rows <c>[row0, row1)</c> and columns <c>[column0, column1)</c> of C, at the widest vector width.</summary>
     public static void Compute<TEpilogue>(in GemmShape s, TEpilogue epilogue, int row0, int row1, int column0, int column1)
@@ -254,6 +257,8 @@ internal static unsafe class Gemm
         /// <summary>One reusable job per calling thread, so concurrent callers never share one.</summary>
         public static GemmJob<TEpilogue> ForThisThread => _forThisThread ??= new GemmJob<TEpilogue>();
 
-        public void Execute(int part, int parts) => ComputePart(Shape, Epilogue, part, parts);
+        public int UnitCount => Gemm.UnitCount(Shape);
+
+        public void Execute(int unit) => ComputeUnit(Shape, Epilogue, unit);
     }
 }

@@ -2,22 +2,26 @@ using System.Diagnostics;
 
 namespace DeepGen.Cpu;
 
-/// <summary>A piece of work split into <c>parts</c> independent parts, each run once.</summary>
+/// <summary>Work cut into independent units, each run exactly once, by whichever thread claims it.</summary>
 internal interface IParallelWork
 {
-    void Execute(int part, int parts);
+    int UnitCount { get; }
+
+    void Execute(int unit);
 }
 
 /// <summary>
-/// Persistent worker threads with static partitions. A parallel call hands every worker one part and runs part 0
-/// itself: no tasks, closures or queues are allocated per call, so a training step stays allocation-free.
+/// Persistent worker threads that claim units of work from a shared counter. Nothing is allocated per call — no
+/// tasks, closures or queues — so a training step stays allocation-free.
 /// </summary>
 /// <remarks>
-/// <para>Workers spin for a short while after each call before they sleep. A training step is a quick succession
-/// of parallel products, and waking a sleeping thread costs milliseconds on some virtual machines (measured: a
-/// 0.7 ms product took 3 ms on two threads when workers slept between calls), so BLAS libraries spin the same way.</para>
-/// <para>Only one parallel call runs at a time. A second caller that finds the pool busy runs all the parts itself,
-/// in order; because the kernels never split a summation across parts, that gives the same bits, only slower.</para>
+/// <para>Units are claimed, not assigned: the calling thread works too, and a worker that wakes late, or is
+/// preempted by the host, simply takes fewer units instead of holding everyone up. The kernels never split a
+/// summation across units, so who computes a unit changes speed, never bits.</para>
+/// <para>Workers spin for a short while after each call before they sleep: a training step is a quick succession
+/// of parallel products, and waking a sleeping thread costs tens of microseconds to milliseconds on a virtual
+/// machine. BLAS libraries spin the same way.</para>
+/// <para>Only one parallel call runs at a time. A caller that finds the pool busy runs every unit itself.</para>
 /// </remarks>
 internal sealed class WorkerPool
 {
@@ -28,9 +32,11 @@ internal sealed class WorkerPool
 
     private readonly Worker[] _workers;
     private IParallelWork? _work;
-    private int _parts;
+    private int _units;
+    private int _helpers;
     private int _generation;
-    private int _pending;
+    private long _claims; // generation in the high 32 bits, next unit in the low 32
+    private int _done;
     private int _busy;
     private Exception? _failure;
 
@@ -48,34 +54,34 @@ internal sealed class WorkerPool
     public static WorkerPool Shared => SharedPool.Value;
 
     /// <summary>Threads a parallel call may use, the caller's included.</summary>
-    public int MaxParts => _workers.Length + 1;
+    public int MaxThreads => _workers.Length + 1;
 
-    public void Run(IParallelWork work, int parts)
+    /// <summary>Runs every unit of <paramref name="work"/> on at most <paramref name="threads"/> threads, the caller's included.</summary>
+    public void Run(IParallelWork work, int threads)
     {
-        parts = Math.Clamp(parts, 1, MaxParts);
-        if (parts == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        var units = work.UnitCount;
+        threads = Math.Clamp(threads, 1, MaxThreads);
+        if (threads == 1 || units <= 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            for (var part = 0; part < parts; part++) work.Execute(part, parts);
+            for (var unit = 0; unit < units; unit++) work.Execute(unit);
             return;
         }
 
         try
         {
+            var generation = _generation + 1;
             _work = work;
-            _parts = parts;
+            _units = units;
+            _helpers = threads - 1;
             _failure = null;
-            Volatile.Write(ref _pending, parts - 1);
-            Interlocked.Increment(ref _generation);
-            for (var worker = 0; worker < parts - 1; worker++) _workers[worker].WakeIfSleeping();
-            try
-            {
-                work.Execute(0, parts);
-            }
-            finally
-            {
-                // The caller's part is about as long as the workers', so the wait is short: spin, never yield.
-                while (Volatile.Read(ref _pending) != 0) Thread.SpinWait(16);
-            }
+            Volatile.Write(ref _done, 0);
+            Volatile.Write(ref _claims, (long)generation << 32);
+            Volatile.Write(ref _generation, generation); // publishes everything above to the workers
+            for (var worker = 0; worker < threads - 1; worker++) _workers[worker].WakeIfSleeping();
+
+            ClaimAndRun(generation, work, units);
+            // Only units some worker has claimed are waited for, and a unit is short.
+            while (Volatile.Read(ref _done) < units) Thread.SpinWait(16);
 
             if (_failure is { } failure) throw new AggregateException("A DeepGen worker thread failed.", failure);
         }
@@ -86,18 +92,18 @@ internal sealed class WorkerPool
         }
     }
 
-    private void WorkerLoop(int index)
+    /// <summary>Claims units of this generation's work until none are left; a stale generation claims nothing.</summary>
+    private void ClaimAndRun(int generation, IParallelWork work, int units)
     {
-        var worker = _workers[index];
-        var seen = 0;
         while (true)
         {
-            seen = WaitForGeneration(worker, seen);
-            // A call may use fewer parts than there are workers; the others sit this one out.
-            if (index + 1 >= _parts) continue;
+            var claims = Volatile.Read(ref _claims);
+            var unit = (int)(claims & 0xFFFF_FFFF);
+            if ((int)(claims >> 32) != generation || unit >= units) return;
+            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
             try
             {
-                _work!.Execute(index + 1, _parts);
+                work.Execute(unit);
             }
             catch (Exception exception)
             {
@@ -105,8 +111,22 @@ internal sealed class WorkerPool
             }
             finally
             {
-                Interlocked.Decrement(ref _pending);
+                Interlocked.Increment(ref _done);
             }
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        var worker = _workers[index];
+        var seen = 0;
+        while (true)
+        {
+            seen = WaitForGeneration(worker, seen);
+            var work = Volatile.Read(ref _work);
+            // A call may use fewer threads than there are workers; the others sit this one out.
+            if (work is null || index >= Volatile.Read(ref _helpers)) continue;
+            ClaimAndRun(seen, work, Volatile.Read(ref _units));
         }
     }
 
@@ -123,7 +143,7 @@ internal sealed class WorkerPool
                 continue;
             }
 
-            worker.Sleep(() => Volatile.Read(ref _generation) != seen);
+            worker.Sleep(this, seen);
             started = Stopwatch.GetTimestamp();
         }
     }
@@ -134,10 +154,10 @@ internal sealed class WorkerPool
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
 
-        public void Sleep(Func<bool> workArrived)
+        public void Sleep(WorkerPool pool, int seen)
         {
             Volatile.Write(ref _sleeping, 1);
-            if (workArrived())
+            if (Volatile.Read(ref pool._generation) != seen)
             {
                 // Work came while we were getting ready to sleep. If the caller already took our flag, it also
                 // released the semaphore: consume that release so the next sleep does not return at once.

@@ -5,40 +5,46 @@ namespace DeepGen.Runtime.Tests.Cpu;
 public class WorkerPoolTests
 {
     [Fact]
-    public void Every_part_runs_exactly_once()
+    public void Every_unit_runs_exactly_once()
     {
         var pool = WorkerPool.Shared;
-        for (var round = 0; round < 200; round++)
+        foreach (var units in new[] { 2, 3, 8, 57 })
         {
-            var work = new CountingWork(pool.MaxParts);
-            pool.Run(work, pool.MaxParts);
-            Assert.All(work.Counts, count => Assert.Equal(1, count));
+            for (var round = 0; round < 100; round++)
+            {
+                var work = new CountingWork(units);
+                pool.Run(work, pool.MaxThreads);
+                Assert.All(work.Counts, count => Assert.Equal(1, count));
+            }
         }
     }
 
     [Fact]
-    public void A_failing_part_surfaces_as_an_exception_and_the_pool_keeps_working()
+    public void A_failing_unit_surfaces_as_an_exception_and_the_pool_keeps_working()
     {
         var pool = WorkerPool.Shared;
-        if (pool.MaxParts < 2) return; // a single-core machine has no worker thread to fail
-        var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingWork(failingPart: 1), 2));
+        if (pool.MaxThreads < 2) return; // one core: there is no worker thread
+        var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingWork(units: 16, failingUnit: 5), 2));
         Assert.IsType<InvalidOperationException>(e.InnerException);
-        var work = new CountingWork(2);
+        var work = new CountingWork(4);
         pool.Run(work, 2);
-        Assert.Equal(new[] { 1, 1 }, work.Counts);
+        Assert.Equal(new[] { 1, 1, 1, 1 }, work.Counts);
     }
 
-    private sealed class CountingWork(int parts) : IParallelWork
+    private sealed class CountingWork(int units) : IParallelWork
     {
-        public int[] Counts { get; } = new int[parts];
-        public void Execute(int part, int parts) => Interlocked.Increment(ref Counts[part]);
+        public int[] Counts { get; } = new int[units];
+        public int UnitCount => units;
+        public void Execute(int unit) => Interlocked.Increment(ref Counts[unit]);
     }
 
-    private sealed class FailingWork(int failingPart) : IParallelWork
+    private sealed class FailingWork(int units, int failingUnit) : IParallelWork
     {
-        public void Execute(int part, int parts)
+        public int UnitCount => units;
+
+        public void Execute(int unit)
         {
-            if (part == failingPart) throw new InvalidOperationException("boom");
+            if (unit == failingUnit) throw new InvalidOperationException("boom");
         }
     }
 }
