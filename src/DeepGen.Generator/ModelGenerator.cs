@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using DeepGen.Generator.Diagnostics;
 using DeepGen.Generator.Emitting;
+using DeepGen.Generator.Model;
 using DeepGen.Generator.Parsing;
 using DeepGen.Generator.Planning;
 
@@ -30,8 +31,15 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (result, _) => LayoutPlanner.Plan(result.Spec!))
             .WithTrackingName(TrackingNames.Plan);
 
-        // 4. Emit: one readable file per model.
-        context.RegisterSourceOutput(plans, static (output, plan) => output.AddSource(plan.Spec.HintName, ModelEmitter.Emit(plan)));
+        // 4. Emit: one readable file per model. File names must differ ignoring case, so each model also sees every
+        //    model's file name, to tell Net.g.cs from net.g.cs; that list changes only when a model is added or renamed.
+        var hintNames = plans
+            .Select(static (plan, _) => plan.Spec.HintName)
+            .Collect()
+            .Select(static (names, _) => names.ToEquatableArray())
+            .WithTrackingName(TrackingNames.HintNames);
+        context.RegisterSourceOutput(plans.Combine(hintNames),
+            static (output, pair) => output.AddSource(HintNames.Unique(pair.Left.Spec.HintName, pair.Right), ModelEmitter.Emit(pair.Left)));
 
         // 5. [Dense] on a class without [Model] generates nothing: say so rather than stay silent.
         var orphanLayers = context.SyntaxProvider
@@ -50,5 +58,6 @@ internal static class TrackingNames
     public const string Parse = nameof(Parse);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Plan = nameof(Plan);
+    public const string HintNames = nameof(HintNames);
     public const string OrphanLayers = nameof(OrphanLayers);
 }

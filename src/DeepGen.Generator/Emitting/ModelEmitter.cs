@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Microsoft.CodeAnalysis.CSharp;
 using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator.Emitting;
@@ -39,9 +40,9 @@ internal static class ModelEmitter
             w.Line();
         }
 
-        foreach (var outer in spec.ContainingTypes) w.Open($"partial {outer.Keyword} {outer.Name}");
+        foreach (var outer in spec.ContainingTypes) w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
 
-        w.Open($"partial class {spec.ClassName} : {BaseClass}");
+        w.Open($"partial class {Identifier(spec.ClassName)} : {BaseClass}");
         WriteConstants(w, plan);
         WriteArchitecture(w, plan);
         WriteConstructorAndLayers(w, plan);
@@ -123,7 +124,7 @@ internal static class ModelEmitter
     private static void WriteConstructorAndLayers(SourceWriter w, ModelPlan plan)
     {
         w.Line("/// <summary>A new model: Glorot-uniform weights drawn from <paramref name=\"seed\"/> and zero biases, as Keras starts.</summary>");
-        w.Line($"public {plan.Spec.ClassName}(int seed = 0) : base({ArchitectureField}, seed)");
+        w.Line($"public {Identifier(plan.Spec.ClassName)}(int seed = 0) : base({ArchitectureField}, seed)");
         w.Line("{");
         w.Line("}");
         foreach (var layer in plan.Layers)
@@ -242,6 +243,10 @@ internal static class ModelEmitter
     private static string Output(LayerPlan layer) => Camel(layer.Name) + "Output";
 
     private static string Delta(LayerPlan layer) => Camel(layer.Name) + "Delta";
+
+    /// <summary>A type name as C# source: a keyword used as a name (<c>@class</c>) keeps its <c>@</c>.</summary>
+    private static string Identifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
 

@@ -17,14 +17,18 @@ internal sealed record ModelSpec(
     int InputSize,
     EquatableArray<LayerSpec> Layers)
 {
-    /// <summary>The name of the generated file: unique per model, stable across builds.</summary>
+    /// <summary>
+    /// The name of the generated file, stable across builds: the full name, nested types joined with '+' as in
+    /// metadata, so namespace A.B's class C (A.B.C) and class A.B's nested C (A.B+C) cannot share a file name.
+    /// </summary>
     public string HintName
     {
         get
         {
             var prefix = Namespace is null ? "" : Namespace + ".";
-            foreach (var type in ContainingTypes) prefix += type.Name + ".";
-            return prefix + ClassName + ".g.cs";
+            foreach (var type in ContainingTypes) prefix += type.Name + "+";
+            // A keyword used as a namespace name keeps its '@' (@event), which a hint name may not contain.
+            return (prefix + ClassName + ".g.cs").Replace("@", "");
         }
     }
 }

@@ -25,8 +25,19 @@ internal static class ModelParser
         "Architecture", "ModelArchitecture", "Parameters", "Gradients", "GradientBuffer", "Layers", "Layer", "Fit",
         "Evaluate", "Predict", "Save", "Load", "TrainStep", "Forward", "Backward", "Buffers", "BeginTrainStep",
         "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "Equals", "GetHashCode", "ToString",
-        "GetType", "MemberwiseClone", "Finalize",
+        "GetType", "MemberwiseClone", "Finalize", "ArchitectureDefinition",
     };
+
+    /// <summary>Members the generated class declares whatever its layers: the model class may not take one of these names.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
+    {
+        "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "ArchitectureDefinition", "Forward",
+        "Backward", "TrainStep",
+    };
+
+    /// <summary>What each layer adds to the generated class besides its accessor: its constants and its two methods.</summary>
+    private static readonly string[] LayerMemberSuffixes =
+        { "Inputs", "Units", "WeightsOffset", "BiasOffset", "OutputOffset", "Forward", "Backward" };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -39,6 +50,8 @@ internal static class ModelParser
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
             return null;
+        // A declaration still being typed, with no name yet, is a compiler error already; there is nothing to extend.
+        if (declaration.Identifier.IsMissing || type.Name.Length == 0) return null;
         var modelAttribute = context.Attributes[0];
         var attributeLocation = modelAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()
                                 ?? declaration.Identifier.GetLocation();
@@ -79,6 +92,8 @@ internal static class ModelParser
 
         var layers = new List<LayerSpec>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var members = new HashSet<string>(StringComparer.Ordinal);
+        var locals = new HashSet<string>(StringComparer.Ordinal);
         for (var index = 0; index < denseAttributes.Count; index++)
         {
             var dense = denseAttributes[index];
@@ -94,10 +109,12 @@ internal static class ModelParser
             else if ((Activation)activationValue == Activation.Softmax && index != denseAttributes.Count - 1)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, location, index, name));
 
-            var nameProblem = CheckLayerName(layerName, type.Name, names);
+            var nameProblem = CheckLayerName(layerName, type.Name, names, members, locals);
             if (nameProblem is not null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, location, index, name, layerName, nameProblem));
             names.Add(layerName);
+            members.UnionWith(LayerMembers(layerName));
+            locals.Add(Camel(layerName));
             layers.Add(new LayerSpec(layerName, units, (Activation)activationValue));
         }
 
@@ -113,17 +130,21 @@ internal static class ModelParser
     {
         string? problem = null;
         if (declaration is RecordDeclarationSyntax) problem = "records cannot derive from DeepGen.SequentialModel; use a class";
+        else if (type.IsFileLocal) problem = "it is file-local, so the generated part, in another file, cannot extend it";
         else if (type.IsStatic) problem = "it is static; a model is created with 'new'";
         else if (type.IsAbstract) problem = "it is abstract; a model is created with 'new'";
         else if (type.IsGenericType) problem = "it is generic; every size of a model is fixed, so it takes no type parameters";
         else if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType &&
                  baseType.ToDisplayString() != "DeepGen.SequentialModel")
             problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from DeepGen.SequentialModel";
+        else if (GeneratedMemberNames.Contains(type.Name))
+            problem = $"the generated part declares a member named '{type.Name}', and a member cannot have the name of its class";
         else
         {
             for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
             {
                 if (outer.IsGenericType) problem = $"it is nested in the generic type '{outer.Name}'";
+                else if (outer.IsFileLocal) problem = $"it is nested in the file-local type '{outer.Name}', which the generated part, in another file, cannot extend";
                 else if (!IsPartial(outer)) problem = $"it is nested in '{outer.Name}', which is not partial";
                 if (problem is not null) break;
             }
@@ -147,15 +168,37 @@ internal static class ModelParser
     private static bool IsPartial(INamedTypeSymbol type) =>
         type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
 
-    private static string? CheckLayerName(string layerName, string className, HashSet<string> taken)
+    /// <summary>
+    /// Checks a layer name against everything the generated code derives from it: the accessor, the constants and
+    /// methods named <c>{name}Inputs</c> … <c>{name}Backward</c>, and the camelCase locals <c>{name}Output</c> and
+    /// <c>{name}Delta</c>; none may clash with the class, the model's fixed members or another layer's.
+    /// </summary>
+    private static string? CheckLayerName(string layerName, string className, HashSet<string> takenNames,
+        HashSet<string> takenMembers, HashSet<string> takenLocals)
     {
         if (!SyntaxFacts.IsValidIdentifier(layerName) || SyntaxFacts.GetKeywordKind(layerName) != SyntaxKind.None)
             return "a layer name must be a C# identifier, because it names the generated accessor";
         if (layerName == className) return "a member cannot have the name of its class";
         if (ReservedNames.Contains(layerName)) return "that name is taken by a member of every model";
-        if (taken.Contains(layerName)) return "another layer of this model already has that name";
+        if (takenNames.Contains(layerName)) return "another layer of this model already has that name";
+        foreach (var member in LayerMembers(layerName))
+        {
+            if (member == className) return $"its generated member '{member}' would have the name of its class";
+            if (takenMembers.Contains(member))
+                return $"its generated member '{member}' clashes with a member generated for another layer";
+        }
+
+        if (takenLocals.Contains(Camel(layerName)))
+            return "another layer's name differs from it only in the case of its first letter, and the generated code names locals after layers in camelCase";
         return null;
     }
+
+    private static IEnumerable<string> LayerMembers(string layerName) =>
+        LayerMemberSuffixes.Select(suffix => layerName + suffix).Prepend(layerName);
+
+    /// <summary>The emitter's camelCase form of a layer name, which names its locals.</summary>
+    private static string Camel(string name) =>
+        name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
 
     /// <summary>Parameters and activations are indexed with <c>int</c>; a model whose buffers need more is refused.</summary>
     private static bool CheckSize(string name, int input, List<LayerSpec> layers, Location location, List<DiagnosticInfo> diagnostics)

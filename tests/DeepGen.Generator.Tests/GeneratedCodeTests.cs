@@ -1,0 +1,90 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+
+namespace DeepGen.Generator.Tests;
+
+/// <summary>
+/// The generated code runs: each snapshot model is compiled in memory, loaded, created and asked for predictions.
+/// This checks shapes and the wiring to DeepGen.Runtime only; the numbers are the runtime tests' business.
+/// </summary>
+public class GeneratedCodeTests
+{
+    public static TheoryData<string, string, string, int, int, int> Models => new()
+    {
+        { TestModels.MnistMlp, "Samples.Mnist.MnistMlp", "784-500(sigmoid)-500(sigmoid)-10(softmax)", 784, 10, 648_010 },
+        { TestModels.LinearRegression, "LinearRegression", "3-1(linear)", 3, 1, 4 },
+        { TestModels.NamedLayers, "Samples.Named.Classifier", "8-16(relu)-12(tanh)-2(sigmoid)", 8, 2, 374 },
+        { TestModels.Nested, "Samples.Nested.Outer+Holder+Tiny", "4-3(tanh)-2(softmax)", 4, 2, 23 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void GeneratedModelPredicts(string source, string typeName, string signature, int inputSize, int outputSize, int parameterCount)
+    {
+        var type = Load(source).GetType(typeName, throwOnError: true)!;
+
+        Assert.Equal(inputSize, Constant(type, "InputSize"));
+        Assert.Equal(outputSize, Constant(type, "OutputSize"));
+        Assert.Equal(parameterCount, Constant(type, "ParameterCount"));
+
+        var model = Create(type, seed: 7);
+        Assert.Equal(type.Name, model.Architecture.ModelName);
+        Assert.Equal(signature, model.Architecture.Signature);
+        Assert.Equal(parameterCount, model.Parameters.Length);
+
+        const int samples = 5;
+        var x = new float[samples * inputSize];
+        for (var i = 0; i < x.Length; i++) x[i] = (i % 13 - 6) / 6f;
+        var predictions = model.Predict(x);
+
+        Assert.Equal(samples * outputSize, predictions.Length);
+        Assert.All(predictions, p => Assert.True(float.IsFinite(p)));
+        if (signature.EndsWith("(softmax)", StringComparison.Ordinal))
+        {
+            for (var row = 0; row < samples; row++)
+            {
+                var probabilities = predictions.AsSpan(row * outputSize, outputSize).ToArray();
+                Assert.All(probabilities, p => Assert.InRange(p, 0f, 1f));
+                Assert.Equal(1f, probabilities.Sum(), 1e-5f);
+            }
+        }
+
+        // The seed decides the weights: the same seed predicts the same, another seed does not.
+        Assert.Equal(predictions, Create(type, seed: 7).Predict(x));
+        Assert.NotEqual(predictions, Create(type, seed: 8).Predict(x));
+    }
+
+    [Fact]
+    public void NamedLayersHaveAccessors()
+    {
+        var type = Load(TestModels.NamedLayers).GetType("Samples.Named.Classifier", throwOnError: true)!;
+        var model = Create(type, seed: 1);
+
+        Assert.Equal(["Hidden1", "Hidden2", "Output"], model.Layers.Select(layer => layer.Name));
+        foreach (var name in new[] { "Hidden1", "Hidden2", "Output" })
+        {
+            var layer = (DenseLayer)type.GetProperty(name)!.GetValue(model)!;
+            Assert.Equal(name, layer.Name);
+        }
+
+        Assert.Equal(8 * 16, ((DenseLayer)type.GetProperty("Hidden1")!.GetValue(model)!).Weights.Length);
+    }
+
+    /// <summary>
+    /// Compiles the source with its generated part and loads it into the default context, where its reference to
+    /// DeepGen.Runtime resolves to the runtime this test uses, so the model casts to <see cref="SequentialModel"/>.
+    /// </summary>
+    private static Assembly Load(string source)
+    {
+        var run = GeneratorHarness.Run(source);
+        using var image = new MemoryStream();
+        var emit = run.Output.Emit(image);
+        Assert.True(emit.Success, GeneratorRun.Describe(emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        return Assembly.Load(image.ToArray());
+    }
+
+    private static SequentialModel Create(Type type, int seed) =>
+        (SequentialModel)Activator.CreateInstance(type, BindingFlags.Instance | BindingFlags.Public, null, [seed], null)!;
+
+    private static int Constant(Type type, string name) => (int)type.GetField(name)!.GetRawConstantValue()!;
+}

@@ -1,0 +1,142 @@
+using Microsoft.CodeAnalysis;
+
+namespace DeepGen.Generator.Tests;
+
+/// <summary>
+/// Broken, odd and borderline sources: the generator must never throw, and whatever it emits must compile — the
+/// errors after generation are exactly the errors the input already had.
+/// </summary>
+public class MalformedInputTests
+{
+    public static TheoryData<string, string> Sources => new()
+    {
+        // Attribute arguments of the wrong type or missing.
+        { "input-is-a-string", Model("""[Model(Input = "x")] [Dense(10)]""") },
+        { "input-missing-value", Model("[Model(Input = )] [Dense(10)]") },
+        { "input-twice", Model("[Model(Input = 4, Input = 5)] [Dense(10)]") },
+        { "input-unresolved", Model("[Model(Input = Size)] [Dense(10)]") },
+        { "units-is-a-string", Model("""[Model(Input = 4)] [Dense("a", Activation.Sigmoid)]""") },
+        { "units-missing", Model("[Model(Input = 4)] [Dense()]") },
+        { "activation-is-a-double", Model("[Model(Input = 4)] [Dense(10, 3.5)]") },
+        { "activation-unresolved", Model("[Model(Input = 4)] [Dense(10, Nope)]") },
+        { "activation-out-of-range-negative", Model("[Model(Input = 4)] [Dense(10, (Activation)(-1))]") },
+        { "name-is-an-int", Model("[Model(Input = 4)] [Dense(10, Name = 5)]") },
+        { "name-is-null", Model("[Model(Input = 4)] [Dense(10, Name = null)]") },
+        { "name-is-empty", Model("""[Model(Input = 4)] [Dense(10, Name = "")]""") },
+        { "name-is-verbatim", Model("""[Model(Input = 4)] [Dense(10, Name = "@Hidden")]""") },
+        { "name-is-unicode", Model("""[Model(Input = 4)] [Dense(10, Name = "Скрытый")]""") },
+        { "unclosed-attribute", Model("[Model(Input = 4)] [Dense(10, Activation.Relu") },
+        { "too-many-arguments", Model("[Model(Input = 4)] [Dense(10, Activation.Relu, 3)]") },
+
+        // Extreme sizes.
+        { "sizes-int-max", Model("[Model(Input = int.MaxValue)] [Dense(int.MaxValue)]") },
+        { "input-int-min", Model("[Model(Input = int.MinValue)] [Dense(2)]") },
+        { "units-int-max", Model("[Model(Input = 1)] [Dense(int.MaxValue)]") },
+        { "units-int-min", Model("[Model(Input = 1)] [Dense(int.MinValue)]") },
+        { "input-overflows", Model("[Model(Input = int.MaxValue + 1)] [Dense(2)]") },
+        { "input-is-a-const-expression", Model("[Model(Input = 28 * 28)] [Dense(10, Activation.Softmax)]") },
+        { "input-is-a-named-const", "using DeepGen; static class Sizes { public const int Pixels = 28 * 28; } [Model(Input = Sizes.Pixels)] [Dense(10)] public partial class M;" },
+        { "many-layers", Model("[Model(Input = 2)] " + string.Concat(Enumerable.Repeat("[Dense(2, Activation.Relu)] ", 200))) },
+
+        // The attributes on the wrong kind of declaration.
+        { "on-a-struct", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial struct S;" },
+        { "on-an-interface", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial interface I;" },
+        { "on-an-enum", "using DeepGen; [Model(Input = 4)] [Dense(2)] public enum E { A }" },
+        { "on-a-delegate", "using DeepGen; [Model(Input = 4)] [Dense(2)] public delegate void D();" },
+        { "on-a-method", "using DeepGen; public partial class C { [Model(Input = 4)] [Dense(2)] public void M() { } }" },
+        { "on-a-record-struct", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial record struct R;" },
+        { "dense-on-a-struct", "using DeepGen; [Dense(2)] public partial struct S;" },
+
+        // [Model] twice, on one declaration or two.
+        { "model-twice", Model("[Model(Input = 4)] [Model(Input = 4)] [Dense(2)]") },
+        { "model-on-two-declarations", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class M; [Model(Input = 4)] public partial class M;" },
+        { "two-classes-same-name", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class M; [Model(Input = 3)] [Dense(2)] public class M { }" },
+
+        // Incomplete syntax.
+        { "class-without-name", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class" },
+        { "class-without-body", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class M" },
+        { "class-unclosed", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class M {" },
+        { "attribute-only", "using DeepGen; [Model(Input = 4)] [Dense(2)]" },
+        { "no-using", "[Model(Input = 4)] [Dense(2)] public partial class M;" },
+
+        // Names and places that are unusual but valid.
+        { "unicode-class-name", Model("[Model(Input = 4)] [Dense(2)]", "Модель") },
+        { "cjk-class-name", Model("[Model(Input = 4)] [Dense(2)]", "模型") },
+        { "escaped-class-name", Model("[Model(Input = 4)] [Dense(2)]", @"M\u0041del") },
+        { "keyword-class-name", Model("[Model(Input = 4)] [Dense(2)]", "@class") },
+        { "keyword-namespace", "using DeepGen; namespace @event.@struct; [Model(Input = 4)] [Dense(2)] public partial class M;" },
+        { "keyword-containing-type", "using DeepGen; public partial class @class { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "alias-attributes", "using M = DeepGen.ModelAttribute; using D = DeepGen.DenseAttribute; [M(Input = 4)] [D(2)] public partial class C;" },
+        { "one-attribute-list", "using DeepGen; [Model(Input = 4), Dense(2), Dense(3)] public partial class M;" },
+        { "explicit-base", "using DeepGen; [Model(Input = 4)] [Dense(2)] public sealed partial class M : SequentialModel;" },
+        { "file-local-class", "using DeepGen; [Model(Input = 4)] [Dense(2)] file partial class M;" },
+        { "nested-in-interface", "using DeepGen; public partial interface I { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "nested-in-record", "using DeepGen; public partial record R { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "nested-in-record-struct", "using DeepGen; public readonly partial record struct R { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "nested-in-ref-struct", "using DeepGen; public ref partial struct R { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "nested-in-generic", "using DeepGen; public partial class G<T> { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "class-named-like-namespace", "using DeepGen; namespace DeepGen.System; [Model(Input = 4)] [Dense(2)] public partial class DeepGen;" },
+        { "class-named-SequentialModel", Model("[Model(Input = 4)] [Dense(2)]", "SequentialModel") },
+
+        // Names the generated members could clash with.
+        { "layer-names-differ-in-case", Model("""[Model(Input = 4)] [Dense(3, Name = "Hidden")] [Dense(2, Name = "hidden")]""") },
+        { "layer-name-plus-suffix", Model("""[Model(Input = 4)] [Dense(3, Name = "X")] [Dense(2, Name = "XUnits")]""") },
+        { "layer-name-plus-method-suffix", Model("""[Model(Input = 4)] [Dense(3, Name = "X")] [Dense(2, Name = "XForward")]""") },
+        { "layer-name-is-private-member", Model("""[Model(Input = 4)] [Dense(2, Name = "ArchitectureDefinition")]""") },
+        { "layer-name-is-contextual-keyword", Model("""[Model(Input = 4)] [Dense(3, Name = "var")] [Dense(2, Name = "value")]""") },
+        { "class-named-like-a-generated-member", Model("[Model(Input = 4)] [Dense(2)]", "Forward") },
+        { "class-named-like-a-constant", Model("[Model(Input = 4)] [Dense(2)]", "InputSize") },
+        { "class-named-like-a-layer-constant", Model("[Model(Input = 4)] [Dense(2)]", "Dense0Units") },
+        { "class-named-like-the-architecture", Model("[Model(Input = 4)] [Dense(2)]", "ArchitectureDefinition") },
+        { "class-named-like-a-base-method", Model("[Model(Input = 4)] [Dense(2)]", "Layer") },
+        { "class-named-like-a-base-property", Model("[Model(Input = 4)] [Dense(2)]", "Parameters") },
+        { "class-named-Predict", Model("[Model(Input = 4)] [Dense(2)]", "Predict") },
+        { "layer-named-like-another-layers-local", Model("""[Model(Input = 4)] [Dense(3, Name = "a")] [Dense(2, Name = "aOutput")] [Dense(2, Name = "aDelta")]""") },
+        { "layer-named-like-a-parameter", Model("""[Model(Input = 4)] [Dense(3, Name = "input")] [Dense(2, Name = "batch")] [Dense(2, Name = "scratch")]""") },
+        { "layer-named-like-a-containing-type", "using DeepGen; public partial class Outer { [Model(Input = 4)] [Dense(2, Name = \"Outer\")] public partial class M; }" },
+        { "nested-in-file-local", "using DeepGen; file partial class F { [Model(Input = 4)] [Dense(2)] public partial class M; }" },
+        { "class-names-differ-in-case", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class Net; [Model(Input = 4)] [Dense(2)] public partial class net;" },
+        { "same-hint-name-twice", "using DeepGen; namespace A.B { [Model(Input = 4)] [Dense(2)] public partial class C; } namespace A { public partial class B { [Model(Input = 4)] [Dense(2)] public partial class C; } }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void NeverThrowsAndNeverAddsErrors(string name, string source)
+    {
+        _ = name;
+        var run = GeneratorHarness.Run(source);
+
+        Assert.Null(run.Result.Exception);
+        var before = Errors(run.Input.GetDiagnostics());
+        var after = Errors(run.Output.GetDiagnostics());
+        var added = after.Except(before).ToList();
+        Assert.True(added.Count == 0,
+            "Generated code added errors:" + Environment.NewLine + string.Join(Environment.NewLine, added) +
+            Environment.NewLine + string.Join(Environment.NewLine + Environment.NewLine, run.Sources.Select(s => s.Text)));
+    }
+
+    [Theory]
+    [InlineData("28 * 28", 784)]
+    [InlineData("Sizes.Pixels", 784)]
+    [InlineData("(int)Activation.Softmax + 1", 5)]
+    [InlineData("0x10", 16)]
+    public void InputMayBeAConstantExpression(string input, int expected)
+    {
+        var run = GeneratorHarness.Run($$"""
+            using DeepGen;
+            static class Sizes { public const int Pixels = 28 * 28; }
+            [Model(Input = {{input}})]
+            [Dense(10, Activation.Softmax)]
+            public partial class M;
+            """);
+
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
+        Assert.Contains($"public const int InputSize = {expected};", run.SingleSource);
+    }
+
+    private static HashSet<string> Errors(IEnumerable<Diagnostic> diagnostics) =>
+        [.. diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString())];
+
+    private static string Model(string attributes, string className = "M") =>
+        $"using DeepGen;\n{attributes}\npublic partial class {className};\n";
+}

@@ -1,0 +1,63 @@
+namespace DeepGen.Generator.Tests;
+
+/// <summary>The valid models the snapshot, caching and run tests share.</summary>
+internal static class TestModels
+{
+    /// <summary>The seed model: the Keras MNIST "hello world", in a namespace.</summary>
+    public const string MnistMlp = """
+        using DeepGen;
+        using static DeepGen.Activation;
+
+        namespace Samples.Mnist;
+
+        /// <summary>784 raw pixels → 500 sigmoid → 500 sigmoid → 10 softmax.</summary>
+        [Model(Input = 784)]
+        [Dense(500, Sigmoid)]
+        [Dense(500, Sigmoid)]
+        [Dense(10, Softmax)]
+        public partial class MnistMlp;
+        """;
+
+    /// <summary>One linear layer in the global namespace, the activation left to its default.</summary>
+    public const string LinearRegression = """
+        using DeepGen;
+
+        [Model(Input = 3)]
+        [Dense(1)]
+        public partial class LinearRegression
+        {
+        }
+        """;
+
+    /// <summary>Named layers with a mix of activations, written with the enum's full name.</summary>
+    public const string NamedLayers = """
+        namespace Samples.Named
+        {
+            [DeepGen.Model(Input = 8)]
+            [DeepGen.Dense(16, DeepGen.Activation.Relu, Name = "Hidden1")]
+            [DeepGen.Dense(12, DeepGen.Activation.Tanh, Name = "Hidden2")]
+            [DeepGen.Dense(2, DeepGen.Activation.Sigmoid, Name = "Output")]
+            internal sealed partial class Classifier
+            {
+            }
+        }
+        """;
+
+    /// <summary>A model nested in a partial class and a partial struct; its Input is a constant expression.</summary>
+    public const string Nested = """
+        using DeepGen;
+
+        namespace Samples.Nested;
+
+        public static partial class Outer
+        {
+            internal partial struct Holder
+            {
+                [Model(Input = 2 * 2)]
+                [Dense(3, Activation.Tanh)]
+                [Dense(2, Activation.Softmax)]
+                private partial class Tiny;
+            }
+        }
+        """;
+}
