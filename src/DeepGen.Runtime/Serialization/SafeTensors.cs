@@ -120,6 +120,7 @@ public sealed class SafeTensorsFile
                         throw Invalid(source, "its __metadata__ is not an object");
                     foreach (var item in property.Value.EnumerateObject())
                     {
+                        if (metadata.ContainsKey(item.Name)) throw Invalid(source, $"metadata '{item.Name}' is given twice");
                         if (item.Value.ValueKind != JsonValueKind.String)
                             throw Invalid(source, $"metadata '{item.Name}' is not a string");
                         metadata[item.Name] = item.Value.GetString()!;
@@ -128,6 +129,8 @@ public sealed class SafeTensorsFile
                     continue;
                 }
 
+                if (tensors.Exists(t => t.Name == property.Name))
+                    throw Invalid(source, $"tensor '{property.Name}' is described twice");
                 tensors.Add(ParseTensor(property, source));
             }
 

@@ -76,6 +76,8 @@ public class SafeTensorsTests
         { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}""", "overlaps" },
         { """{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}""", "the file is truncated" },
         { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,2]}}""", "needs 4 bytes but spans 2" },
+        { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", "tensor 'a' is described twice" },
+        { """{"__metadata__":{"k":"1","k":"2"}}""", "metadata 'k' is given twice" },
         { """{"__metadata__":{"n":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "metadata 'n' is not a string" },
     };
 
