@@ -28,7 +28,7 @@ public static class IdxReader
     {
         var buffered = new BufferedStream(stream, 1 << 16);
         Span<byte> magic = stackalloc byte[4];
-        var read = ReadFully(buffered, magic);
+        var read = buffered.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
         if (read >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
         {
             // Gzip: start again, decompressing. The magic bytes read so far are put back in front.
@@ -45,7 +45,7 @@ public static class IdxReader
         try
         {
             Span<byte> magic = stackalloc byte[4];
-            if (ReadFully(stream, magic) < 4) throw Invalid(source, "the file ends inside its 4-byte magic number");
+            if (stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) < 4) throw Invalid(source, "the file ends inside its 4-byte magic number");
             if (magic[0] != 0 || magic[1] != 0)
                 throw Invalid(source, $"the magic number starts {magic[0]:X2} {magic[1]:X2}, not 00 00: this is not an IDX file");
             if (magic[2] != UnsignedByte)
@@ -58,7 +58,7 @@ public static class IdxReader
             long count = 1;
             for (var i = 0; i < rank; i++)
             {
-                if (ReadFully(stream, dimension) < 4)
+                if (stream.ReadAtLeast(dimension, dimension.Length, throwOnEndOfStream: false) < 4)
                     throw Invalid(source, $"the file ends inside its header (dimension {i + 1} of {rank})");
                 var size = BinaryPrimitives.ReadInt32BigEndian(dimension);
                 if (size <= 0) throw Invalid(source, $"dimension {i + 1} is {size}; every dimension must be positive");
@@ -72,7 +72,7 @@ public static class IdxReader
                 throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {stream.Length - stream.Position:N0}: the file is truncated");
 
             var data = new byte[count];
-            var got = ReadFully(stream, data);
+            var got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (got < count)
                 throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {got:N0}: the file is truncated");
             if (stream.ReadByte() >= 0)
@@ -83,19 +83,6 @@ public static class IdxReader
         {
             throw new InvalidIdxFileException($"'{source}' is not a valid gzip file: {e.Message}", e);
         }
-    }
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = stream.Read(buffer[total..]);
-            if (read == 0) break;
-            total += read;
-        }
-
-        return total;
     }
 
     private static InvalidIdxFileException Invalid(string source, string problem) => new($"'{source}' is not a valid IDX file: {problem}.");

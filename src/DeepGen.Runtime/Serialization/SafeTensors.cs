@@ -52,7 +52,7 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Read(Stream stream, string sourceName)
     {
         Span<byte> prefix = stackalloc byte[8];
-        if (ReadFully(stream, prefix) < 8)
+        if (stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false) < 8)
             throw Invalid(sourceName, "it is shorter than the 8-byte header length every safetensors file starts with");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderBytes)
@@ -61,7 +61,7 @@ public sealed class SafeTensorsFile
             throw Invalid(sourceName, $"its header claims {headerLength:N0} bytes but only {stream.Length - 8:N0} follow");
 
         var header = new byte[headerLength];
-        if (ReadFully(stream, header) < header.Length)
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
             throw Invalid(sourceName, $"it ends inside its {headerLength:N0}-byte header");
         using var data = new MemoryStream();
         stream.CopyTo(data);
@@ -216,19 +216,6 @@ public sealed class SafeTensorsFile
         "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
         _ => 0, // unknown to us: its size is not checked, and reading it as F32 is refused
     };
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = stream.Read(buffer[total..]);
-            if (read == 0) break;
-            total += read;
-        }
-
-        return total;
-    }
 
     private static InvalidModelFileException Invalid(string source, string problem, Exception? inner = null) =>
         new($"'{source}' is not a valid safetensors file: {problem}.", inner);
