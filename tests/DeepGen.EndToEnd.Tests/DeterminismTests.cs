@@ -24,6 +24,31 @@ public class DeterminismTests
         Assert.Equal(Train(threads: Environment.ProcessorCount), Train(threads: Environment.ProcessorCount));
     }
 
+    [Fact]
+    public void Sgd_fused_into_the_backward_pass_matches_sgd_applied_afterwards_bit_for_bit()
+    {
+        var x = TestData.Uniform(200 * 784, 0f, 255f, seed: 5);
+        var y = TestData.OneHot(200, 10, seed: 6);
+        var fused = new SeedMlp(seed: 7);
+        var separate = new SeedMlp(seed: 7);
+        fused.Fit(x, y, epochs: 1, batchSize: 50, Loss.MeanSquaredError, new Sgd(0.1f), seed: 1, verbosity: Verbosity.Silent);
+        separate.Fit(x, y, epochs: 1, batchSize: 50, Loss.MeanSquaredError, new UnfusedSgd(0.1f), seed: 1, verbosity: Verbosity.Silent);
+
+        var a = fused.Parameters.ToArray();
+        var b = separate.Parameters.ToArray();
+        Assert.NotEqual(new SeedMlp(seed: 7).Parameters.ToArray(), a); // training did change the weights
+        for (var i = 0; i < a.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(a[i]) == BitConverter.SingleToInt32Bits(b[i]),
+                $"Parameter {i}: fused {a[i]:G9}, separate {b[i]:G9}.");
+    }
+
+    /// <summary>Plain SGD that the backward pass does not recognise, so it runs as a separate pass.</summary>
+    private sealed class UnfusedSgd(float learningRate) : Optimizer
+    {
+        private readonly Sgd _sgd = new(learningRate);
+        public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => _sgd.Update(parameters, gradients);
+    }
+
     private static float[] Train(int threads)
     {
         CpuBackend.MaxDegreeOfParallelism = threads;

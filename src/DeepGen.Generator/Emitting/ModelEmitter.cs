@@ -157,7 +157,7 @@ internal static class ModelEmitter
     {
         var last = plan.Layers[plan.Layers.Count - 1];
         w.Line("/// <inheritdoc />");
-        w.Open($"protected override void Backward({ReadOnlySpan} input, {ReadOnlySpan} activations, {Span} deltas, {Span} scratch, int batch)");
+        w.Open($"protected override void Backward({ReadOnlySpan} input, {ReadOnlySpan} activations, {Span} deltas, {Span} scratch, int batch, float learningRate)");
         foreach (var layer in plan.Layers.Take(plan.Layers.Count - 1)) w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
         foreach (var layer in plan.Layers) w.Line($"var {Delta(layer)} = {Slice("deltas", layer)};");
         w.Line($"// {Delta(last)} was written by the loss: its gradient with the {last.Activation} derivative folded in.");
@@ -165,8 +165,8 @@ internal static class ModelEmitter
         {
             var layer = plan.Layers[i];
             w.Line(i > 0
-                ? $"{layer.Name}Backward({Delta(plan.Layers[i - 1])}, {Delta(layer)}, {Output(plan.Layers[i - 1])}, scratch, batch);"
-                : $"{layer.Name}Backward({Delta(layer)}, input, batch);");
+                ? $"{layer.Name}Backward({Delta(plan.Layers[i - 1])}, {Delta(layer)}, {Output(plan.Layers[i - 1])}, scratch, batch, learningRate);"
+                : $"{layer.Name}Backward({Delta(layer)}, input, batch, learningRate);");
         }
 
         w.Close();
@@ -184,8 +184,10 @@ internal static class ModelEmitter
         w.Line($"var outputDelta = {Slice("buffers.Deltas", last)};");
         w.Line($"// The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the {last.Activation}.");
         w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.{last.Activation});");
-        w.Line("Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch);");
-        w.Line("optimizer.Update(Parameters, GradientBuffer);");
+        w.Line("// Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.");
+        w.Line("var learningRate = FusedSgdLearningRate(optimizer);");
+        w.Line("Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);");
+        w.Line("if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);");
         w.Line("return value;");
         w.Close();
     }
@@ -211,29 +213,28 @@ internal static class ModelEmitter
     private static void WriteLayerBackward(SourceWriter w, LayerPlan layer, LayerPlan? previous)
     {
         var n = layer.Name;
+        var weights = $"Parameters.Slice({n}WeightsOffset, {n}Inputs * {n}Units)";
         w.Line();
-        w.Line($"// {n}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}]; db[{layer.Units}] = Σ over the batch of delta");
         if (previous is not null)
         {
             var derivative = previous.Activation == Activation.Linear ? "" : $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(input)";
-            w.Line($"//   and the delta of {previous.Name}: inputDelta[batch, {layer.Inputs}] = (delta · Wᵀ){derivative}");
-            w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch)");
+            w.Line($"// {n}: the delta of {previous.Name}, inputDelta[batch, {layer.Inputs}] = (delta[batch, {layer.Units}] · Wᵀ){derivative}, first,");
+            w.Line("//   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW");
+            w.Line("//   applied to each tile as it is computed when learningRate is not 0.");
+            w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch, float learningRate)");
+            w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
+            w.Line($"    inputDelta, delta, {weights}, input, scratch, batch, {n}Inputs, {n}Units);");
         }
         else
         {
-            w.Line("//   (the model's input needs no gradient, so none is computed)");
-            w.Open($"private void {n}Backward({ReadOnlySpan} delta, {ReadOnlySpan} input, int batch)");
+            w.Line($"// {n}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}] and db = Σ over the batch of delta,");
+            w.Line("//   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.");
+            w.Open($"private void {n}Backward({ReadOnlySpan} delta, {ReadOnlySpan} input, int batch, float learningRate)");
         }
 
         w.Line($"{Kernels}.WeightGradients(");
-        w.Line($"    GradientBuffer.Slice({n}WeightsOffset, {n}Inputs * {n}Units), GradientBuffer.Slice({n}BiasOffset, {n}Units),");
-        w.Line($"    input, delta, batch, {n}Inputs, {n}Units);");
-        if (previous is not null)
-        {
-            w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
-            w.Line($"    inputDelta, delta, Parameters.Slice({n}WeightsOffset, {n}Inputs * {n}Units), input, scratch, batch, {n}Inputs, {n}Units);");
-        }
-
+        w.Line($"    GradientBuffer.Slice({n}WeightsOffset, {n}Inputs * {n}Units), GradientBuffer.Slice({n}BiasOffset, {n}Units), input, delta,");
+        w.Line($"    {weights}, Parameters.Slice({n}BiasOffset, {n}Units), learningRate, batch, {n}Inputs, {n}Units);");
         w.Close();
     }
 

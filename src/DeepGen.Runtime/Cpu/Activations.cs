@@ -98,6 +98,21 @@ public static class RowSoftmax
 /// <summary>Two-input element-wise loops, vectorized with <see cref="Vector{T}"/> and a scalar tail.</summary>
 internal static class ElementWise
 {
+    /// <summary>
+    /// <c>parameters[i] -= learningRate * gradients[i]</c>, a separate multiply then subtract in vector and scalar
+    /// code alike, so a fused update of one tile and a whole-buffer update give the same bits.
+    /// </summary>
+    public static void SgdStep(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate)
+    {
+        if (gradients.Length != parameters.Length)
+            throw new ArgumentException($"{parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
+        var p = MemoryMarshal.Cast<float, Vector<float>>(parameters);
+        var g = MemoryMarshal.Cast<float, Vector<float>>(gradients);
+        var rate = new Vector<float>(learningRate);
+        for (var i = 0; i < p.Length; i++) p[i] -= rate * g[i];
+        for (var i = p.Length * Vector<float>.Count; i < parameters.Length; i++) parameters[i] -= learningRate * gradients[i];
+    }
+
     public interface IOperation
     {
         static abstract Vector<float> Invoke(Vector<float> gradient, Vector<float> other);

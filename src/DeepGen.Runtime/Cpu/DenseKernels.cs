@@ -44,24 +44,45 @@ public static unsafe class DenseKernels
     /// </summary>
     public static void WeightGradients(
         Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
-        int batch, int inputs, int units)
+        int batch, int inputs, int units) =>
+        WeightGradients(weightGradients, biasGradients, input, outputGradient, [], [], 0f, batch, inputs, units);
+
+    /// <summary>
+    /// The weight and bias gradients as above, and when <paramref name="learningRate"/> is not zero the plain SGD
+    /// update <c>weights -= learningRate · weightGradients</c> (and the bias likewise), applied to each tile of
+    /// gradients while it is still in L1. The gradients are written either way.
+    /// </summary>
+    public static void WeightGradients(
+        Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
+        Span<float> weights, Span<float> bias, float learningRate, int batch, int inputs, int units)
     {
         CheckLength(weightGradients, (long)inputs * units, nameof(weightGradients));
         CheckLength(biasGradients, units, nameof(biasGradients));
         CheckLength(input, (long)batch * inputs, nameof(input));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
+        var update = learningRate != 0f;
+        if (update)
+        {
+            CheckLength(weights, (long)inputs * units, nameof(weights));
+            CheckLength(bias, units, nameof(bias));
+        }
+
         fixed (float* dw = weightGradients)
         fixed (float* x = input)
         fixed (float* dz = outputGradient)
+        fixed (float* w = weights)
         {
             // A = inputᵀ: row i of A is column i of the input, so its row stride is 1 and its column stride is a whole row.
-            Gemm.Multiply(new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch), default(NoEpilogue));
+            var shape = new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch);
+            if (update) Gemm.Multiply(shape, new SgdEpilogue(w, learningRate));
+            else Gemm.Multiply(shape, default(NoEpilogue));
         }
 
         // Rows are added in batch order, so the sum is the same whatever the thread count.
         biasGradients.Clear();
         for (var row = 0; row < batch; row++)
             TensorPrimitives.Add(biasGradients, outputGradient.Slice(row * units, units), biasGradients);
+        if (update) ElementWise.SgdStep(bias, biasGradients, learningRate);
     }
 
     /// <summary>
@@ -137,6 +158,19 @@ public static unsafe class DenseKernels
                 var segment = new Span<float>(c + (long)r * ldc + column, columns);
                 TensorPrimitives.Add(segment, b, segment);
                 TActivation.Forward(segment);
+            }
+        }
+    }
+
+    /// <summary>Plain SGD on the weights of a finished tile of weight gradients (C is the gradient, same layout).</summary>
+    private readonly struct SgdEpilogue(float* weights, float learningRate) : IGemmEpilogue
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
+        {
+            for (var r = row; r < row + rows; r++)
+            {
+                var offset = (long)r * ldc + column;
+                ElementWise.SgdStep(new Span<float>(weights + offset, columns), new ReadOnlySpan<float>(c + offset, columns), learningRate);
             }
         }
     }

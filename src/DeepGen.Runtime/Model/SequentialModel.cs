@@ -62,9 +62,13 @@ public abstract partial class SequentialModel
 
     /// <summary>
     /// Back-propagates from the last layer's slice of <paramref name="deltas"/> (dLoss/d(pre-activation), written by
-    /// the loss) and overwrites the gradient buffer.
+    /// the loss) and overwrites the gradient buffer. When <paramref name="learningRate"/> is not zero, each layer's
+    /// weights also take the plain SGD step as their gradients are computed.
     /// </summary>
-    protected abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> activations, Span<float> deltas, Span<float> scratch, int batch);
+    protected abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> activations, Span<float> deltas, Span<float> scratch, int batch, float learningRate);
+
+    /// <summary>The learning rate to fuse into the backward pass: the optimizer's when it is plain SGD, else 0.</summary>
+    protected static float FusedSgdLearningRate(Optimizer optimizer) => optimizer.FusedSgdLearningRate;
 
     /// <summary>
     /// One training step on a batch: forward, loss and its gradient, backward, parameter update. Returns the batch's

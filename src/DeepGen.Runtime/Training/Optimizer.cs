@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using DeepGen.Cpu;
 
 namespace DeepGen;
 
@@ -10,6 +10,12 @@ public abstract class Optimizer
 {
     /// <summary>Applies one update. <paramref name="gradients"/> hold the gradient of the batch-mean loss.</summary>
     public abstract void Update(Span<float> parameters, ReadOnlySpan<float> gradients);
+
+    /// <summary>
+    /// The learning rate when this optimizer's update is exactly plain SGD, which the generated backward pass then
+    /// applies to each weight tile as it computes it (saving a pass over every parameter); 0 otherwise.
+    /// </summary>
+    internal virtual float FusedSgdLearningRate => 0f;
 }
 
 /// <summary>Plain stochastic gradient descent: <c>θ ← θ - learningRate · g</c> (Keras's <c>SGD</c> with no momentum).</summary>
@@ -29,10 +35,10 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc />
     public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
-        if (parameters.Length != gradients.Length)
-            throw new ArgumentException($"{parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
-        TensorPrimitives.MultiplyAdd(gradients, -LearningRate, parameters, parameters);
+        ElementWise.SgdStep(parameters, gradients, LearningRate);
     }
+
+    internal override float FusedSgdLearningRate => LearningRate;
 
     /// <inheritdoc />
     public override string ToString() => $"SGD(learning rate {LearningRate})";

@@ -53,11 +53,11 @@ partial class LinearRegression : global::DeepGen.SequentialModel
     }
 
     /// <inheritdoc />
-    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch)
+    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch, float learningRate)
     {
         var dense0Delta = deltas.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         // dense0Delta was written by the loss: its gradient with the Linear derivative folded in.
-        Dense0Backward(dense0Delta, input, batch);
+        Dense0Backward(dense0Delta, input, batch, learningRate);
     }
 
     /// <inheritdoc />
@@ -69,8 +69,10 @@ partial class LinearRegression : global::DeepGen.SequentialModel
         var outputDelta = buffers.Deltas.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Linear.
         var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, global::DeepGen.Activation.Linear);
-        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch);
-        optimizer.Update(Parameters, GradientBuffer);
+        // Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.
+        var learningRate = FusedSgdLearningRate(optimizer);
+        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);
+        if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);
         return value;
     }
 
@@ -80,12 +82,12 @@ partial class LinearRegression : global::DeepGen.SequentialModel
             output, input, Parameters.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), Parameters.Slice(Dense0BiasOffset, Dense0Units),
             batch, Dense0Inputs, Dense0Units);
 
-    // Dense0: dW[3, 1] = input[batch, 3]ᵀ · delta[batch, 1]; db[1] = Σ over the batch of delta
-    //   (the model's input needs no gradient, so none is computed)
-    private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch)
+    // Dense0: dW[3, 1] = input[batch, 3]ᵀ · delta[batch, 1] and db = Σ over the batch of delta,
+    //   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.
+    private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch, float learningRate)
     {
         global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units),
-            input, delta, batch, Dense0Inputs, Dense0Units);
+            GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units), input, delta,
+            Parameters.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), Parameters.Slice(Dense0BiasOffset, Dense0Units), learningRate, batch, Dense0Inputs, Dense0Units);
     }
 }

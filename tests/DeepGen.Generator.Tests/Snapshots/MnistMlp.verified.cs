@@ -83,7 +83,7 @@ partial class MnistMlp : global::DeepGen.SequentialModel
     }
 
     /// <inheritdoc />
-    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch)
+    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch, float learningRate)
     {
         var dense0Output = activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         var dense1Output = activations.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
@@ -91,9 +91,9 @@ partial class MnistMlp : global::DeepGen.SequentialModel
         var dense1Delta = deltas.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
         var dense2Delta = deltas.Slice(batch * Dense2OutputOffset, batch * Dense2Units);
         // dense2Delta was written by the loss: its gradient with the Softmax derivative folded in.
-        Dense2Backward(dense1Delta, dense2Delta, dense1Output, scratch, batch);
-        Dense1Backward(dense0Delta, dense1Delta, dense0Output, scratch, batch);
-        Dense0Backward(dense0Delta, input, batch);
+        Dense2Backward(dense1Delta, dense2Delta, dense1Output, scratch, batch, learningRate);
+        Dense1Backward(dense0Delta, dense1Delta, dense0Output, scratch, batch, learningRate);
+        Dense0Backward(dense0Delta, input, batch, learningRate);
     }
 
     /// <inheritdoc />
@@ -105,8 +105,10 @@ partial class MnistMlp : global::DeepGen.SequentialModel
         var outputDelta = buffers.Deltas.Slice(batch * Dense2OutputOffset, batch * Dense2Units);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Softmax.
         var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, global::DeepGen.Activation.Softmax);
-        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch);
-        optimizer.Update(Parameters, GradientBuffer);
+        // Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.
+        var learningRate = FusedSgdLearningRate(optimizer);
+        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);
+        if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);
         return value;
     }
 
@@ -128,34 +130,36 @@ partial class MnistMlp : global::DeepGen.SequentialModel
             output, input, Parameters.Slice(Dense2WeightsOffset, Dense2Inputs * Dense2Units), Parameters.Slice(Dense2BiasOffset, Dense2Units),
             batch, Dense2Inputs, Dense2Units);
 
-    // Dense2: dW[500, 10] = input[batch, 500]ᵀ · delta[batch, 10]; db[10] = Σ over the batch of delta
-    //   and the delta of Dense1: inputDelta[batch, 500] = (delta · Wᵀ) ⊙ sigmoid'(input)
-    private void Dense2Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch)
+    // Dense2: the delta of Dense1, inputDelta[batch, 500] = (delta[batch, 10] · Wᵀ) ⊙ sigmoid'(input), first,
+    //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
+    //   applied to each tile as it is computed when learningRate is not 0.
+    private void Dense2Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch, float learningRate)
     {
-        global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Dense2WeightsOffset, Dense2Inputs * Dense2Units), GradientBuffer.Slice(Dense2BiasOffset, Dense2Units),
-            input, delta, batch, Dense2Inputs, Dense2Units);
         global::DeepGen.Cpu.DenseKernels.InputGradients<global::DeepGen.Cpu.SigmoidActivation>(
             inputDelta, delta, Parameters.Slice(Dense2WeightsOffset, Dense2Inputs * Dense2Units), input, scratch, batch, Dense2Inputs, Dense2Units);
+        global::DeepGen.Cpu.DenseKernels.WeightGradients(
+            GradientBuffer.Slice(Dense2WeightsOffset, Dense2Inputs * Dense2Units), GradientBuffer.Slice(Dense2BiasOffset, Dense2Units), input, delta,
+            Parameters.Slice(Dense2WeightsOffset, Dense2Inputs * Dense2Units), Parameters.Slice(Dense2BiasOffset, Dense2Units), learningRate, batch, Dense2Inputs, Dense2Units);
     }
 
-    // Dense1: dW[500, 500] = input[batch, 500]ᵀ · delta[batch, 500]; db[500] = Σ over the batch of delta
-    //   and the delta of Dense0: inputDelta[batch, 500] = (delta · Wᵀ) ⊙ sigmoid'(input)
-    private void Dense1Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch)
+    // Dense1: the delta of Dense0, inputDelta[batch, 500] = (delta[batch, 500] · Wᵀ) ⊙ sigmoid'(input), first,
+    //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
+    //   applied to each tile as it is computed when learningRate is not 0.
+    private void Dense1Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch, float learningRate)
     {
-        global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), GradientBuffer.Slice(Dense1BiasOffset, Dense1Units),
-            input, delta, batch, Dense1Inputs, Dense1Units);
         global::DeepGen.Cpu.DenseKernels.InputGradients<global::DeepGen.Cpu.SigmoidActivation>(
             inputDelta, delta, Parameters.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), input, scratch, batch, Dense1Inputs, Dense1Units);
+        global::DeepGen.Cpu.DenseKernels.WeightGradients(
+            GradientBuffer.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), GradientBuffer.Slice(Dense1BiasOffset, Dense1Units), input, delta,
+            Parameters.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), Parameters.Slice(Dense1BiasOffset, Dense1Units), learningRate, batch, Dense1Inputs, Dense1Units);
     }
 
-    // Dense0: dW[784, 500] = input[batch, 784]ᵀ · delta[batch, 500]; db[500] = Σ over the batch of delta
-    //   (the model's input needs no gradient, so none is computed)
-    private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch)
+    // Dense0: dW[784, 500] = input[batch, 784]ᵀ · delta[batch, 500] and db = Σ over the batch of delta,
+    //   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.
+    private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch, float learningRate)
     {
         global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units),
-            input, delta, batch, Dense0Inputs, Dense0Units);
+            GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units), input, delta,
+            Parameters.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), Parameters.Slice(Dense0BiasOffset, Dense0Units), learningRate, batch, Dense0Inputs, Dense0Units);
     }
 }

@@ -83,7 +83,7 @@ partial class Classifier : global::DeepGen.SequentialModel
     }
 
     /// <inheritdoc />
-    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch)
+    protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch, float learningRate)
     {
         var hidden1Output = activations.Slice(batch * Hidden1OutputOffset, batch * Hidden1Units);
         var hidden2Output = activations.Slice(batch * Hidden2OutputOffset, batch * Hidden2Units);
@@ -91,9 +91,9 @@ partial class Classifier : global::DeepGen.SequentialModel
         var hidden2Delta = deltas.Slice(batch * Hidden2OutputOffset, batch * Hidden2Units);
         var outputDelta = deltas.Slice(batch * OutputOutputOffset, batch * OutputUnits);
         // outputDelta was written by the loss: its gradient with the Sigmoid derivative folded in.
-        OutputBackward(hidden2Delta, outputDelta, hidden2Output, scratch, batch);
-        Hidden2Backward(hidden1Delta, hidden2Delta, hidden1Output, scratch, batch);
-        Hidden1Backward(hidden1Delta, input, batch);
+        OutputBackward(hidden2Delta, outputDelta, hidden2Output, scratch, batch, learningRate);
+        Hidden2Backward(hidden1Delta, hidden2Delta, hidden1Output, scratch, batch, learningRate);
+        Hidden1Backward(hidden1Delta, input, batch, learningRate);
     }
 
     /// <inheritdoc />
@@ -105,8 +105,10 @@ partial class Classifier : global::DeepGen.SequentialModel
         var outputDelta = buffers.Deltas.Slice(batch * OutputOutputOffset, batch * OutputUnits);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Sigmoid.
         var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, global::DeepGen.Activation.Sigmoid);
-        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch);
-        optimizer.Update(Parameters, GradientBuffer);
+        // Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.
+        var learningRate = FusedSgdLearningRate(optimizer);
+        Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);
+        if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);
         return value;
     }
 
@@ -128,34 +130,36 @@ partial class Classifier : global::DeepGen.SequentialModel
             output, input, Parameters.Slice(OutputWeightsOffset, OutputInputs * OutputUnits), Parameters.Slice(OutputBiasOffset, OutputUnits),
             batch, OutputInputs, OutputUnits);
 
-    // Output: dW[12, 2] = input[batch, 12]ᵀ · delta[batch, 2]; db[2] = Σ over the batch of delta
-    //   and the delta of Hidden2: inputDelta[batch, 12] = (delta · Wᵀ) ⊙ tanh'(input)
-    private void OutputBackward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch)
+    // Output: the delta of Hidden2, inputDelta[batch, 12] = (delta[batch, 2] · Wᵀ) ⊙ tanh'(input), first,
+    //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
+    //   applied to each tile as it is computed when learningRate is not 0.
+    private void OutputBackward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch, float learningRate)
     {
-        global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(OutputWeightsOffset, OutputInputs * OutputUnits), GradientBuffer.Slice(OutputBiasOffset, OutputUnits),
-            input, delta, batch, OutputInputs, OutputUnits);
         global::DeepGen.Cpu.DenseKernels.InputGradients<global::DeepGen.Cpu.TanhActivation>(
             inputDelta, delta, Parameters.Slice(OutputWeightsOffset, OutputInputs * OutputUnits), input, scratch, batch, OutputInputs, OutputUnits);
+        global::DeepGen.Cpu.DenseKernels.WeightGradients(
+            GradientBuffer.Slice(OutputWeightsOffset, OutputInputs * OutputUnits), GradientBuffer.Slice(OutputBiasOffset, OutputUnits), input, delta,
+            Parameters.Slice(OutputWeightsOffset, OutputInputs * OutputUnits), Parameters.Slice(OutputBiasOffset, OutputUnits), learningRate, batch, OutputInputs, OutputUnits);
     }
 
-    // Hidden2: dW[16, 12] = input[batch, 16]ᵀ · delta[batch, 12]; db[12] = Σ over the batch of delta
-    //   and the delta of Hidden1: inputDelta[batch, 16] = (delta · Wᵀ) ⊙ relu'(input)
-    private void Hidden2Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch)
+    // Hidden2: the delta of Hidden1, inputDelta[batch, 16] = (delta[batch, 12] · Wᵀ) ⊙ relu'(input), first,
+    //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
+    //   applied to each tile as it is computed when learningRate is not 0.
+    private void Hidden2Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch, float learningRate)
     {
-        global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Hidden2WeightsOffset, Hidden2Inputs * Hidden2Units), GradientBuffer.Slice(Hidden2BiasOffset, Hidden2Units),
-            input, delta, batch, Hidden2Inputs, Hidden2Units);
         global::DeepGen.Cpu.DenseKernels.InputGradients<global::DeepGen.Cpu.ReluActivation>(
             inputDelta, delta, Parameters.Slice(Hidden2WeightsOffset, Hidden2Inputs * Hidden2Units), input, scratch, batch, Hidden2Inputs, Hidden2Units);
+        global::DeepGen.Cpu.DenseKernels.WeightGradients(
+            GradientBuffer.Slice(Hidden2WeightsOffset, Hidden2Inputs * Hidden2Units), GradientBuffer.Slice(Hidden2BiasOffset, Hidden2Units), input, delta,
+            Parameters.Slice(Hidden2WeightsOffset, Hidden2Inputs * Hidden2Units), Parameters.Slice(Hidden2BiasOffset, Hidden2Units), learningRate, batch, Hidden2Inputs, Hidden2Units);
     }
 
-    // Hidden1: dW[8, 16] = input[batch, 8]ᵀ · delta[batch, 16]; db[16] = Σ over the batch of delta
-    //   (the model's input needs no gradient, so none is computed)
-    private void Hidden1Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch)
+    // Hidden1: dW[8, 16] = input[batch, 8]ᵀ · delta[batch, 16] and db = Σ over the batch of delta,
+    //   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.
+    private void Hidden1Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch, float learningRate)
     {
         global::DeepGen.Cpu.DenseKernels.WeightGradients(
-            GradientBuffer.Slice(Hidden1WeightsOffset, Hidden1Inputs * Hidden1Units), GradientBuffer.Slice(Hidden1BiasOffset, Hidden1Units),
-            input, delta, batch, Hidden1Inputs, Hidden1Units);
+            GradientBuffer.Slice(Hidden1WeightsOffset, Hidden1Inputs * Hidden1Units), GradientBuffer.Slice(Hidden1BiasOffset, Hidden1Units), input, delta,
+            Parameters.Slice(Hidden1WeightsOffset, Hidden1Inputs * Hidden1Units), Parameters.Slice(Hidden1BiasOffset, Hidden1Units), learningRate, batch, Hidden1Inputs, Hidden1Units);
     }
 }

@@ -73,14 +73,14 @@ partial class Outer
             }
 
             /// <inheritdoc />
-            protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch)
+            protected override void Backward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> activations, global::System.Span<float> deltas, global::System.Span<float> scratch, int batch, float learningRate)
             {
                 var dense0Output = activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
                 var dense0Delta = deltas.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
                 var dense1Delta = deltas.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
                 // dense1Delta was written by the loss: its gradient with the Softmax derivative folded in.
-                Dense1Backward(dense0Delta, dense1Delta, dense0Output, scratch, batch);
-                Dense0Backward(dense0Delta, input, batch);
+                Dense1Backward(dense0Delta, dense1Delta, dense0Output, scratch, batch, learningRate);
+                Dense0Backward(dense0Delta, input, batch, learningRate);
             }
 
             /// <inheritdoc />
@@ -92,8 +92,10 @@ partial class Outer
                 var outputDelta = buffers.Deltas.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
                 // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Softmax.
                 var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, global::DeepGen.Activation.Softmax);
-                Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch);
-                optimizer.Update(Parameters, GradientBuffer);
+                // Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.
+                var learningRate = FusedSgdLearningRate(optimizer);
+                Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);
+                if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);
                 return value;
             }
 
@@ -109,24 +111,25 @@ partial class Outer
                     output, input, Parameters.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), Parameters.Slice(Dense1BiasOffset, Dense1Units),
                     batch, Dense1Inputs, Dense1Units);
 
-            // Dense1: dW[3, 2] = input[batch, 3]ᵀ · delta[batch, 2]; db[2] = Σ over the batch of delta
-            //   and the delta of Dense0: inputDelta[batch, 3] = (delta · Wᵀ) ⊙ tanh'(input)
-            private void Dense1Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch)
+            // Dense1: the delta of Dense0, inputDelta[batch, 3] = (delta[batch, 2] · Wᵀ) ⊙ tanh'(input), first,
+            //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
+            //   applied to each tile as it is computed when learningRate is not 0.
+            private void Dense1Backward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.Span<float> scratch, int batch, float learningRate)
             {
-                global::DeepGen.Cpu.DenseKernels.WeightGradients(
-                    GradientBuffer.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), GradientBuffer.Slice(Dense1BiasOffset, Dense1Units),
-                    input, delta, batch, Dense1Inputs, Dense1Units);
                 global::DeepGen.Cpu.DenseKernels.InputGradients<global::DeepGen.Cpu.TanhActivation>(
                     inputDelta, delta, Parameters.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), input, scratch, batch, Dense1Inputs, Dense1Units);
+                global::DeepGen.Cpu.DenseKernels.WeightGradients(
+                    GradientBuffer.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), GradientBuffer.Slice(Dense1BiasOffset, Dense1Units), input, delta,
+                    Parameters.Slice(Dense1WeightsOffset, Dense1Inputs * Dense1Units), Parameters.Slice(Dense1BiasOffset, Dense1Units), learningRate, batch, Dense1Inputs, Dense1Units);
             }
 
-            // Dense0: dW[4, 3] = input[batch, 4]ᵀ · delta[batch, 3]; db[3] = Σ over the batch of delta
-            //   (the model's input needs no gradient, so none is computed)
-            private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch)
+            // Dense0: dW[4, 3] = input[batch, 4]ᵀ · delta[batch, 3] and db = Σ over the batch of delta,
+            //   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.
+            private void Dense0Backward(global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, int batch, float learningRate)
             {
                 global::DeepGen.Cpu.DenseKernels.WeightGradients(
-                    GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units),
-                    input, delta, batch, Dense0Inputs, Dense0Units);
+                    GradientBuffer.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), GradientBuffer.Slice(Dense0BiasOffset, Dense0Units), input, delta,
+                    Parameters.Slice(Dense0WeightsOffset, Dense0Inputs * Dense0Units), Parameters.Slice(Dense0BiasOffset, Dense0Units), learningRate, batch, Dense0Inputs, Dense0Units);
             }
         }
     }
