@@ -32,6 +32,12 @@ var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
 Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; {DeepGen.Cpu.CpuBackend.VectorBits}-bit vectors, " +
                   $"{DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism} threads");
 
+if (options.SweepSeconds is { } sweepSeconds)
+{
+    BatchSizeSweep.Run(data, yTrain, yTest, options, TimeSpan.FromSeconds(sweepSeconds));
+    return 0;
+}
+
 var model = new MnistMlp(seed: options.Seed);
 var optimizer = new Sgd(options.LearningRate);
 var history = model.Fit(data.TrainImages, yTrain, options.Epochs, options.BatchSize,

@@ -14,6 +14,8 @@ internal sealed record SampleOptions
           --seed N            seed of the weights and the shuffling (default 1)
           --threads N         threads for the matrix products (default: all cores)
           --save FILE         save the trained weights as safetensors
+          --sweep SECONDS     instead of the seed run: train each batch size 1, 10, 100, 1000, 10000 for SECONDS
+                              and print seconds per epoch and test accuracy
         """;
 
     public int Epochs { get; init; } = 20;
@@ -23,6 +25,7 @@ internal sealed record SampleOptions
     public int Seed { get; init; } = 1;
     public string? SavePath { get; init; }
     public int? Threads { get; init; }
+    public int? SweepSeconds { get; init; }
 
     /// <summary>Parses the arguments; on failure <paramref name="error"/> says which one and why (null for --help).</summary>
     public static bool TryParse(string[] args, out SampleOptions options, out string? error)
@@ -44,6 +47,7 @@ internal sealed record SampleOptions
             {
                 case "--epochs" when PositiveInt(value, out var n): options = options with { Epochs = n }; break;
                 case "--batch-size" when PositiveInt(value, out var n): options = options with { BatchSize = n }; break;
+                case "--sweep" when PositiveInt(value, out var n): options = options with { SweepSeconds = n }; break;
                 case "--threads" when PositiveInt(value, out var n): options = options with { Threads = n }; break;
                 case "--seed" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n): options = options with { Seed = n }; break;
                 case "--learning-rate" when float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && float.IsFinite(x):
@@ -51,7 +55,7 @@ internal sealed record SampleOptions
                     break;
                 case "--data": options = options with { DataDirectory = value }; break;
                 case "--save": options = options with { SavePath = value }; break;
-                case "--epochs" or "--batch-size" or "--seed" or "--learning-rate" or "--threads":
+                case "--epochs" or "--batch-size" or "--seed" or "--learning-rate" or "--threads" or "--sweep":
                     error = $"{name} takes a positive number, not '{value}'.";
                     return false;
                 default:

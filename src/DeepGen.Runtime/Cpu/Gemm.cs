@@ -119,6 +119,17 @@ internal static unsafe class Gemm
         where TEpilogue : struct, IGemmEpilogue
     {
         var j = column0;
+        if (row1 - row0 < 4)
+        {
+            // A few rows (a batch of one, say): one row with 2 vectors would keep only 2 accumulators in flight,
+            // so take 4 vectors of columns at a time instead.
+            for (; j + 4 * TVector.Count <= column1; j += 4 * TVector.Count)
+            {
+                for (var i = row0; i < row1; i++) Tile1x4<TVector>(s, i, j);
+                epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, 4 * TVector.Count);
+            }
+        }
+
         for (; j + 2 * TVector.Count <= column1; j += 2 * TVector.Count)
         {
             var i = row0;
@@ -278,6 +289,30 @@ internal static unsafe class Gemm
 
     // Never inlined: each tile is its own method so the JIT's inlining budget goes to the vector operations inside
     // it. When tiles were inlined into their callers the budget ran out and every multiply-add became a call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x4<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    {
+        TVector c0 = TVector.Zero, c1 = TVector.Zero, c2 = TVector.Zero, c3 = TVector.Zero;
+        var a = s.A + (long)i * s.ARowStride;
+        var b = s.B + j;
+        var n = TVector.Count;
+        int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;
+        for (var p = 0; p < k; p++, a += aStep, b += bStep)
+        {
+            var x = TVector.Broadcast(*a);
+            c0 = TVector.MultiplyAdd(x, TVector.Load(b), c0);
+            c1 = TVector.MultiplyAdd(x, TVector.Load(b + n), c1);
+            c2 = TVector.MultiplyAdd(x, TVector.Load(b + 2 * n), c2);
+            c3 = TVector.MultiplyAdd(x, TVector.Load(b + 3 * n), c3);
+        }
+
+        var c = s.C + (long)i * s.Ldc + j;
+        c0.Store(c);
+        c1.Store(c + n);
+        c2.Store(c + 2 * n);
+        c3.Store(c + 3 * n);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile1x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
     {
