@@ -133,7 +133,7 @@ internal static unsafe class Gemm
         for (; j + 2 * TVector.Count <= column1; j += 2 * TVector.Count)
         {
             var i = row0;
-            for (; i + 8 <= row1; i += 8) Tile8x2<TVector>(s, i, j);
+            for (; i + RowBlock <= row1; i += RowBlock) Tile8x2<TVector>(s, i, j);
             for (; i + 4 <= row1; i += 4) Tile4x2<TVector>(s, i, j);
             for (; i < row1; i++) Tile1x2<TVector>(s, i, j);
             epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, 2 * TVector.Count);
@@ -154,7 +154,7 @@ internal static unsafe class Gemm
         for (; j + TVector.Count <= column1; j += TVector.Count)
         {
             var i = row0;
-            for (; i + 8 <= row1; i += 8) Tile8x1<TVector>(s, i, j);
+            for (; i + RowBlock <= row1; i += RowBlock) Tile8x1<TVector>(s, i, j);
             for (; i + 4 <= row1; i += 4) Tile4x1<TVector>(s, i, j);
             for (; i < row1; i++) Tile1x1<TVector>(s, i, j);
             epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, TVector.Count);

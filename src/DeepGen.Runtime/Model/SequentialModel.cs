@@ -242,9 +242,7 @@ public abstract partial class SequentialModel
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var inputSize = Architecture.InputSize;
         var outputSize = Architecture.OutputSize;
-        if (x.Length == 0 || x.Length % inputSize != 0)
-            throw new ArgumentException($"'x' holds {x.Length} floats, which is not a positive whole number of samples of {inputSize} inputs.", nameof(x));
-        var samples = x.Length / inputSize;
+        var samples = CountInputSamples(x);
         if (predictions.Length != (long)samples * outputSize)
             throw new ArgumentException($"'predictions' holds {predictions.Length} floats; {samples} samples × {outputSize} outputs = {(long)samples * outputSize} expected.", nameof(predictions));
         for (var start = 0; start < samples; start += batchSize)
@@ -259,18 +257,24 @@ public abstract partial class SequentialModel
     /// <summary>The model's outputs for every sample of <paramref name="x"/>, <c>[samples, OutputSize]</c>.</summary>
     public float[] Predict(ReadOnlySpan<float> x, int batchSize = 256)
     {
-        var predictions = new float[x.Length / Math.Max(Architecture.InputSize, 1) * Architecture.OutputSize];
+        var predictions = new float[CountInputSamples(x) * Architecture.OutputSize];
         Predict(x, predictions, batchSize);
         return predictions;
     }
 
-    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    /// <summary>Samples in <paramref name="x"/>, which must hold a positive whole number of them.</summary>
+    private int CountInputSamples(ReadOnlySpan<float> x)
     {
         var inputSize = Architecture.InputSize;
-        var outputSize = Architecture.OutputSize;
         if (x.Length == 0 || x.Length % inputSize != 0)
             throw new ArgumentException($"'x' holds {x.Length} floats, which is not a positive whole number of samples of {inputSize} inputs.", nameof(x));
-        var samples = x.Length / inputSize;
+        return x.Length / inputSize;
+    }
+
+    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        var outputSize = Architecture.OutputSize;
+        var samples = CountInputSamples(x);
         if (y.Length != (long)samples * outputSize)
             throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {outputSize} = {(long)samples * outputSize}.", nameof(y));
         return samples;
