@@ -43,7 +43,7 @@ public class DeterminismTests
     }
 
     /// <summary>Plain SGD that the backward pass does not recognise, so it runs as a separate pass.</summary>
-    private sealed class UnfusedSgd(float learningRate) : Optimizer
+    private sealed class UnfusedSgd(float learningRate) : Optimizer(learningRate)
     {
         private readonly Sgd _sgd = new(learningRate);
         public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) => _sgd.Update(parameters, gradients);

@@ -38,7 +38,7 @@ internal static class TestData
 }
 
 /// <summary>An optimizer that changes nothing, so a training step only computes gradients.</summary>
-internal sealed class NoUpdate : Optimizer
+internal sealed class NoUpdate() : Optimizer(learningRate: 1f)
 {
     public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) { }
 }

@@ -187,7 +187,7 @@ internal static class ModelEmitter
         w.Line("// Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.");
         w.Line("var learningRate = FusedSgdLearningRate(optimizer);");
         w.Line("Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);");
-        w.Line("if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);");
+        w.Line("optimizer.Step(Parameters, GradientBuffer, appliedInBackward: learningRate != 0f);");
         w.Line("return value;");
         w.Close();
     }

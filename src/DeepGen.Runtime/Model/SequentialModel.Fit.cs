@@ -30,13 +30,15 @@ public abstract partial class SequentialModel
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var samples = CountSamples(x, y);
+        var samples = CountSamples(x, y, loss);
         CheckFinite(x, nameof(x));
         CheckFinite(y, nameof(y));
         _lastLoss = loss;
 
         var inputSize = Architecture.InputSize;
         var outputSize = Architecture.OutputSize;
+        var targetWidth = loss.TargetsPerSample(outputSize);
+        optimizer.Initialize(Architecture.ParameterCount);
         var order = new int[samples];
         for (var i = 0; i < samples; i++) order[i] = i;
         var random = new SeededRandom(seed);
@@ -60,14 +62,14 @@ public abstract partial class SequentialModel
                 if (shuffle)
                 {
                     Gather(_inputBatch, x, order.AsSpan(start, batch), inputSize);
-                    Gather(_targetBatch, y, order.AsSpan(start, batch), outputSize);
+                    Gather(_targetBatch, y, order.AsSpan(start, batch), targetWidth);
                     inputs = _inputBatch.AsSpan(0, batch * inputSize);
-                    targets = _targetBatch.AsSpan(0, batch * outputSize);
+                    targets = _targetBatch.AsSpan(0, batch * targetWidth);
                 }
                 else
                 {
                     inputs = x.Slice(start * inputSize, batch * inputSize);
-                    targets = y.Slice(start * outputSize, batch * outputSize);
+                    targets = y.Slice(start * targetWidth, batch * targetWidth);
                 }
 
                 var batchLoss = TrainStep(inputs, targets, batch, loss, optimizer);
@@ -101,9 +103,10 @@ public abstract partial class SequentialModel
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
-        var samples = CountSamples(x, y);
+        var samples = CountSamples(x, y, loss);
         var inputSize = Architecture.InputSize;
         var outputSize = Architecture.OutputSize;
+        var targetWidth = loss.TargetsPerSample(outputSize);
         double lossSum = 0;
         long correct = 0;
         for (var start = 0; start < samples; start += batchSize)
@@ -112,7 +115,7 @@ public abstract partial class SequentialModel
             var buffers = Buffers(batch);
             Forward(x.Slice(start * inputSize, batch * inputSize), buffers.Activations, batch);
             var outputs = OutputsOf(buffers.Activations, batch);
-            var targets = y.Slice(start * outputSize, batch * outputSize);
+            var targets = y.Slice(start * targetWidth, batch * targetWidth);
             lossSum += loss.Sum(outputs, targets, batch, outputSize);
             correct += Accuracy.CountCorrect(outputs, targets, batch, outputSize);
         }

@@ -91,7 +91,7 @@ public abstract partial class SequentialModel
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
         CheckSamples(input, batch, Architecture.InputSize, "input");
-        CheckSamples(targets, batch, Architecture.OutputSize, "targets");
+        CheckSamples(targets, batch, loss.TargetsPerSample(Architecture.OutputSize), "targets");
         return Buffers(batch);
     }
 
@@ -125,9 +125,9 @@ public abstract partial class SequentialModel
         return x.Length / inputSize;
     }
 
-    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Loss loss)
     {
-        var outputSize = Architecture.OutputSize;
+        var outputSize = loss.TargetsPerSample(Architecture.OutputSize);
         var samples = CountInputSamples(x);
         if (y.Length != (long)samples * outputSize)
             throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {outputSize} = {(long)samples * outputSize}.", nameof(y));

@@ -22,13 +22,20 @@ public abstract class Loss
     /// <summary>The Keras name of the loss.</summary>
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Floats of target per sample for a model of <paramref name="outputs"/> outputs: the output count for losses
+    /// on dense targets (one-hot, regression), 1 for losses on a class index (sparse categorical cross-entropy).
+    /// </summary>
+    public virtual int TargetsPerSample(int outputs) => outputs;
+
     /// <summary>Sum over the batch of the per-sample losses (the caller divides by the sample count).</summary>
     public double Sum(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
     {
         CheckShapes(outputs, targets, batch, units);
+        var width = TargetsPerSample(units);
         var sum = 0.0;
         for (var row = 0; row < batch; row++)
-            sum += SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * units, units));
+            sum += SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
         return sum;
     }
 
@@ -43,12 +50,13 @@ public abstract class Loss
         CheckShapes(outputs, targets, batch, units);
         if (gradient.Length != outputs.Length)
             throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
+        var width = TargetsPerSample(units);
         var sum = 0.0;
         var scale = 1f / batch;
         for (var row = 0; row < batch; row++)
         {
             var p = outputs.Slice(row * units, units);
-            var y = targets.Slice(row * units, units);
+            var y = targets.Slice(row * width, width);
             var g = gradient.Slice(row * units, units);
             sum += SampleLoss(p, y);
             SampleGradient(g, p, y, scale, outputActivation);
@@ -92,14 +100,15 @@ public abstract class Loss
         }
     }
 
-    private static void CheckShapes(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
+    private void CheckShapes(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         if (outputs.Length != batch * units)
             throw new ArgumentException($"The outputs hold {outputs.Length} floats; {batch} samples × {units} outputs = {batch * units} expected.", nameof(outputs));
-        if (targets.Length != batch * units)
-            throw new ArgumentException($"The targets hold {targets.Length} floats; {batch} samples × {units} outputs = {batch * units} expected.", nameof(targets));
+        var width = TargetsPerSample(units);
+        if (targets.Length != batch * width)
+            throw new ArgumentException($"The targets hold {targets.Length} floats; {batch} samples × {width} targets = {batch * width} expected by {Name}.", nameof(targets));
     }
 
     /// <inheritdoc />

@@ -95,7 +95,7 @@ partial class Outer
                 // Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.
                 var learningRate = FusedSgdLearningRate(optimizer);
                 Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);
-                if (learningRate == 0f) optimizer.Update(Parameters, GradientBuffer);
+                optimizer.Step(Parameters, GradientBuffer, appliedInBackward: learningRate != 0f);
                 return value;
             }
 
