@@ -147,7 +147,7 @@ public class InputGradientProductBenchmarks : ProductBenchmarkBase
         _outputGradient = RandomValues(BatchSize * Units, 1, -0.01f, 0.01f);
         _weights = RandomValues(Inputs * Units, 2, -0.07f, 0.07f);
         _previousOutput = RandomValues(BatchSize * Inputs, 3, 0f, 1f);
-        _scratch = new float[Inputs * Units];
+        _scratch = new float[DenseKernels.InputGradientScratchSize(BatchSize, Inputs, Units)];
         _inputGradient = new float[BatchSize * Inputs];
         var expected = new float[_inputGradient.Length];
         NaiveKernels.InputGradients(expected, _outputGradient, _weights, BatchSize, Inputs, Units);

@@ -86,45 +86,74 @@ public static unsafe class DenseKernels
     }
 
     /// <summary>
-    /// The previous layer's dLoss/d(pre-activation): <c>(outputGradient · weightsᵀ) ⊙ f'(previousOutput)</c>, where
-    /// <typeparamref name="TPreviousActivation"/> is the previous layer's activation and <paramref name="previousOutput"/>
-    /// its output (this layer's input). <paramref name="transposeScratch"/> holds <c>inputs × units</c> floats.
+    /// <c>inputGradient[batch, inputs] = (outputGradient[batch, units] · weights[inputs, units]ᵀ) ⊙ f'(previousOutput)</c>,
+    /// the gradient handed to the layer below, with that layer's activation derivative applied.
     /// </summary>
+    /// <remarks>
+    /// Computed as its transpose, <c>dXᵀ[inputs, batch] = W · dZᵀ</c>: then the weights are the product's row-major
+    /// A operand, read in place, and only the much smaller <c>dZ</c> (batch × units rather than inputs × units) is
+    /// transposed into scratch, with its rows padded to a whole number of 512-bit vectors so the product has no
+    /// scalar tail. Each element is the same chain of fused multiply-adds over the units as <c>dZ · Wᵀ</c> (a·b = b·a
+    /// exactly), so the result is bit for bit the one a direct product gives. <paramref name="scratch"/> must hold
+    /// <see cref="InputGradientScratchSize"/> floats.
+    /// </remarks>
     public static void InputGradients<TPreviousActivation>(
         Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
-        ReadOnlySpan<float> previousOutput, Span<float> transposeScratch, int batch, int inputs, int units)
+        ReadOnlySpan<float> previousOutput, Span<float> scratch, int batch, int inputs, int units)
         where TPreviousActivation : struct, IActivationFunction
     {
         CheckLength(inputGradient, (long)batch * inputs, nameof(inputGradient));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
         CheckLength(weights, (long)inputs * units, nameof(weights));
         CheckLength(previousOutput, (long)batch * inputs, nameof(previousOutput));
-        if (transposeScratch.Length < (long)inputs * units)
-            throw new ArgumentException($"The scratch buffer holds {transposeScratch.Length} floats; {inputs * units} are needed.", nameof(transposeScratch));
+        var needed = InputGradientScratchSize(batch, inputs, units);
+        if (scratch.Length < needed)
+            throw new ArgumentException($"The scratch buffer holds {scratch.Length} floats; {needed} are needed.", nameof(scratch));
 
-        // weightsᵀ [units, inputs], so the product reads B row by row like the other two passes.
-        var transposed = transposeScratch[..(inputs * units)];
-        Transpose(transposed, weights, inputs, units);
-        fixed (float* dx = inputGradient)
-        fixed (float* dz = outputGradient)
-        fixed (float* wt = transposed)
-        fixed (float* previous = previousOutput)
+        var padded = PaddedBatch(batch);
+        var outputGradientT = scratch[..(units * padded)];
+        var productT = scratch.Slice(units * padded, inputs * padded);
+        Transpose(outputGradientT, padded, outputGradient, units, batch, units);
+        // The padding columns must be zero, or they would carry whatever the scratch held into the product.
+        if (padded > batch)
+            for (var unit = 0; unit < units; unit++) outputGradientT.Slice(unit * padded + batch, padded - batch).Clear();
+
+        fixed (float* dxT = productT)
+        fixed (float* w = weights)
+        fixed (float* dzT = outputGradientT)
         {
-            Gemm.Multiply(new GemmShape(dx, inputs, dz, units, 1, wt, inputs, batch, inputs, units),
-                new ActivationDerivativeEpilogue<TPreviousActivation>(previous));
+            Gemm.Multiply(new GemmShape(dxT, padded, w, units, 1, dzT, padded, inputs, padded, units), default(NoEpilogue));
         }
+
+        Transpose(inputGradient, inputs, productT, padded, inputs, batch);
+        if (TPreviousActivation.Kind != Activation.Linear) TPreviousActivation.Backward(inputGradient, previousOutput);
     }
 
+    /// <summary>Floats of scratch <see cref="InputGradients"/> needs: <c>dZᵀ</c> and <c>dXᵀ</c>, rows padded to 16.</summary>
+    public static long InputGradientScratchSize(int batch, int inputs, int units) => (long)(inputs + units) * PaddedBatch(batch);
+
+    /// <summary>The batch rounded up to 16, a whole 512-bit vector (and so a whole 256- or 128-bit one).</summary>
+    private static int PaddedBatch(int batch) => (batch + 15) & ~15;
+
     /// <summary><c>destination[c, r] = source[r, c]</c> for a <c>rows × columns</c> source, in cache-sized blocks.</summary>
+    internal static void Transpose(Span<float> destination, ReadOnlySpan<float> source, int rows, int columns) =>
+        Transpose(destination, rows, source, columns, rows, columns);
+
+    /// <summary>
+    /// <c>destination[c * destinationStride + r] = source[r * sourceStride + c]</c> for <c>r &lt; rows</c>,
+    /// <c>c &lt; columns</c>, in cache-sized blocks.
+    /// </summary>
     /// <remarks>
-    /// Runs every training step on each weight matrix but the first, so it is written without bounds checks: 16×16
-    /// blocks keep both the rows read and the rows written in L1. (Bounds-checked, it cost more than the product.)
+    /// Runs every training step, so it is written without bounds checks: 16×16 blocks keep both the rows read and the
+    /// rows written in L1. (Bounds-checked, a transpose once cost more than the product it served.)
     /// </remarks>
-    internal static void Transpose(Span<float> destination, ReadOnlySpan<float> source, int rows, int columns)
+    internal static void Transpose(Span<float> destination, int destinationStride, ReadOnlySpan<float> source, int sourceStride, int rows, int columns)
     {
         const int Block = 16;
-        if (source.Length < (long)rows * columns || destination.Length < (long)rows * columns)
-            throw new ArgumentException($"Transposing {rows} × {columns} needs {rows * columns} floats on each side.");
+        if (rows <= 0 || columns <= 0) return;
+        if (sourceStride < columns || destinationStride < rows ||
+            source.Length < (long)(rows - 1) * sourceStride + columns || destination.Length < (long)(columns - 1) * destinationStride + rows)
+            throw new ArgumentException($"Transposing {rows} × {columns} with strides {sourceStride} → {destinationStride} does not fit the buffers.");
         fixed (float* to = destination)
         fixed (float* from = source)
         {
@@ -135,9 +164,9 @@ public static unsafe class DenseKernels
                 var c1 = Math.Min(c0 + Block, columns);
                 for (var r = r0; r < r1; r++)
                 {
-                    var read = from + (long)r * columns;
+                    var read = from + (long)r * sourceStride;
                     var write = to + r;
-                    for (var c = c0; c < c1; c++) write[(long)c * rows] = read[c];
+                    for (var c = c0; c < c1; c++) write[(long)c * destinationStride] = read[c];
                 }
             }
         }
@@ -184,20 +213,6 @@ public static unsafe class DenseKernels
             {
                 var offset = (long)r * ldc + column;
                 ElementWise.SgdStep(new Span<float>(weights + offset, columns), new ReadOnlySpan<float>(c + offset, columns), learningRate);
-            }
-        }
-    }
-
-    private readonly struct ActivationDerivativeEpilogue<TActivation>(float* previousOutput) : IGemmEpilogue
-        where TActivation : struct, IActivationFunction
-    {
-        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
-        {
-            if (TActivation.Kind == Activation.Linear) return;
-            for (var r = row; r < row + rows; r++)
-            {
-                var offset = (long)r * ldc + column;
-                TActivation.Backward(new Span<float>(c + offset, columns), new ReadOnlySpan<float>(previousOutput + offset, columns));
             }
         }
     }

@@ -55,15 +55,22 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds a product runs on the calling thread alone.</summary>
     public const long ParallelThreshold = 1L << 20;
 
+    /// <summary>
+    /// A product of fewer than <see cref="RowBlock"/> rows (inference on a few samples) is bound by reading B, not by
+    /// arithmetic: from this many elements of B, its column groups are spread over the threads so that each core
+    /// streams its own share of the weights.
+    /// </summary>
+    public const long MemoryBoundThreshold = 1L << 16;
+
     public static int VectorBits =>
         Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
 
     public static void Multiply<TEpilogue>(in GemmShape shape, TEpilogue epilogue)
         where TEpilogue : struct, IGemmEpilogue
     {
-        var threads = (long)shape.M * shape.N * shape.K < ParallelThreshold
-            ? 1
-            : Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads);
+        var worthThreads = (long)shape.M * shape.N * shape.K >= ParallelThreshold
+            || (shape.M < RowBlock && (long)shape.N * shape.K >= MemoryBoundThreshold);
+        var threads = worthThreads ? Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads) : 1;
         if (threads <= 1)
         {
             Compute(shape, epilogue, 0, shape.M, 0, shape.N);

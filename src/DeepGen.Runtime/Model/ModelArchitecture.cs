@@ -42,7 +42,6 @@ public sealed class ModelArchitecture
         Layers = layers;
         var parameters = 0;
         var activations = 0;
-        var transposeScratch = 0;
         var previousUnits = inputSize;
         foreach (var layer in layers)
         {
@@ -51,13 +50,11 @@ public sealed class ModelArchitecture
                 throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') does not follow the buffer layout of the layers before it.", nameof(layers));
             parameters += layer.ParameterCount;
             activations += layer.Units;
-            if (layer.Index > 0) transposeScratch = Math.Max(transposeScratch, layer.Inputs * layer.Units);
             previousUnits = layer.Units;
         }
 
         ParameterCount = parameters;
         ActivationsPerSample = activations;
-        TransposeScratchSize = transposeScratch;
         Signature = BuildSignature(inputSize, layers);
     }
 
@@ -79,8 +76,15 @@ public sealed class ModelArchitecture
     /// <summary>Floats of activations kept per sample of a batch: every layer's outputs.</summary>
     public int ActivationsPerSample { get; }
 
-    /// <summary>Floats of scratch the backward pass needs for one transposed weight matrix.</summary>
-    public int TransposeScratchSize { get; }
+    /// <summary>Floats of scratch the backward pass needs for a batch of <paramref name="batch"/> samples.</summary>
+    public int BackwardScratchSize(int batch)
+    {
+        long size = 0;
+        foreach (var layer in Layers)
+            if (layer.Index > 0)
+                size = Math.Max(size, Cpu.DenseKernels.InputGradientScratchSize(batch, layer.Inputs, layer.Units));
+        return checked((int)size);
+    }
 
     /// <summary>The activation of the last layer, which the loss's fused gradient needs.</summary>
     public Activation OutputActivation => Layers[^1].Activation;

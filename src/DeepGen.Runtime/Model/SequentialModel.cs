@@ -20,7 +20,7 @@ public abstract partial class SequentialModel
     private float[] _deltas = [];
     private float[] _inputBatch = [];
     private float[] _targetBatch = [];
-    private readonly float[] _transposeScratch;
+    private float[] _scratch = [];
     private int _batchCapacity;
     private Loss? _lastLoss;
 
@@ -31,7 +31,6 @@ public abstract partial class SequentialModel
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
         _parameters = new float[architecture.ParameterCount];
         _gradients = new float[architecture.ParameterCount];
-        _transposeScratch = new float[architecture.TransposeScratchSize];
         InitializeGlorotUniform(seed);
     }
 
@@ -82,7 +81,7 @@ public abstract partial class SequentialModel
     {
         EnsureCapacity(batch);
         var activations = (long)batch * Architecture.ActivationsPerSample;
-        return new StepBuffers(_activations.AsSpan(0, (int)activations), _deltas.AsSpan(0, (int)activations), _transposeScratch);
+        return new StepBuffers(_activations.AsSpan(0, (int)activations), _deltas.AsSpan(0, (int)activations), _scratch);
     }
 
     /// <summary>Checks the arguments of a training step and returns its buffers.</summary>
@@ -110,6 +109,7 @@ public abstract partial class SequentialModel
         _deltas = new float[activations];
         _inputBatch = new float[checked(batch * Architecture.InputSize)];
         _targetBatch = new float[checked(batch * Architecture.OutputSize)];
+        _scratch = new float[Architecture.BackwardScratchSize(batch)];
         _batchCapacity = batch;
     }
 
@@ -172,6 +172,6 @@ public readonly ref struct StepBuffers(Span<float> activations, Span<float> delt
     /// <summary>Every layer's dLoss/d(pre-activation), same layout as <see cref="Activations"/>.</summary>
     public Span<float> Deltas { get; } = deltas;
 
-    /// <summary>Scratch for one transposed weight matrix.</summary>
+    /// <summary>Scratch for the backward pass (transposed operands of the input-gradient products).</summary>
     public Span<float> Scratch { get; } = scratch;
 }

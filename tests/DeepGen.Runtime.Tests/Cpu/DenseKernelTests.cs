@@ -67,7 +67,7 @@ public class DenseKernelTests
         var w = NaiveKernels.Random(inputs * units, 7);
         var previous = NaiveKernels.Random(batch * inputs, 8);
         var dx = new float[batch * inputs];
-        DenseKernels.InputGradients<LinearActivation>(dx, dz, w, previous, new float[inputs * units], batch, inputs, units);
+        DenseKernels.InputGradients<LinearActivation>(dx, dz, w, previous, new float[DenseKernels.InputGradientScratchSize(batch, inputs, units)], batch, inputs, units);
 
         NaiveKernels.AssertClose(NaiveKernels.InputGradients(dz, w, batch, inputs, units), dx,
             NaiveKernels.InputGradients(Abs(dz), Abs(w), batch, inputs, units), units, "dx");
@@ -115,7 +115,7 @@ public class DenseKernelTests
         var w = NaiveKernels.Random(inputs * units, 13);
         var previous = NaiveKernels.Random(batch * inputs, 14, 0.01f, 0.99f); // sigmoid outputs
         var dx = new float[batch * inputs];
-        DenseKernels.InputGradients<SigmoidActivation>(dx, dz, w, previous, new float[inputs * units], batch, inputs, units);
+        DenseKernels.InputGradients<SigmoidActivation>(dx, dz, w, previous, new float[DenseKernels.InputGradientScratchSize(batch, inputs, units)], batch, inputs, units);
 
         var plain = NaiveKernels.InputGradients(dz, w, batch, inputs, units);
         for (var i = 0; i < dx.Length; i++)
@@ -135,7 +135,41 @@ public class DenseKernelTests
         Assert.Contains("'input' holds 7 floats; this layer needs exactly 8", e.Message);
         e = Assert.Throws<ArgumentException>(() =>
             DenseKernels.InputGradients<LinearActivation>(new float[8], new float[6], new float[12], new float[8], new float[11], 2, 4, 3));
-        Assert.Equal("transposeScratch", e.ParamName);
+        Assert.Equal("scratch", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(1, 3, 5)]
+    [InlineData(17, 7, 45)]
+    [InlineData(100, 500, 500)]
+    public void Input_gradients_are_each_one_fused_chain_over_the_units_whatever_the_scratch_held(int batch, int inputs, int units)
+    {
+        var dz = NaiveKernels.Random(batch * units, 21);
+        var w = NaiveKernels.Random(inputs * units, 22);
+        var scratch = new float[DenseKernels.InputGradientScratchSize(batch, inputs, units)];
+        scratch.AsSpan().Fill(float.NaN); // the padding must not carry old scratch into the product
+        var dx = new float[batch * inputs];
+        DenseKernels.InputGradients<LinearActivation>(dx, dz, w, new float[batch * inputs], scratch, batch, inputs, units);
+        for (var b = 0; b < batch; b++)
+        for (var i = 0; i < inputs; i++)
+        {
+            var expected = 0f;
+            for (var j = 0; j < units; j++) expected = MathF.FusedMultiplyAdd(dz[b * units + j], w[i * units + j], expected);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(dx[b * inputs + i]),
+                $"dx[{b}, {i}] is {dx[b * inputs + i]:G9}; the chain gives {expected:G9}.");
+        }
+    }
+
+    [Fact]
+    public void Strided_transpose_writes_only_its_rectangle()
+    {
+        var source = NaiveKernels.Random(5 * 9, 16);  // 5 rows of stride 9, of which 7 columns are read
+        var destination = new float[7 * 8];            // 7 rows of stride 8, of which 5 columns are written
+        destination.AsSpan().Fill(-1f);
+        DenseKernels.Transpose(destination, 8, source, 9, 5, 7);
+        for (var c = 0; c < 7; c++)
+        for (var r = 0; r < 8; r++)
+            Assert.Equal(r < 5 ? source[r * 9 + c] : -1f, destination[c * 8 + r]);
     }
 
     [Fact]
