@@ -49,6 +49,28 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Where(static diagnostic => diagnostic is not null)
             .WithTrackingName(TrackingNames.OrphanLayers);
         context.RegisterSourceOutput(orphanLayers, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+
+        // 6. GPU: only when the project references DeepGen.Gpu, a second file per model with its ILGPU kernels. The
+        //    compilation is reduced to one bool at once, so an edit elsewhere leaves the models' GPU output cached.
+        var gpuReferenced = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(GpuEmitter.MarkerTypeName) is not null)
+            .WithTrackingName(TrackingNames.GpuReferenced);
+        var gpuPlans = plans
+            .Combine(gpuReferenced)
+            .Where(static pair => pair.Right)
+            .Select(static (pair, _) => pair.Left)
+            .WithTrackingName(TrackingNames.GpuPlan);
+        context.RegisterSourceOutput(gpuPlans.Combine(hintNames), static (output, pair) =>
+        {
+            var unsupported = GpuEmitter.FindUnsupported(pair.Left);
+            if (unsupported is not null)
+            {
+                output.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.NoGpuKernels, null, pair.Left.Spec.ClassName, unsupported).ToDiagnostic());
+                return;
+            }
+
+            output.AddSource(HintNames.Gpu(HintNames.Unique(pair.Left.Spec.HintName, pair.Right)), GpuEmitter.Emit(pair.Left));
+        });
     }
 }
 
@@ -60,4 +82,6 @@ internal static class TrackingNames
     public const string Plan = nameof(Plan);
     public const string HintNames = nameof(HintNames);
     public const string OrphanLayers = nameof(OrphanLayers);
+    public const string GpuReferenced = nameof(GpuReferenced);
+    public const string GpuPlan = nameof(GpuPlan);
 }
