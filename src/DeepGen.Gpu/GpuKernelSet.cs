@@ -98,6 +98,9 @@ public abstract class GpuKernelSet
     protected void ReduceStep(in GpuBatch batch) =>
         _reduceStep(new KernelConfig(new Index1D(1), new Index1D(1)), batch.SampleResults, batch.StepResults, batch.Batch, batch.StepIndex);
 
+    /// <summary>Launches the step reduction alone, for kernel tests.</summary>
+    internal void ReduceStepForTests(in GpuBatch batch) => ReduceStep(batch);
+
     // A single thread in a fixed order: the sum is the same on every run and every device, with no float atomics.
     // A batch is at most a few thousand samples, so this is negligible beside the matrix products.
     private static void ReduceStepKernel(ArrayView<float> sampleResults, ArrayView<float> stepResults, int batch, int step)
