@@ -14,6 +14,7 @@ internal sealed record SampleOptions
           --seed N            seed of the weights and the shuffling (default 1)
           --threads N         threads for the matrix products (default: all cores)
           --save FILE         save the trained weights as safetensors
+          --device NAME       cpu (default: the generated SIMD code), cuda, opencl, or ilgpu-cpu (kernel tests only)
           --sweep SECONDS     instead of the seed run: train each batch size 1, 10, 100, 1000, 10000 for SECONDS
                               and print seconds per epoch and test accuracy
         """;
@@ -26,6 +27,7 @@ internal sealed record SampleOptions
     public string? SavePath { get; init; }
     public int? Threads { get; init; }
     public int? SweepSeconds { get; init; }
+    public DeepGen.Gpu.DeviceKind Device { get; init; } = DeepGen.Gpu.DeviceKind.Cpu;
 
     /// <summary>Parses the arguments; on failure <paramref name="error"/> says which one and why (null for --help).</summary>
     public static bool TryParse(string[] args, out SampleOptions options, out string? error)
@@ -55,6 +57,10 @@ internal sealed record SampleOptions
                     break;
                 case "--data": options = options with { DataDirectory = value }; break;
                 case "--save": options = options with { SavePath = value }; break;
+                case "--device" when DeepGen.Gpu.DeviceKinds.TryParse(value, out var device): options = options with { Device = device }; break;
+                case "--device":
+                    error = $"--device takes one of {string.Join(", ", DeepGen.Gpu.DeviceKinds.Names)}, not '{value}'.";
+                    return false;
                 case "--epochs" or "--batch-size" or "--seed" or "--learning-rate" or "--threads" or "--sweep":
                     error = $"{name} takes a positive number, not '{value}'.";
                     return false;

@@ -49,6 +49,29 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Where(static diagnostic => diagnostic is not null)
             .WithTrackingName(TrackingNames.OrphanLayers);
         context.RegisterSourceOutput(orphanLayers, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+
+        // 6. GPU: only when the project references DeepGen.Gpu, a second file per model with its ILGPU kernels. The
+        //    compilation is reduced to one bool at once, so an edit elsewhere leaves the models' GPU output cached.
+        var gpuReferenced = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(GpuEmitter.MarkerTypeName) is not null)
+            .WithTrackingName(GpuTrackingNames.GpuReferenced);
+        var gpuPlans = plans
+            .Combine(gpuReferenced)
+            .Select(static (pair, _) => pair.Right ? pair.Left : null)
+            .WithTrackingName(GpuTrackingNames.GpuPlan)
+            .Where(static plan => plan is not null);
+        context.RegisterSourceOutput(gpuPlans.Combine(hintNames), static (output, pair) =>
+        {
+            var plan = pair.Left!;
+            var unsupported = GpuEmitter.FindUnsupported(plan);
+            if (unsupported is not null)
+            {
+                output.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.NoGpuKernels, null, plan.Spec.ClassName, unsupported).ToDiagnostic());
+                return;
+            }
+
+            output.AddSource(HintNames.Gpu(HintNames.Unique(plan.Spec.HintName, pair.Right)), GpuEmitter.Emit(plan));
+        });
     }
 }
 
@@ -60,4 +83,15 @@ internal static class TrackingNames
     public const string Plan = nameof(Plan);
     public const string HintNames = nameof(HintNames);
     public const string OrphanLayers = nameof(OrphanLayers);
+}
+
+/// <summary>
+/// Names of the GPU pipeline's steps. Kept apart from <see cref="TrackingNames"/>: Roslyn reports these steps only for
+/// compilations that reference DeepGen.Gpu, and the caching tests expect every <see cref="TrackingNames"/> step in
+/// every run.
+/// </summary>
+internal static class GpuTrackingNames
+{
+    public const string GpuReferenced = nameof(GpuReferenced);
+    public const string GpuPlan = nameof(GpuPlan);
 }

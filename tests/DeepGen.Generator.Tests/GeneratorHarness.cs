@@ -33,11 +33,34 @@ internal static class GeneratorHarness
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Where(path => path != typeof(ModelGenerator).Assembly.Location && path != typeof(GeneratorHarness).Assembly.Location)
+            .Where(path => !IsGpuAssembly(path))
             .ToList();
         var runtime = typeof(SequentialModel).Assembly.Location;
         if (!paths.Contains(runtime)) paths.Add(runtime);
         return [.. paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
     }
+
+    /// <summary>
+    /// <see cref="References"/> plus DeepGen.Gpu and ILGPU: a project that references the GPU back end, for which the
+    /// generator also writes each model's GPU file. Every other test compiles without them, as a CPU-only project.
+    /// </summary>
+    public static readonly ImmutableArray<MetadataReference> GpuReferences =
+    [
+        .. References,
+        .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(IsGpuAssembly)
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)),
+    ];
+
+    private static bool IsGpuAssembly(string path) =>
+        Path.GetFileName(path) is "DeepGen.Gpu.dll" or "ILGPU.dll" or "ILGPU.Algorithms.dll";
+
+    /// <summary>A compilation of <paramref name="sources"/> in a project that references DeepGen.Gpu.</summary>
+    public static CSharpCompilation CreateGpuCompilation(params string[] sources) =>
+        CSharpCompilation.Create("DeepGenGpuTests_" + Guid.NewGuid().ToString("N"),
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs")),
+            GpuReferences, CompilationOptions);
 
     /// <summary>A compilation of <paramref name="sources"/>, named <c>Source0.cs</c>, <c>Source1.cs</c>, ….</summary>
     public static CSharpCompilation CreateCompilation(params string[] sources) =>

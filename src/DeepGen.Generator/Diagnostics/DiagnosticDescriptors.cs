@@ -52,6 +52,12 @@ internal static class DiagnosticDescriptors
         "Layers split across partial declarations",
         "The [Dense] layers of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
 
+    // DG0100 and up: the GPU back end (DeepGen.Gpu).
+    public static readonly DiagnosticDescriptor NoGpuKernels = new("DG0100",
+        "Model gets no GPU kernels",
+        "The model '{0}' gets no GPU code, so ToDevice is not generated for it: {1}. It still runs on the CPU.",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

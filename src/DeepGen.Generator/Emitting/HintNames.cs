@@ -26,4 +26,8 @@ internal static class HintNames
             ? hintName
             : hintName.Substring(0, hintName.Length - Extension.Length) + "." + (position + 1) + Extension;
     }
+
+    /// <summary>The GPU file's name beside the CPU file <paramref name="uniqueHintName"/>: <c>Net.g.cs</c> → <c>Net.Gpu.g.cs</c>.</summary>
+    public static string Gpu(string uniqueHintName) =>
+        uniqueHintName.Substring(0, uniqueHintName.Length - Extension.Length) + ".Gpu" + Extension;
 }

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace DeepGen.Gpu;
+
+/// <summary>
+/// A generated model placed on a GPU (or on ILGPU's CPU accelerator): the same layers, the same flat parameter
+/// layout, trained by kernels the generator wrote for its exact shape. Get one from the model's generated
+/// <c>ToDevice(device)</c>; parameters are copied up when it is made and back into the model after every
+/// <see cref="Fit"/>, so the model can be saved, loaded and run on the CPU as usual.
+/// </summary>
+/// <remarks>
+/// Inside an epoch nothing is allocated and nothing is copied synchronously: the data set is uploaded once per
+/// <see cref="Fit"/>, the shuffled order once per epoch, and each step's loss and correct count stay on the device
+/// until the epoch ends, when they are read back in one copy. A divergent (NaN) loss is therefore reported at the end
+/// of the epoch in which it happened. Not safe to use from several threads at once.
+/// </remarks>
+public sealed class GpuModel : IDisposable
+{
+    private readonly GpuKernelSet _kernels;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _gradients;
+    private readonly DeviceArray<float> _activations;
+    private readonly DeviceArray<float> _deltas;
+    private readonly DeviceArray<float> _sampleResults;
+    private readonly DeviceArray<float> _stepResults;
+    private readonly DeviceArray<float> _inputs;
+    private readonly DeviceArray<float> _targets;
+    private readonly DeviceArray<int> _order;
+    private Loss? _lastLoss;
+
+    /// <summary>Places <paramref name="model"/> on <paramref name="device"/>; called by the generated <c>ToDevice</c>.</summary>
+    /// <param name="model">The CPU model; its parameters are uploaded now.</param>
+    /// <param name="device">Where to run.</param>
+    /// <param name="kernels">The model's generated kernels, loaded onto <paramref name="device"/>.</param>
+    public GpuModel(SequentialModel model, ComputeDevice device, GpuKernelSet kernels)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Device = device ?? throw new ArgumentNullException(nameof(device));
+        _kernels = kernels ?? throw new ArgumentNullException(nameof(kernels));
+        if (!ReferenceEquals(kernels.Accelerator, device.Accelerator))
+            throw new ArgumentException("The kernels were loaded onto another device.", nameof(kernels));
+        var accelerator = device.Accelerator;
+        _parameters = accelerator.Allocate1D<float>(Architecture.ParameterCount);
+        _gradients = accelerator.Allocate1D<float>(Architecture.ParameterCount);
+        _gradients.MemSetToZero();
+        _activations = new DeviceArray<float>(accelerator);
+        _deltas = new DeviceArray<float>(accelerator);
+        _sampleResults = new DeviceArray<float>(accelerator);
+        _stepResults = new DeviceArray<float>(accelerator);
+        _inputs = new DeviceArray<float>(accelerator);
+        _targets = new DeviceArray<float>(accelerator);
+        _order = new DeviceArray<int>(accelerator);
+        // Every buffer exists from the start, so a view is always valid; each grows on first need.
+        foreach (var array in new[] { _activations, _deltas, _sampleResults, _stepResults, _inputs, _targets }) array.Ensure(1);
+        _order.Ensure(1);
+        UploadParameters();
+    }
+
+    /// <summary>The CPU model this one mirrors.</summary>
+    public SequentialModel Model { get; }
+
+    /// <summary>The device the kernels run on.</summary>
+    public ComputeDevice Device { get; }
+
+    /// <summary>The model's shape.</summary>
+    public ModelArchitecture Architecture => Model.Architecture;
+
+    /// <summary>Copies the CPU model's <see cref="SequentialModel.Parameters"/> to the device (after editing or loading them).</summary>
+    public void UploadParameters() => _parameters.View.CopyFromCPU(Model.Parameters.ToArray());
+
+    /// <summary>Copies the device's parameters into the CPU model's <see cref="SequentialModel.Parameters"/>.</summary>
+    public void DownloadParameters() => CopyParametersTo(Model.Parameters);
+
+    /// <summary>Copies the device's parameters into <paramref name="destination"/>, which must hold <c>ParameterCount</c> floats.</summary>
+    public void CopyParametersTo(Span<float> destination) => CopyOut(_parameters, destination, nameof(destination));
+
+    /// <summary>Copies the last step's gradients into <paramref name="destination"/>, which must hold <c>ParameterCount</c> floats.</summary>
+    public void CopyGradientsTo(Span<float> destination) => CopyOut(_gradients, destination, nameof(destination));
+
+    /// <summary>
+    /// Trains on the device, Keras style, exactly as <see cref="SequentialModel.Fit"/> does on the CPU (same shuffle
+    /// for the same seed), then copies the trained parameters back into <see cref="Model"/>. Supports
+    /// <see cref="Loss.MeanSquaredError"/> and <see cref="Loss.CategoricalCrossEntropy"/> with the plain
+    /// <see cref="Sgd"/> optimizer.
+    /// </summary>
+    public History Fit(
+        ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
+        bool shuffle = true, int seed = 0, Verbosity verbosity = Verbosity.ProgressBar, TextWriter? output = null,
+        IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var gpuLoss = ToGpuLoss(loss);
+        var sgd = ToSgd(optimizer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var samples = CountSamples(x, y);
+        CheckFinite(x, nameof(x));
+        CheckFinite(y, nameof(y));
+        _lastLoss = loss;
+        optimizer.Initialize(Architecture.ParameterCount);
+
+        var capacity = Math.Min(batchSize, samples);
+        var steps = (samples + batchSize - 1) / batchSize;
+        UploadData(x, y, samples);
+        EnsureBatchCapacity(capacity);
+        _stepResults.Ensure(2L * steps);
+        var order = new int[samples];
+        for (var i = 0; i < samples; i++) order[i] = i;
+        var hostResults = new float[2 * steps];
+        var random = new SeededRandom(seed);
+        var bar = ProgressBar.For(output, verbosity);
+        var history = new History();
+
+        for (var epoch = 1; epoch <= epochs; epoch++)
+        {
+            if (shuffle) random.Shuffle(order);
+            bar.BeginEpoch(epoch, epochs);
+            var started = Stopwatch.GetTimestamp();
+            // The epoch's one upload: the order in which samples are visited.
+            _order.View.SubView(0, samples).CopyFromCPU(order);
+            for (var step = 0; step < steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var start = step * batchSize;
+                var batch = Math.Min(batchSize, samples - start);
+                _kernels.TrainStep(Batch(start, batch, step, sgd.LearningRate, gpuLoss));
+                optimizer.Iterations++;
+            }
+
+            // The epoch's one read-back: every step's loss and correct count.
+            Device.Accelerator.Synchronize();
+            _stepResults.View.SubView(0, hostResults.Length).CopyToCPU(hostResults);
+            double lossSum = 0;
+            long correct = 0;
+            for (var step = 0; step < steps; step++)
+            {
+                var batch = Math.Min(batchSize, samples - step * batchSize);
+                var batchLoss = hostResults[2 * step];
+                if (!float.IsFinite(batchLoss))
+                    throw new TrainingDivergedException(
+                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values.");
+                lossSum += (double)batchLoss * batch;
+                correct += (long)hostResults[2 * step + 1];
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var result = new EpochResult(epoch, (float)(lossSum / samples), (float)((double)correct / samples), elapsed, samples, steps);
+            bar.EndEpoch(samples, elapsed, result.Loss, result.Accuracy);
+            history.Add(result);
+            progress?.Report(result);
+        }
+
+        DownloadParameters();
+        return history;
+    }
+
+    /// <summary>
+    /// One training step on a batch given from the host, as <see cref="SequentialModel.TrainStep"/>: uploads the
+    /// batch, runs the step and waits for its loss. For tests and comparisons; <see cref="Fit"/> is the fast path.
+    /// </summary>
+    public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> targets, int batch, Loss loss, Optimizer optimizer)
+    {
+        var gpuLoss = ToGpuLoss(loss);
+        var sgd = ToSgd(optimizer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (CountSamples(input, targets) != batch)
+            throw new ArgumentException($"'input' holds {input.Length / Architecture.InputSize} samples, not {batch}.", nameof(input));
+        UploadData(input, targets, batch);
+        UploadIdentityOrder(batch);
+        EnsureBatchCapacity(batch);
+        _stepResults.Ensure(2);
+        _kernels.TrainStep(Batch(0, batch, 0, sgd.LearningRate, gpuLoss));
+        optimizer.Iterations++;
+        Device.Accelerator.Synchronize();
+        Span<float> result = stackalloc float[2];
+        _stepResults.View.SubView(0, 2).CopyToCPU(result);
+        return result[0];
+    }
+
+    /// <summary>Mean loss and accuracy over <paramref name="x"/> and <paramref name="y"/>, computed on the device.</summary>
+    /// <param name="loss">The loss to report; by default the one the last <see cref="Fit"/> used.</param>
+    public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 1000, Loss? loss = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
+        var gpuLoss = ToGpuLoss(loss);
+        var samples = CountSamples(x, y);
+        var steps = (samples + batchSize - 1) / batchSize;
+        UploadData(x, y, samples);
+        UploadIdentityOrder(samples);
+        EnsureBatchCapacity(Math.Min(batchSize, samples));
+        _stepResults.Ensure(2L * steps);
+        for (var step = 0; step < steps; step++)
+        {
+            var start = step * batchSize;
+            _kernels.ForwardAndLoss(Batch(start, Math.Min(batchSize, samples - start), step, 0f, gpuLoss));
+        }
+
+        Device.Accelerator.Synchronize();
+        var results = new float[2 * steps];
+        _stepResults.View.SubView(0, results.Length).CopyToCPU(results);
+        double lossSum = 0;
+        long correct = 0;
+        for (var step = 0; step < steps; step++)
+        {
+            lossSum += (double)results[2 * step] * Math.Min(batchSize, samples - step * batchSize);
+            correct += (long)results[2 * step + 1];
+        }
+
+        return new EvaluationResult((float)(lossSum / samples), (float)((double)correct / samples));
+    }
+
+    /// <summary>
+    /// The model's outputs for every sample of <paramref name="x"/> into <paramref name="predictions"/>
+    /// (<c>[samples, OutputSize]</c>): one upload, the batches run back to back, one read-back.
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> x, Span<float> predictions, int batchSize = 10_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var samples = CountInputSamples(x);
+        var outputSize = Architecture.OutputSize;
+        if (predictions.Length != (long)samples * outputSize)
+            throw new ArgumentException($"'predictions' holds {predictions.Length} floats; {samples} samples × {outputSize} outputs = {(long)samples * outputSize} expected.", nameof(predictions));
+        _inputs.Ensure((long)samples * Architecture.InputSize);
+        _inputs.View.SubView(0, x.Length).CopyFromCPU(x);
+        UploadIdentityOrder(samples);
+        EnsureBatchCapacity(Math.Min(batchSize, samples));
+        // The outputs of each batch are gathered on the device, in the target buffer, and read back once.
+        _targets.Ensure((long)samples * outputSize);
+        var outputOffset = Architecture.Layers[^1].OutputOffsetPerSample;
+        var stream = Device.Accelerator.DefaultStream;
+        for (var start = 0; start < samples; start += batchSize)
+        {
+            var batch = Math.Min(batchSize, samples - start);
+            _kernels.Forward(Batch(start, batch, 0, 0f, GpuLoss.MeanSquaredError));
+            _activations.View.SubView((long)batch * outputOffset, (long)batch * outputSize)
+                .CopyTo(stream, _targets.View.SubView((long)start * outputSize, (long)batch * outputSize));
+        }
+
+        Device.Accelerator.Synchronize();
+        _targets.View.SubView(0, predictions.Length).CopyToCPU(predictions);
+    }
+
+    /// <summary>The model's outputs for every sample of <paramref name="x"/>, <c>[samples, OutputSize]</c>.</summary>
+    public float[] Predict(ReadOnlySpan<float> x, int batchSize = 10_000)
+    {
+        var predictions = new float[(long)CountInputSamples(x) * Architecture.OutputSize];
+        Predict(x, predictions, batchSize);
+        return predictions;
+    }
+
+    /// <summary>
+    /// Launches one training step on data already on the device, without waiting: what <see cref="Fit"/> runs per
+    /// step. For the allocation tests.
+    /// </summary>
+    internal void EnqueueTrainStep(int orderOffset, int batch, int stepIndex, float learningRate, GpuLoss loss) =>
+        _kernels.TrainStep(Batch(orderOffset, batch, stepIndex, learningRate, loss));
+
+    /// <summary>Uploads a data set and sizes the step buffers, as <see cref="Fit"/> does before its first epoch.</summary>
+    internal void PrepareTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize, int steps)
+    {
+        var samples = CountSamples(x, y);
+        UploadData(x, y, samples);
+        UploadIdentityOrder(samples);
+        EnsureBatchCapacity(Math.Min(batchSize, samples));
+        _stepResults.Ensure(2L * steps);
+    }
+
+    private GpuBatch Batch(int orderOffset, int batch, int step, float learningRate, GpuLoss loss) => new()
+    {
+        Parameters = _parameters.View,
+        Gradients = _gradients.View,
+        Activations = _activations.View,
+        Deltas = _deltas.View,
+        Inputs = _inputs.View,
+        Targets = _targets.View,
+        Order = _order.View,
+        OrderOffset = orderOffset,
+        Batch = batch,
+        SampleResults = _sampleResults.View,
+        StepResults = _stepResults.View,
+        StepIndex = step,
+        LearningRate = learningRate,
+        Loss = loss,
+    };
+
+    private void UploadData(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int samples)
+    {
+        _inputs.Ensure((long)samples * Architecture.InputSize);
+        _targets.Ensure((long)samples * Architecture.OutputSize);
+        _order.Ensure(samples);
+        _inputs.View.SubView(0, x.Length).CopyFromCPU(x);
+        _targets.View.SubView(0, y.Length).CopyFromCPU(y);
+    }
+
+    private void UploadIdentityOrder(int samples)
+    {
+        _order.Ensure(samples);
+        var order = new int[samples];
+        for (var i = 0; i < samples; i++) order[i] = i;
+        _order.View.SubView(0, samples).CopyFromCPU(order);
+    }
+
+    private void EnsureBatchCapacity(int batch)
+    {
+        _activations.Ensure((long)batch * Architecture.ActivationsPerSample);
+        _deltas.Ensure((long)batch * Architecture.ActivationsPerSample);
+        _sampleResults.Ensure(2L * batch);
+    }
+
+    private void CopyOut(MemoryBuffer1D<float, Stride1D.Dense> buffer, Span<float> destination, string name)
+    {
+        if (destination.Length != Architecture.ParameterCount)
+            throw new ArgumentException($"'{name}' holds {destination.Length} floats; the model has {Architecture.ParameterCount} parameters.", name);
+        Device.Accelerator.Synchronize();
+        buffer.View.AsContiguous().CopyToCPU(destination);
+    }
+
+    private int CountInputSamples(ReadOnlySpan<float> x)
+    {
+        var inputSize = Architecture.InputSize;
+        if (x.Length == 0 || x.Length % inputSize != 0)
+            throw new ArgumentException($"'x' holds {x.Length} floats, which is not a positive whole number of samples of {inputSize} inputs.", nameof(x));
+        return x.Length / inputSize;
+    }
+
+    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        var samples = CountInputSamples(x);
+        var outputSize = Architecture.OutputSize;
+        if (y.Length != (long)samples * outputSize)
+            throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {outputSize} = {(long)samples * outputSize}.", nameof(y));
+        return samples;
+    }
+
+    private static void CheckFinite(ReadOnlySpan<float> values, string name)
+    {
+        for (var i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new ArgumentException($"'{name}' holds {values[i]} at index {i}; every value must be finite.", name);
+    }
+
+    private static GpuLoss ToGpuLoss(Loss loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        if (ReferenceEquals(loss, Loss.MeanSquaredError)) return GpuLoss.MeanSquaredError;
+        if (ReferenceEquals(loss, Loss.CategoricalCrossEntropy)) return GpuLoss.CategoricalCrossEntropy;
+        throw new NotSupportedException($"The GPU kernels compute mean_squared_error and categorical_crossentropy; {loss.Name} runs on the CPU only.");
+    }
+
+    private static Sgd ToSgd(Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return optimizer as Sgd
+               ?? throw new NotSupportedException($"The GPU kernels fuse plain SGD into the backward pass; {optimizer} runs on the CPU only.");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _parameters.Dispose();
+        _gradients.Dispose();
+        _activations.Dispose();
+        _deltas.Dispose();
+        _sampleResults.Dispose();
+        _stepResults.Dispose();
+        _inputs.Dispose();
+        _targets.Dispose();
+        _order.Dispose();
+    }
+}
+
+/// <summary>A device buffer that grows (never shrinks) to the largest length asked for; at least one element, so a view always exists.</summary>
+internal sealed class DeviceArray<T>(Accelerator accelerator) : IDisposable
+    where T : unmanaged
+{
+    private MemoryBuffer1D<T, Stride1D.Dense>? _buffer;
+
+    public ArrayView<T> View => _buffer!.View;
+
+    public void Ensure(long length)
+    {
+        length = Math.Max(length, 1);
+        if (_buffer is not null && _buffer.Length >= length) return;
+        _buffer?.Dispose();
+        _buffer = accelerator.Allocate1D<T>(length);
+    }
+
+    public void Dispose() => _buffer?.Dispose();
+}
