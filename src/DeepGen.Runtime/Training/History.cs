@@ -35,6 +35,18 @@ public sealed class History
     private readonly List<EpochResult> _epochs = [];
     private readonly List<string> _keys = [];
 
+    /// <summary>An empty history, which Fit fills.</summary>
+    public History()
+    {
+    }
+
+    /// <summary>A history of the given epochs, for example read back from a log, to plot or inspect.</summary>
+    public History(IEnumerable<EpochResult> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        foreach (var epoch in epochs) Add(epoch ?? throw new ArgumentException("The epochs hold a null entry.", nameof(epochs)));
+    }
+
     /// <summary>Every finished epoch, in order.</summary>
     public IReadOnlyList<EpochResult> Epochs => _epochs;
 
