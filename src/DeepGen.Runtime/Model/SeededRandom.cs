@@ -18,6 +18,18 @@ internal struct SeededRandom
         if ((_s0 | _s1 | _s2 | _s3) == 0) _s0 = 1;
     }
 
+    /// <summary>The generator's whole state, to save in a checkpoint and restore, so the sequence continues exactly.</summary>
+    public RandomState State
+    {
+        readonly get => new(_s0, _s1, _s2, _s3);
+        set
+        {
+            if ((value.S0 | value.S1 | value.S2 | value.S3) == 0)
+                throw new ArgumentException("An all-zero state is not a valid xoshiro128** state.", nameof(value));
+            (_s0, _s1, _s2, _s3) = (value.S0, value.S1, value.S2, value.S3);
+        }
+    }
+
     public uint NextUInt32()
     {
         var result = RotateLeft(_s1 * 5, 7) * 9;
@@ -66,5 +78,25 @@ internal struct SeededRandom
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+}
+
+/// <summary>
+/// The state of one of DeepGen's seeded random streams (xoshiro128**: four 32-bit words), as checkpoints save it.
+/// </summary>
+public readonly record struct RandomState(uint S0, uint S1, uint S2, uint S3)
+{
+    /// <summary>The state as 32 hexadecimal digits, the form checkpoints store.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{S0:x8}{S1:x8}{S2:x8}{S3:x8}");
+
+    /// <summary>Reads the form <see cref="ToString"/> writes.</summary>
+    /// <exception cref="FormatException">The text is not 32 hexadecimal digits.</exception>
+    public static RandomState Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length != 32 || !text.All(Uri.IsHexDigit))
+            throw new FormatException($"'{text}' is not a random state: 32 hexadecimal digits are expected.");
+        uint Word(int index) => uint.Parse(text.AsSpan(index * 8, 8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+        return new RandomState(Word(0), Word(1), Word(2), Word(3));
     }
 }

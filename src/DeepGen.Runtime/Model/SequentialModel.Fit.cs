@@ -1,35 +1,69 @@
 using System.Diagnostics;
+using System.Globalization;
+using DeepGen.Serialization;
 
 namespace DeepGen;
 
 // Training and evaluation: the Keras fit / evaluate loop over mini-batches.
 public abstract partial class SequentialModel
 {
+    /// <summary>Evaluate's default metric, kept so that an evaluation allocates nothing.</summary>
+    private readonly Accuracy _defaultAccuracy = new();
+    private Metric[]? _defaultMetrics;
+
     /// <summary>
     /// Trains the model, Keras style: <paramref name="epochs"/> passes over the data in mini-batches of
-    /// <paramref name="batchSize"/>, shuffled every epoch. Prints a progress line per epoch unless told not to.
+    /// <paramref name="batchSize"/>, shuffled every epoch, with optional validation after each epoch, metrics and
+    /// callbacks. Prints a progress line per epoch unless told not to.
     /// </summary>
     /// <param name="x">Training inputs, <c>[samples, InputSize]</c> row-major.</param>
-    /// <param name="y">Training targets, <c>[samples, OutputSize]</c> (one-hot for classification).</param>
-    /// <param name="epochs">Passes over the data.</param>
-    /// <param name="batchSize">Samples per training step; the last batch may be smaller.</param>
+    /// <param name="y">Training targets, <c>[samples, width]</c>: width is the output count (one-hot, regression) or 1 for a loss on class indices.</param>
+    /// <param name="epochs">The epoch to train up to (Keras's <c>epochs</c>): with <paramref name="initialEpoch"/> k, epochs k+1 … epochs run.</param>
+    /// <param name="batchSize">Samples per training step; the last batch may be smaller. Validation uses the same size.</param>
     /// <param name="loss">The loss to minimise.</param>
     /// <param name="optimizer">How the parameters are updated.</param>
-    /// <param name="shuffle">Shuffle the samples before each epoch.</param>
+    /// <param name="shuffle">Shuffle the training samples before each epoch; when false, batches follow the data's order.</param>
     /// <param name="seed">Seed of the shuffling.</param>
     /// <param name="verbosity">What to print.</param>
     /// <param name="output">Where to print; the console by default.</param>
     /// <param name="progress">Receives each finished epoch.</param>
+    /// <param name="validationSplit">
+    /// The fraction, in (0, 1), of the samples to hold out for validation: as in Keras, the <em>last</em> samples of
+    /// <paramref name="x"/> and <paramref name="y"/>, taken before any shuffling. 0 for none.
+    /// </param>
+    /// <param name="validationData">Inputs and targets to validate on after each epoch (instead of <paramref name="validationSplit"/>).</param>
+    /// <param name="metrics">What to measure besides the loss; <c>[new Accuracy()]</c> by default. These instances measure training; copies measure validation.</param>
+    /// <param name="callbacks">Called as training proceeds, in order (see <see cref="Callback"/>).</param>
+    /// <param name="initialEpoch">
+    /// Epochs already done (Keras's <c>initial_epoch</c>). The shuffles of those epochs are replayed from
+    /// <paramref name="seed"/>, so a run continued this way with the weights and optimizer state it had sees the same
+    /// batches as an uninterrupted one. A <see cref="BackupAndRestore"/> callback sets it from its checkpoint.
+    /// </param>
     /// <param name="cancellationToken">Checked between steps; cancelling stops at a batch boundary and throws <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite and no callback (such as <see cref="TerminateOnNaN"/>) stopped the run.</exception>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
         bool shuffle = true, int seed = 0, Verbosity verbosity = Verbosity.ProgressBar, TextWriter? output = null,
-        IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<EpochResult>? progress = null, float validationSplit = 0f,
+        (ReadOnlyMemory<float> X, ReadOnlyMemory<float> Y)? validationData = null,
+        IReadOnlyList<Metric>? metrics = null, IReadOnlyList<Callback>? callbacks = null, int initialEpoch = 0,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (epochs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
+        if (batchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
+        if (initialEpoch < 0 || initialEpoch > epochs)
+            throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"The initial epoch counts epochs already done: 0 to {epochs} (the epochs argument).");
+        if (validationSplit != 0f && !(validationSplit > 0f && validationSplit < 1f))
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "The validation split is the fraction of samples held out: it must be in (0, 1), or 0 for none.");
+        if (validationSplit != 0f && validationData is not null)
+            throw new ArgumentException("Give either validationSplit or validationData, not both.", nameof(validationData));
+        var trainingMetrics = CheckMetrics(metrics);
+        var callbackList = CheckCallbacks(callbacks);
+
         var samples = CountSamples(x, y, loss);
         CheckFinite(x, nameof(x));
         CheckFinite(y, nameof(y));
@@ -38,22 +72,81 @@ public abstract partial class SequentialModel
         var inputSize = Architecture.InputSize;
         var outputSize = Architecture.OutputSize;
         var targetWidth = loss.TargetsPerSample(outputSize);
+
+        // Keras holds out the last samples, before shuffling, so the split is the same on every run.
+        ReadOnlySpan<float> validationX = default, validationY = default;
+        if (validationSplit > 0f)
+        {
+            // The float's shortest decimal form as a double, so 0.2f splits 100 samples 80/20 as Python's 0.2 does, not 79/21.
+            var fraction = double.Parse(validationSplit.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            var trainingSamples = (int)(samples * (1.0 - fraction));
+            if (trainingSamples == 0 || trainingSamples == samples)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"A validation split of {validationSplit} of {samples} samples leaves {trainingSamples} for training and {samples - trainingSamples} for validation; both need at least one."), nameof(validationSplit));
+            validationX = x[(trainingSamples * inputSize)..];
+            validationY = y[(trainingSamples * targetWidth)..];
+            x = x[..(trainingSamples * inputSize)];
+            y = y[..(trainingSamples * targetWidth)];
+            samples = trainingSamples;
+        }
+        else if (validationData is { } data)
+        {
+            validationX = data.X.Span;
+            validationY = data.Y.Span;
+            CountValidationSamples(validationX, validationY, targetWidth);
+            CheckFinite(validationX, "validationData.X");
+            CheckFinite(validationY, "validationData.Y");
+        }
+
+        var validating = !validationX.IsEmpty;
+        var validationMetrics = validating ? trainingMetrics.ConvertAll(m => m.Clone()) : [];
+        var trainingAccuracy = trainingMetrics.Find(m => m.Name == "accuracy");
+
         optimizer.Initialize(Architecture.ParameterCount);
         var order = new int[samples];
         for (var i = 0; i < samples; i++) order[i] = i;
         var random = new SeededRandom(seed);
-        var bar = ProgressBar.For(output, verbosity);
+        var writer = output ?? Console.Out;
+        var bar = ProgressBar.For(writer, verbosity);
         var history = new History();
         EnsureCapacity(Math.Min(batchSize, samples));
 
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        var context = new TrainingContext(this, optimizer, loss, epochs, history, callbackList, writer, verbosity, () => random.State)
         {
+            Epoch = initialEpoch,
+            CompletedEpoch = initialEpoch,
+        };
+        foreach (var callback in callbackList) callback.OnTrainBegin(context);
+        var startEpoch = initialEpoch;
+        if (context.PendingResume is { } checkpoint)
+        {
+            if (checkpoint.Epoch > epochs)
+                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {epochs} epochs asked for.");
+            checkpoint.Restore(this, optimizer, callbackList);
+            startEpoch = checkpoint.Epoch;
+        }
+
+        // Replay the shuffles of the epochs already done, so the order and the stream continue as in an uninterrupted run.
+        if (shuffle)
+            for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
+        if (context.PendingResume is { } resumed && resumed.ShuffleState != random.State)
+            throw new InvalidModelFileException(
+                $"'{resumed.Path}' was written by a run that shuffled differently (another seed, sample count, validation split or shuffle setting); resume with the same arguments.");
+        context.Epoch = context.CompletedEpoch = startEpoch;
+
+        var logs = new List<KeyValuePair<string, double>>();
+        for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
+        {
+            context.Epoch = epoch;
+            foreach (var callback in callbackList) callback.OnEpochBegin(context, epoch);
             if (shuffle) random.Shuffle(order);
             bar.BeginEpoch(epoch, epochs);
             var started = Stopwatch.GetTimestamp();
+            var learningRate = optimizer.LearningRate;
+            foreach (var metric in trainingMetrics) metric.Reset();
             double lossSum = 0;
-            long correct = 0;
             var steps = 0;
+            var done = 0;
             for (var start = 0; start < samples; start += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -73,42 +166,89 @@ public abstract partial class SequentialModel
                 }
 
                 var batchLoss = TrainStep(inputs, targets, batch, loss, optimizer);
-                if (!float.IsFinite(batchLoss))
-                    throw new TrainingDivergedException(
-                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {steps + 1}. Lower the learning rate or check the data for extreme values.");
                 lossSum += (double)batchLoss * batch;
                 // The outputs of the forward pass of this step, before the update, as Keras measures them.
-                correct += Accuracy.CountCorrect(OutputsOf(_activations, batch), targets, batch, outputSize);
+                var outputs = OutputsOf(_activations, batch);
+                foreach (var metric in trainingMetrics) metric.Update(outputs, targets, batch);
                 steps++;
-                var done = start + batch;
-                bar.Update(done, samples, Stopwatch.GetElapsedTime(started), lossSum / done, (double)correct / done);
+                done += batch;
+                foreach (var callback in callbackList) callback.OnBatchEnd(context, steps, batchLoss);
+                if (!float.IsFinite(batchLoss) && !context.StopTraining)
+                    throw new TrainingDivergedException(
+                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {steps}. Lower the learning rate or check the data for extreme values.");
+                if (context.StopTraining) break;
+                if (bar.ShouldRedraw())
+                    bar.Redraw(done, samples, Stopwatch.GetElapsedTime(started), RunningFigures(logs, lossSum / done, trainingMetrics));
+            }
+
+            RunningFigures(logs, lossSum / done, trainingMetrics);
+            if (validating)
+            {
+                var validationLoss = EvaluateCore(validationX, validationY, batchSize, loss, validationMetrics);
+                logs.Add(new("val_loss", validationLoss));
+                foreach (var metric in validationMetrics) logs.Add(new("val_" + metric.Name, metric.Result()));
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
-            var result = new EpochResult(epoch, (float)(lossSum / samples), (float)((double)correct / samples), elapsed, samples, steps);
-            bar.EndEpoch(samples, elapsed, result.Loss, result.Accuracy);
+            var result = new EpochResult(epoch, (float)(lossSum / done), (float)(trainingAccuracy?.Result() ?? double.NaN), elapsed, done, steps)
+            {
+                Logs = new EpochLogs(logs),
+                LearningRate = learningRate,
+            };
+            bar.EndEpoch(done, samples, elapsed, logs);
             history.Add(result);
+            context.CompletedEpoch = epoch;
+            context.InEpochEnd = true;
+            try
+            {
+                foreach (var callback in callbackList) callback.OnEpochEnd(context, result);
+            }
+            finally
+            {
+                context.InEpochEnd = false;
+            }
+
+            context.FlushPendingSaves();
             progress?.Report(result);
         }
 
+        foreach (var callback in callbackList) callback.OnTrainEnd(context);
         return history;
     }
 
     /// <summary>
-    /// Mean loss and accuracy over <paramref name="x"/> and <paramref name="y"/>, in batches of <paramref name="batchSize"/>.
-    /// Allocation-free once buffers for that batch size exist.
+    /// Mean loss and accuracy over <paramref name="x"/> and <paramref name="y"/>, in batches of <paramref name="batchSize"/>,
+    /// and each of <paramref name="metrics"/> when given. Allocation-free with the default metrics once buffers for
+    /// that batch size exist.
     /// </summary>
     /// <param name="loss">The loss to report; by default the one the last <see cref="Fit"/> used.</param>
-    public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 32, Loss? loss = null)
+    /// <param name="metrics">Metrics to measure (reset first); the result's <see cref="EvaluationResult.Metrics"/> holds them by name.</param>
+    public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 32, Loss? loss = null, IReadOnlyList<Metric>? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
-        var samples = CountSamples(x, y, loss);
+        CountSamples(x, y, loss);
+        if (metrics is null)
+        {
+            var meanLoss = EvaluateCore(x, y, batchSize, loss, _defaultMetrics ??= [_defaultAccuracy]);
+            return new EvaluationResult((float)meanLoss, (float)_defaultAccuracy.Result());
+        }
+
+        var list = CheckMetrics(metrics);
+        var mean = EvaluateCore(x, y, batchSize, loss, list);
+        var values = list.ToDictionary(m => m.Name, m => (float)m.Result(), StringComparer.Ordinal);
+        return new EvaluationResult((float)mean, values.TryGetValue("accuracy", out var accuracy) ? accuracy : float.NaN) { Metrics = values };
+    }
+
+    /// <summary>Mean loss over the samples; resets and updates <paramref name="metrics"/>. Shapes must have been checked.</summary>
+    private double EvaluateCore(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize, Loss loss, IReadOnlyList<Metric> metrics)
+    {
         var inputSize = Architecture.InputSize;
         var outputSize = Architecture.OutputSize;
         var targetWidth = loss.TargetsPerSample(outputSize);
+        var samples = x.Length / inputSize;
+        for (var m = 0; m < metrics.Count; m++) metrics[m].Reset();
         double lossSum = 0;
-        long correct = 0;
         for (var start = 0; start < samples; start += batchSize)
         {
             var batch = Math.Min(batchSize, samples - start);
@@ -117,9 +257,91 @@ public abstract partial class SequentialModel
             var outputs = OutputsOf(buffers.Activations, batch);
             var targets = y.Slice(start * targetWidth, batch * targetWidth);
             lossSum += loss.Sum(outputs, targets, batch, outputSize);
-            correct += Accuracy.CountCorrect(outputs, targets, batch, outputSize);
+            for (var m = 0; m < metrics.Count; m++) metrics[m].Update(outputs, targets, batch);
         }
 
-        return new EvaluationResult((float)(lossSum / samples), (float)((double)correct / samples));
+        return lossSum / samples;
+    }
+
+    /// <summary>Fills <paramref name="logs"/> with the running training figures: loss, then each metric.</summary>
+    private static List<KeyValuePair<string, double>> RunningFigures(List<KeyValuePair<string, double>> logs, double loss, List<Metric> metrics)
+    {
+        logs.Clear();
+        logs.Add(new("loss", loss));
+        foreach (var metric in metrics) logs.Add(new(metric.Name, metric.Result()));
+        return logs;
+    }
+
+    private static List<Metric> CheckMetrics(IReadOnlyList<Metric>? metrics)
+    {
+        if (metrics is null) return [new Accuracy()];
+        var list = new List<Metric>(metrics.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal) { "loss" };
+        foreach (var metric in metrics)
+        {
+            if (metric is null) throw new ArgumentException("The metrics hold a null entry.", nameof(metrics));
+            if (!names.Add(metric.Name))
+                throw new ArgumentException($"Two metrics report as '{metric.Name}' (or one clashes with the loss); each name must be unique.", nameof(metrics));
+            list.Add(metric);
+        }
+
+        return list;
+    }
+
+    private static List<Callback> CheckCallbacks(IReadOnlyList<Callback>? callbacks)
+    {
+        if (callbacks is null) return [];
+        var list = new List<Callback>(callbacks.Count);
+        foreach (var callback in callbacks)
+        {
+            if (callback is null) throw new ArgumentException("The callbacks hold a null entry.", nameof(callbacks));
+            if (list.Contains(callback)) throw new ArgumentException($"The {callback.GetType().Name} callback is listed twice.", nameof(callbacks));
+            list.Add(callback);
+        }
+
+        return list;
+    }
+
+    private void CountValidationSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int targetWidth)
+    {
+        var inputSize = Architecture.InputSize;
+        if (x.Length == 0 || x.Length % inputSize != 0)
+            throw new ArgumentException($"validationData.X holds {x.Length} floats, which is not a positive whole number of samples of {inputSize} inputs.", "validationData");
+        var samples = x.Length / inputSize;
+        if (y.Length != (long)samples * targetWidth)
+            throw new ArgumentException($"validationData.X holds {samples} samples but validationData.Y holds {y.Length} floats, not {samples} × {targetWidth} = {(long)samples * targetWidth}.", "validationData");
+    }
+
+    /// <summary>An epoch's logs in report order, read-only.</summary>
+    private sealed class EpochLogs(List<KeyValuePair<string, double>> logs) : IReadOnlyDictionary<string, float>
+    {
+        private readonly KeyValuePair<string, float>[] _entries = [.. logs.Select(p => new KeyValuePair<string, float>(p.Key, (float)p.Value))];
+
+        public float this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"The epoch logged no '{key}'. Logged: {string.Join(", ", Keys)}.");
+
+        public IEnumerable<string> Keys => _entries.Select(e => e.Key);
+
+        public IEnumerable<float> Values => _entries.Select(e => e.Value);
+
+        public int Count => _entries.Length;
+
+        public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+        public bool TryGetValue(string key, out float value)
+        {
+            foreach (var entry in _entries)
+            {
+                if (entry.Key != key) continue;
+                value = entry.Value;
+                return true;
+            }
+
+            value = default;
+            return false;
+        }
+
+        public IEnumerator<KeyValuePair<string, float>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, float>>)_entries).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -1,52 +1,74 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 
 namespace DeepGen;
 
 /// <summary>
-/// Keras's per-epoch progress line: <c>60000/60000 [==============================] - 1s 13us/step - loss: 0.0831 - accuracy: 0.3866</c>.
-/// On a terminal it redraws in place a few times a second; otherwise it writes the finished line only.
+/// Keras's per-epoch progress line: <c>60000/60000 [==============================] - 1s 13us/step - loss: 0.0831 - accuracy: 0.3866</c>,
+/// with the validation figures (<c>- val_loss: … - val_accuracy: …</c>) at the end of the epoch.
+/// On an interactive terminal it redraws in place (carriage return) at most a few times a second during the epoch;
+/// when the output is redirected, or is a writer other than the console, it writes the finished line only.
 /// </summary>
-internal sealed class ProgressBar(TextWriter output, Verbosity verbosity, bool interactive)
+internal sealed class ProgressBar
 {
     private const int BarWidth = 30;
-    private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan DefaultRedrawInterval = TimeSpan.FromMilliseconds(250);
+    private readonly TextWriter _output;
+    private readonly Verbosity _verbosity;
+    private readonly TimeSpan _redrawInterval;
     private long _lastDraw;
+
+    internal ProgressBar(TextWriter output, Verbosity verbosity, bool interactive, TimeSpan? redrawInterval = null)
+    {
+        _output = output;
+        _verbosity = verbosity;
+        Interactive = interactive && verbosity == Verbosity.ProgressBar;
+        _redrawInterval = redrawInterval ?? DefaultRedrawInterval;
+    }
+
+    /// <summary>Whether the bar redraws in place during the epoch.</summary>
+    public bool Interactive { get; }
 
     public static ProgressBar For(TextWriter? output, Verbosity verbosity)
     {
         var writer = output ?? Console.Out;
-        var interactive = verbosity == Verbosity.ProgressBar && ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+        var interactive = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
         return new ProgressBar(writer, verbosity, interactive);
     }
 
     public void BeginEpoch(int epoch, int epochs)
     {
-        if (verbosity == Verbosity.Silent) return;
-        output.WriteLine($"Epoch {epoch}/{epochs}");
+        if (_verbosity == Verbosity.Silent) return;
+        _output.WriteLine($"Epoch {epoch}/{epochs}");
         _lastDraw = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Called after each step; draws at most a few times a second, and only on a terminal.</summary>
-    public void Update(int done, int total, TimeSpan elapsed, double loss, double accuracy)
+    /// <summary>Whether a redraw is due now: only on a terminal, and at most once per redraw interval.</summary>
+    public bool ShouldRedraw() => Interactive && Stopwatch.GetElapsedTime(_lastDraw) >= _redrawInterval;
+
+    /// <summary>Redraws the bar in place with the running figures. Call when <see cref="ShouldRedraw"/> says so.</summary>
+    public void Redraw(int done, int total, TimeSpan elapsed, IReadOnlyList<KeyValuePair<string, double>> values)
     {
-        if (!interactive || Stopwatch.GetElapsedTime(_lastDraw) < RedrawInterval) return;
         _lastDraw = Stopwatch.GetTimestamp();
-        output.Write('\r' + Line(done, total, elapsed, loss, accuracy, finished: false));
-        output.Flush();
+        _output.Write('\r' + Line(done, total, elapsed, values, finished: false));
+        _output.Flush();
     }
 
-    public void EndEpoch(int total, TimeSpan elapsed, double loss, double accuracy)
+    public void EndEpoch(int done, int total, TimeSpan elapsed, IReadOnlyList<KeyValuePair<string, double>> values)
     {
-        if (verbosity == Verbosity.Silent) return;
-        output.WriteLine((interactive ? "\r" : "") + Line(total, total, elapsed, loss, accuracy, finished: true));
-        output.Flush();
+        if (_verbosity == Verbosity.Silent) return;
+        _output.WriteLine((Interactive ? "\r" : "") + Line(done, total, elapsed, values, finished: true));
+        _output.Flush();
     }
 
-    internal static string Line(int done, int total, TimeSpan elapsed, double loss, double accuracy, bool finished)
+    internal static string Line(int done, int total, TimeSpan elapsed, double loss, double accuracy, bool finished) =>
+        Line(done, total, elapsed, [new("loss", loss), new("accuracy", accuracy)], finished);
+
+    internal static string Line(int done, int total, TimeSpan elapsed, IReadOnlyList<KeyValuePair<string, double>> values, bool finished)
     {
         var filled = total == 0 ? BarWidth : (int)((long)BarWidth * done / total);
-        var bar = finished || filled >= BarWidth
+        var bar = (finished && done == total) || filled >= BarWidth
             ? new string('=', BarWidth)
             : new string('=', Math.Max(filled - 1, 0)) + ">" + new string('.', BarWidth - Math.Max(filled, 1));
         var width = total.ToString(CultureInfo.InvariantCulture).Length;
@@ -54,7 +76,10 @@ internal sealed class ProgressBar(TextWriter output, Verbosity verbosity, bool i
         var time = finished
             ? $"{elapsed.TotalSeconds:0}s {perSample:0}us/step"
             : $"ETA: {(done == 0 ? 0 : elapsed.TotalSeconds * (total - done) / done):0}s";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{total} [{bar}] - {time} - loss: {loss:0.0000} - accuracy: {accuracy:0.0000}");
+        var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"{done.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{total} [{bar}] - {time}"));
+        foreach (var (name, value) in values)
+            line.Append(CultureInfo.InvariantCulture, $" - {name}: {value:0.0000}");
+        return line.ToString();
     }
 }
