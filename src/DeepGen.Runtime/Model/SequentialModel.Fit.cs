@@ -28,6 +28,7 @@ public abstract partial class SequentialModel
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ThrowIfInferenceOnly();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var samples = CountSamples(x, y, loss);

@@ -9,18 +9,19 @@ namespace DeepGen;
 /// </summary>
 /// <remarks>
 /// Buffers are allocated when the model is created and grown the first time a larger batch is seen; after that a
-/// training step, a prediction into a caller's span and an evaluation allocate nothing. A model instance is not
-/// safe to use from several threads at once.
+/// training step, a prediction into a caller's span and an evaluation allocate nothing. Predict and Embed may run on
+/// many threads at once (each call rents its own activation buffer); training, evaluating and loading may not, and
+/// not while predictions run.
 /// </remarks>
 public abstract partial class SequentialModel
 {
     private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    private float[]? _gradients; // allocated by the first training step: see GradientStorage
     private float[] _activations = [];
     private float[] _deltas = [];
     private float[] _inputBatch = [];
     private float[] _targetBatch = [];
-    private readonly float[] _transposeScratch;
+    private float[]? _transposeScratch; // allocated by the first step that needs it
     private int _batchCapacity;
     private Loss? _lastLoss;
 
@@ -30,8 +31,6 @@ public abstract partial class SequentialModel
     {
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
         _parameters = new float[architecture.ParameterCount];
-        _gradients = new float[architecture.ParameterCount];
-        _transposeScratch = new float[architecture.TransposeScratchSize];
         InitializeGlorotUniform(seed);
     }
 
@@ -41,14 +40,14 @@ public abstract partial class SequentialModel
     /// <summary>Every weight and bias in one flat buffer, laid out as <see cref="LayerInfo"/> describes. Writable.</summary>
     public Span<float> Parameters => _parameters;
 
-    /// <summary>Gradients from the last training step, in the parameter layout.</summary>
-    public ReadOnlySpan<float> Gradients => _gradients;
+    /// <summary>Gradients from the last training step, in the parameter layout (zeros before the first). Throws on a model loaded for inference.</summary>
+    public ReadOnlySpan<float> Gradients => GradientStorage();
 
     /// <summary>The layers, in order.</summary>
     public IReadOnlyList<DenseLayer> Layers => [.. Architecture.Layers.Select(layer => new DenseLayer(this, layer))];
 
     /// <summary>The gradient buffer, for the generated backward pass to write.</summary>
-    protected Span<float> GradientBuffer => _gradients;
+    protected Span<float> GradientBuffer => GradientStorage();
 
     /// <summary>A view of layer <paramref name="index"/>.</summary>
     protected DenseLayer Layer(int index) => new(this, Architecture.Layers[index]);
@@ -82,7 +81,8 @@ public abstract partial class SequentialModel
     {
         EnsureCapacity(batch);
         var activations = (long)batch * Architecture.ActivationsPerSample;
-        return new StepBuffers(_activations.AsSpan(0, (int)activations), _deltas.AsSpan(0, (int)activations), _transposeScratch);
+        return new StepBuffers(_activations.AsSpan(0, (int)activations), _deltas.AsSpan(0, (int)activations),
+            _transposeScratch ??= new float[Architecture.TransposeScratchSize]);
     }
 
     /// <summary>Checks the arguments of a training step and returns its buffers.</summary>
@@ -90,6 +90,7 @@ public abstract partial class SequentialModel
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ThrowIfInferenceOnly();
         CheckSamples(input, batch, Architecture.InputSize, "input");
         CheckSamples(targets, batch, loss.TargetsPerSample(Architecture.OutputSize), "targets");
         return Buffers(batch);
