@@ -193,7 +193,7 @@ public static class RequestBody
         {
             if (float.IsFinite(values[i])) continue;
             parsed.Dispose();
-            return ParsedInput.Failed($"Sample {i / inputSize}, value {i % inputSize} is {values[i]}; every input must be a finite number.");
+            return ParsedInput.Failed($"Sample {i / inputSize}, value {i % inputSize} is {values[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}; every input must be a finite number.");
         }
 
         return parsed;
