@@ -33,6 +33,9 @@ public sealed class ModelHost
             throw new ModelStartupException($"The model file '{Options.Path}' does not hold the weights of {nameof(MnistMlp)} ({Model.Architecture.Signature}): {error.Message}", error);
         }
 
+        // Activation buffers for as many requests at once as there are processors, so the first requests allocate none.
+        Model.ReserveInferenceWorkspaces(Math.Min(Environment.ProcessorCount, 8), Math.Min(Options.MaxBatchSize, SequentialModel.DefaultInferenceBatchSize));
+
         var layers = Model.Architecture.Layers;
         DefaultEmbeddingLayer = Options.DefaultEmbeddingLayer is { Length: > 0 } name
             ? Model.TryGetLayer(name, out var layer) ? layer

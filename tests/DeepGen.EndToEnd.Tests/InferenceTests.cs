@@ -75,6 +75,8 @@ public class InferenceTests : IDisposable
     {
         var model = new SeedMlp(seed: 1);
         const int Threads = 4;
+        // Room for every thread's call at once, so the measured calls never find the pool short.
+        model.ReserveInferenceWorkspaces(Threads, batchSize: 64);
         var x = TestData.Uniform(64 * 784, 0f, 255f, seed: 1);
         var allocated = new long[Threads];
         var warmedUp = new Barrier(Threads);
@@ -101,6 +103,23 @@ public class InferenceTests : IDisposable
         threads.ForEach(thread => thread.Join());
 
         Assert.All(allocated, bytes => Assert.Equal(0, bytes));
+    }
+
+    [Fact]
+    public void After_reserving_workspaces_the_first_calls_allocate_nothing()
+    {
+        var model = new SeedMlp(seed: 1);
+        var x = TestData.Uniform(32 * 784, 0f, 1f, seed: 2);
+        var predictions = new float[32 * 10];
+        var other = new SeedMlp(seed: 2);
+        other.Predict(x, predictions, batchSize: 32); // JIT and the kernels' per-thread jobs, on another model
+        model.ReserveInferenceWorkspaces(2, batchSize: 32);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        model.Predict(x, predictions, batchSize: 32);
+        model.Predict(x.AsSpan(0, 784), predictions.AsSpan(0, 10));
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.ReserveInferenceWorkspaces(1000));
     }
 
     [Fact]

@@ -11,8 +11,8 @@ namespace DeepGen.Inference;
 /// dies with its model, and does not care which thread returns a buffer (an async caller may resume elsewhere).</para>
 /// <para>Renting and returning are one interlocked exchange on a slot each, no lock. When more calls run at once than
 /// there are slots, the extra calls allocate a buffer and drop it afterwards: correct, just not allocation-free.
-/// A buffer too small for a call is dropped and replaced by a larger one, so the pool settles on the largest batch
-/// seen.</para>
+/// A call takes the first free buffer large enough; when there is none it allocates, and the new buffer replaces a
+/// smaller one, so the pool settles on the largest batch seen. <see cref="Reserve"/> sizes it up front.</para>
 /// </remarks>
 internal sealed class InferenceWorkspacePool
 {
@@ -37,18 +37,39 @@ internal sealed class InferenceWorkspacePool
         var slots = _slots;
         // Start at a slot picked by the thread's id, so concurrent callers do not all contend for slot 0.
         var first = (Environment.CurrentManagedThreadId & int.MaxValue) % slots.Length;
+        float[]? tooSmall = null;
+        var tooSmallIndex = -1;
         for (var i = 0; i < slots.Length; i++)
         {
             var index = first + i;
             if (index >= slots.Length) index -= slots.Length;
-            if (Volatile.Read(ref slots[index]) is null) continue;
-            var buffer = Interlocked.Exchange(ref slots[index], null);
-            if (buffer is null) continue;
-            if (buffer.Length >= length) return buffer;
-            break; // too small: dropped; the larger buffer below takes its slot when returned
+            var candidate = Volatile.Read(ref slots[index]);
+            if (candidate is null) continue;
+            if (candidate.Length < length)
+            {
+                (tooSmall, tooSmallIndex) = (candidate, index);
+                continue;
+            }
+
+            if (Interlocked.CompareExchange(ref slots[index], null, candidate) == candidate) return candidate;
         }
 
+        // None large enough is free. Drop a small one, so the larger buffer made here takes its slot when returned.
+        if (tooSmall is not null) Interlocked.CompareExchange(ref slots[tooSmallIndex], null, tooSmall);
         return new float[length];
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="count"/> buffers of at least <paramref name="length"/> floats are kept, so that many
+    /// concurrent calls of that size allocate nothing from the first one on.
+    /// </summary>
+    public void Reserve(int count, int length)
+    {
+        if (count > _slots.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The pool keeps at most {_slots.Length} buffers.");
+        var rented = new float[count][];
+        for (var i = 0; i < count; i++) rented[i] = Rent(length);
+        foreach (var buffer in rented) Return(buffer);
     }
 
     /// <summary>Gives a rented buffer back; the caller must not touch it afterwards.</summary>

@@ -35,6 +35,20 @@ public abstract partial class SequentialModel
     }
 
     /// <summary>
+    /// Sizes the pool of activation buffers that concurrent predictions share, so that up to
+    /// <paramref name="concurrentCalls"/> calls at once, each running passes of up to <paramref name="batchSize"/>
+    /// samples, allocate nothing from the very first call (a service calls this at start-up). Without it the pool
+    /// grows on demand and is allocation-free once it has seen that many calls at once.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">More calls than the pool keeps buffers for (at least eight, two per processor).</exception>
+    public void ReserveInferenceWorkspaces(int concurrentCalls, int batchSize = DefaultInferenceBatchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(concurrentCalls);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        _inferenceWorkspaces.Reserve(concurrentCalls, checked(batchSize * Architecture.ActivationsPerSample));
+    }
+
+    /// <summary>
     /// Runs the forward pass on every sample of <paramref name="x"/> and writes the outputs of <paramref name="layer"/>
     /// into <paramref name="destination"/>, <c>[samples, layer.Units]</c>, in passes of at most <paramref name="batchSize"/>.
     /// </summary>
