@@ -146,7 +146,7 @@ public sealed class GpuModel : IDisposable
 
             var elapsed = Stopwatch.GetElapsedTime(started);
             var result = new EpochResult(epoch, (float)(lossSum / samples), (float)((double)correct / samples), elapsed, samples, steps);
-            bar.EndEpoch(samples, elapsed, result.Loss, result.Accuracy);
+            bar.EndEpoch(samples, samples, elapsed, [new("loss", result.Loss), new("accuracy", result.Accuracy)]);
             history.Add(result);
             progress?.Report(result);
         }

@@ -51,6 +51,7 @@ public abstract partial class SequentialModel
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ThrowIfInferenceOnly();
         if (epochs <= 0)
             throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         if (batchSize <= 0)

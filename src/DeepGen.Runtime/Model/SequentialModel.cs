@@ -9,18 +9,20 @@ namespace DeepGen;
 /// </summary>
 /// <remarks>
 /// Buffers are allocated when the model is created and grown the first time a larger batch is seen; after that a
-/// training step, a prediction into a caller's span and an evaluation allocate nothing. A model instance is not
-/// safe to use from several threads at once.
+/// training step, a prediction into a caller's span and an evaluation allocate nothing. Predict and Embed may run on
+/// many threads at once (each call rents its own activation buffer); training, evaluating and loading may not, and
+/// not while predictions run.
 /// </remarks>
 public abstract partial class SequentialModel
 {
     private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    private float[]? _gradients; // allocated by the first training step: see GradientStorage
     private float[] _activations = [];
     private float[] _deltas = [];
     private float[] _inputBatch = [];
     private float[] _targetBatch = [];
-    private float[] _scratch = [];
+    private float[] _scratch = []; // backward-pass scratch, grown by the first training step of each larger batch
+    private int _scratchBatch;
     private int _batchCapacity;
     private Loss? _lastLoss;
 
@@ -30,7 +32,6 @@ public abstract partial class SequentialModel
     {
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
         _parameters = new float[architecture.ParameterCount];
-        _gradients = new float[architecture.ParameterCount];
         InitializeGlorotUniform(seed);
     }
 
@@ -40,14 +41,14 @@ public abstract partial class SequentialModel
     /// <summary>Every weight and bias in one flat buffer, laid out as <see cref="LayerInfo"/> describes. Writable.</summary>
     public Span<float> Parameters => _parameters;
 
-    /// <summary>Gradients from the last training step, in the parameter layout.</summary>
-    public ReadOnlySpan<float> Gradients => _gradients;
+    /// <summary>Gradients from the last training step, in the parameter layout (zeros before the first). Throws on a model loaded for inference.</summary>
+    public ReadOnlySpan<float> Gradients => GradientStorage();
 
     /// <summary>The layers, in order.</summary>
     public IReadOnlyList<DenseLayer> Layers => [.. Architecture.Layers.Select(layer => new DenseLayer(this, layer))];
 
     /// <summary>The gradient buffer, for the generated backward pass to write.</summary>
-    protected Span<float> GradientBuffer => _gradients;
+    protected Span<float> GradientBuffer => GradientStorage();
 
     /// <summary>A view of layer <paramref name="index"/>.</summary>
     protected DenseLayer Layer(int index) => new(this, Architecture.Layers[index]);
@@ -89,8 +90,15 @@ public abstract partial class SequentialModel
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ThrowIfInferenceOnly();
         CheckSamples(input, batch, Architecture.InputSize, "input");
         CheckSamples(targets, batch, loss.TargetsPerSample(Architecture.OutputSize), "targets");
+        if (batch > _scratchBatch)
+        {
+            _scratch = new float[Architecture.BackwardScratchSize(batch)];
+            _scratchBatch = batch;
+        }
+
         return Buffers(batch);
     }
 
@@ -109,7 +117,6 @@ public abstract partial class SequentialModel
         _deltas = new float[activations];
         _inputBatch = new float[checked(batch * Architecture.InputSize)];
         _targetBatch = new float[checked(batch * Architecture.OutputSize)];
-        _scratch = new float[Architecture.BackwardScratchSize(batch)];
         _batchCapacity = batch;
     }
 
