@@ -19,6 +19,7 @@ public abstract class Optimizer
     private float? _globalClipNorm;
     private OptimizerState[]? _state;
     private int _stateParameterCount;
+    private long _iterations;
 
     /// <param name="learningRate">The base step size.</param>
     protected Optimizer(float learningRate)
@@ -74,7 +75,15 @@ public abstract class Optimizer
     }
 
     /// <summary>Updates applied so far (Keras's <c>optimizer.iterations</c>). Checkpoints save and restore it.</summary>
-    public long Iterations { get; set; }
+    public long Iterations
+    {
+        get => _iterations;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Iterations));
+            _iterations = value;
+        }
+    }
 
     /// <summary>
     /// Decoupled weight decay, as Keras 3 applies it for every optimizer: before each update,

@@ -2,7 +2,7 @@ namespace DeepGen.Runtime.Tests.Training;
 
 /// <summary>
 /// Every optimizer against its published (Keras 3) update rule: hand-computed steps on one parameter, and several
-/// steps over buffers of odd lengths (so every vector width and the scalar tail run) against the naive reference.
+/// steps over buffers of odd lengths (every vector width and the scalar tail run: 29 = 16 + 8 + 4 + 1) against the naive reference.
 /// </summary>
 public class OptimizerTests
 {
@@ -35,7 +35,7 @@ public class OptimizerTests
     {
         var data = new TheoryData<string, int>();
         foreach (var name in Cases.Keys)
-            foreach (var length in new[] { 1, 3, 17, 1003 })
+            foreach (var length in new[] { 1, 3, 17, 29, 1003 })
                 data.Add(name, length);
         return data;
     }
@@ -244,6 +244,7 @@ public class OptimizerTests
         Assert.Contains("Only one of GlobalClipNorm and ClipValue", both.Message);
         var sgd = new Sgd();
         Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = 0f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => sgd.Iterations = -1);
         Assert.Equal(0.01f, sgd.LearningRate);
     }
 
