@@ -19,6 +19,29 @@ public abstract class Loss
     /// </summary>
     public static Loss CategoricalCrossEntropy { get; } = new CategoricalCrossEntropyLoss();
 
+    /// <summary>Mean absolute error: per sample, the mean over outputs of <c>|p - y|</c> (Keras's <c>mae</c>).</summary>
+    public static Loss MeanAbsoluteError { get; } = new MeanAbsoluteErrorLoss();
+
+    /// <summary>
+    /// Huber loss with <c>delta = 1</c> (Keras's <c>Huber()</c>): per output <c>½x²</c> where <c>|x| ≤ δ</c>, else
+    /// <c>δ|x| - ½δ²</c>, for <c>x = p - y</c>, averaged over outputs. <see cref="HuberLoss"/> takes another delta.
+    /// </summary>
+    public static Loss Huber { get; } = new HuberLoss();
+
+    /// <summary>
+    /// Binary cross-entropy on probabilities (Keras's <c>binary_crossentropy</c>): per output
+    /// <c>-(y log(p + ε) + (1 - y) log(1 - p + ε))</c> with p clipped to <c>[ε, 1 - ε]</c>, ε = 1e-7, averaged over
+    /// outputs. Fused with a sigmoid output as <c>(p - y) / (batch · units)</c>.
+    /// </summary>
+    public static Loss BinaryCrossEntropy { get; } = new BinaryCrossEntropyLoss();
+
+    /// <summary>
+    /// Categorical cross-entropy on integer labels (Keras's <c>sparse_categorical_crossentropy</c>): each sample's
+    /// target is one float, the index of its class in <c>[0, outputs)</c>; the loss is then that of
+    /// <see cref="CategoricalCrossEntropy"/> against the one-hot target. Fused with a softmax output.
+    /// </summary>
+    public static Loss SparseCategoricalCrossEntropy { get; } = new SparseCategoricalCrossEntropyLoss();
+
     /// <summary>The Keras name of the loss.</summary>
     public abstract string Name { get; }
 
@@ -100,6 +123,14 @@ public abstract class Loss
         }
     }
 
+    /// <summary>
+    /// Checks the values of the targets once their shape is right; throws <see cref="ArgumentException"/> naming the
+    /// first bad one. The default accepts any value (the fit loop has already refused non-finite ones).
+    /// </summary>
+    protected virtual void CheckTargets(ReadOnlySpan<float> targets, int batch, int units)
+    {
+    }
+
     private void CheckShapes(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
@@ -109,6 +140,7 @@ public abstract class Loss
         var width = TargetsPerSample(units);
         if (targets.Length != batch * width)
             throw new ArgumentException($"The targets hold {targets.Length} floats; {batch} samples × {width} targets = {batch * width} expected by {Name}.", nameof(targets));
+        CheckTargets(targets, batch, units);
     }
 
     /// <inheritdoc />
