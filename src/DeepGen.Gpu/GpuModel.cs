@@ -352,8 +352,10 @@ public sealed class GpuModel : IDisposable
     private static Sgd ToSgd(Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        return optimizer as Sgd
-               ?? throw new NotSupportedException($"The GPU kernels fuse plain SGD into the backward pass; {optimizer} runs on the CPU only.");
+        // Plain SGD only: momentum, Nesterov, weight decay and clipping need state or a whole-gradient pass that the
+        // fused kernels do not have (FusedSgdLearningRate is 0 for those, as it is on the CPU).
+        if (optimizer is Sgd sgd && sgd.FusedSgdLearningRate != 0f) return sgd;
+        throw new NotSupportedException($"The GPU kernels fuse plain SGD (no momentum, weight decay or clipping) into the backward pass; {optimizer} runs on the CPU only.");
     }
 
     /// <inheritdoc />

@@ -137,6 +137,10 @@ public sealed class TrainingTests : IDisposable
         using var gpu = new AwkwardNet().ToDevice(_device);
         var error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new NotSgd(), verbosity: Verbosity.Silent));
         Assert.Contains("SGD", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f, momentum: 0.9f), verbosity: Verbosity.Silent));
+        Assert.Contains("momentum", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.Huber, new Sgd(0.1f), verbosity: Verbosity.Silent));
+        Assert.Contains("huber", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
