@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;
 using DeepGen;
+using DeepGen.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace DeepGen.Benchmarks;
@@ -59,13 +60,13 @@ public class InferenceBenchmarks
         _ortOutput = new float[Batch * SeedMlp.OutputSize];
 
         _sessionOptions = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount };
-        _session = new InferenceSession(OnnxExport.ToOnnx(_model), _sessionOptions);
+        _session = new InferenceSession(OnnxExporter.ToOnnx(_model), _sessionOptions);
         _runOptions = new RunOptions();
         _ortInput = OrtValue.CreateTensorValueFromMemory(_x, [Batch, SeedMlp.InputSize]);
         _ortOutputValue = OrtValue.CreateTensorValueFromMemory(_ortOutput, [Batch, SeedMlp.OutputSize]);
         _binding = _session.CreateIoBinding();
-        _binding.BindInput(OnnxExport.InputName, _ortInput);
-        _binding.BindOutput(OnnxExport.OutputName, _ortOutputValue);
+        _binding.BindInput(OnnxExporter.InputName, _ortInput);
+        _binding.BindOutput(OnnxExporter.OutputName, _ortOutputValue);
 
         OnnxRuntime();
         DeepGen();

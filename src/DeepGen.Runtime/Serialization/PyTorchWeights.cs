@@ -1,0 +1,173 @@
+using System.Globalization;
+
+namespace DeepGen.Serialization;
+
+/// <summary>
+/// Loads the weights of a PyTorch MLP saved as safetensors (<c>safetensors.torch.save_file(model.state_dict(), …)</c>)
+/// into a DeepGen model of the same shape.
+/// </summary>
+/// <remarks>
+/// <para>
+/// PyTorch's <c>nn.Linear</c> stores <c>{module}.weight</c> as <c>[out_features, in_features]</c> and
+/// <c>{module}.bias</c> as <c>[out_features]</c>; DeepGen stores a dense layer's weights as <c>[inputs, units]</c>
+/// (Keras's layout). Weights are transposed on the way in; biases are copied.
+/// </para>
+/// <para>
+/// Name mapping. By default the file's Linear layers are taken in order and matched to the model's layers in
+/// order: every 2-D tensor named <c>{prefix}.weight</c> together with <c>{prefix}.bias</c> is one Linear layer, and
+/// prefixes are ordered naturally, comparing digit runs as numbers — so <c>nn.Sequential</c>'s <c>0, 2, 4, …, 10</c>
+/// and named modules <c>fc1, fc2, …, fc10</c> come out in layer order. Where the names do not sort in layer order
+/// (<c>encoder</c>, <c>decoder</c>), pass an explicit map from each DeepGen layer name (<see cref="LayerInfo.Name"/>,
+/// <c>Dense0</c> or the name given with <c>Name =</c>) to its PyTorch module path.
+/// </para>
+/// <para>
+/// Everything is checked before any weight is copied, and on any problem the model keeps its weights and an
+/// <see cref="InvalidModelFileException"/> names it: a missing tensor, a tensor the model has no place for, a shape
+/// that is not the layer's <c>[out, in]</c>, a dtype other than F32, or a value that is NaN or infinite. Activations
+/// are not recorded in a state dict: the model's own (its attributes) are used.
+/// </para>
+/// </remarks>
+public static class PyTorchWeights
+{
+    private const string WeightSuffix = ".weight";
+    private const string BiasSuffix = ".bias";
+
+    /// <summary>
+    /// The prefixes (module paths) of the Linear layers in <paramref name="file"/>, in the order the default mapping
+    /// assigns them to a model's layers.
+    /// </summary>
+    public static IReadOnlyList<string> LinearLayerPrefixes(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var prefixes = new List<string>();
+        foreach (var tensor in file.Tensors)
+            if (tensor.Name.EndsWith(WeightSuffix, StringComparison.Ordinal) && tensor.Shape.Length == 2)
+                prefixes.Add(tensor.Name[..^WeightSuffix.Length]);
+        prefixes.Sort(NaturalOrder);
+        return prefixes;
+    }
+
+    /// <summary>Loads the file's Linear layers, in order (see the remarks), into the model's layers.</summary>
+    public static void Load(SequentialModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = SafeTensorsFile.Read(path);
+        var prefixes = LinearLayerPrefixes(file);
+        var layers = model.Architecture.Layers;
+        if (prefixes.Count != layers.Count)
+            throw new InvalidModelFileException(
+                $"'{path}' holds {prefixes.Count} Linear layer(s) ({Describe(prefixes)}) but '{model.Architecture.ModelName}' has {layers.Count} " +
+                $"({string.Join(", ", layers.Select(l => l.Name))}). Pass an explicit layer map if the file holds other modules too.");
+        Load(model, file, path, layers.ToDictionary(l => l.Name, l => prefixes[l.Index], StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Loads the file's Linear layers named by <paramref name="layerPrefixes"/>: for each of the model's layers, by its
+    /// name, the PyTorch module path whose <c>.weight</c> and <c>.bias</c> it takes (for example
+    /// <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer must be mapped, and every tensor in the
+    /// file must be used.
+    /// </summary>
+    public static void Load(SequentialModel model, string path, IReadOnlyDictionary<string, string> layerPrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(layerPrefixes);
+        var layers = model.Architecture.Layers;
+        var unknown = layerPrefixes.Keys.Where(name => !layers.Any(l => l.Name == name)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException(
+                $"The layer map names {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which '{model.Architecture.ModelName}' does not have. Its layers: {string.Join(", ", layers.Select(l => l.Name))}.",
+                nameof(layerPrefixes));
+        var unmapped = layers.Where(l => !layerPrefixes.ContainsKey(l.Name)).Select(l => l.Name).ToList();
+        if (unmapped.Count > 0)
+            throw new ArgumentException($"The layer map does not say where layer(s) {string.Join(", ", unmapped)} come from.", nameof(layerPrefixes));
+        Load(model, SafeTensorsFile.Read(path), path, layerPrefixes);
+    }
+
+    private static void Load(SequentialModel model, SafeTensorsFile file, string path, IReadOnlyDictionary<string, string> layerPrefixes)
+    {
+        var architecture = model.Architecture;
+        var loaded = new float[architecture.ParameterCount];
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layer in architecture.Layers)
+        {
+            var prefix = layerPrefixes[layer.Name];
+            var weightName = prefix + WeightSuffix;
+            var biasName = prefix + BiasSuffix;
+            if (!used.Add(weightName))
+                throw new ArgumentException($"The layer map gives module '{prefix}' to more than one layer.", nameof(layerPrefixes));
+            used.Add(biasName);
+
+            // PyTorch [out, in] → DeepGen [in, out].
+            var torchWeights = ReadTensor(file, path, weightName, layer, [layer.Units, layer.Inputs]);
+            var weights = loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units);
+            for (var o = 0; o < layer.Units; o++)
+                for (var i = 0; i < layer.Inputs; i++)
+                    weights[i * layer.Units + o] = torchWeights[o * layer.Inputs + i];
+            ReadTensor(file, path, biasName, layer, [layer.Units]).CopyTo(loaded.AsSpan(layer.BiasOffset, layer.Units));
+        }
+
+        var extra = file.Tensors.Where(t => !used.Contains(t.Name)).Select(t => $"{t.Name} {Format(t.Shape)}").ToList();
+        if (extra.Count > 0)
+            throw new InvalidModelFileException(
+                $"'{path}' holds tensors that '{architecture.ModelName}' has no place for: {string.Join(", ", extra)}. " +
+                $"Expected exactly: {string.Join(", ", used)}.");
+
+        loaded.CopyTo(model.Parameters);
+    }
+
+    private static float[] ReadTensor(SafeTensorsFile file, string path, string name, LayerInfo layer, long[] shape)
+    {
+        var role = $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)";
+        if (!file.TryGetTensor(name, out var entry))
+            throw new InvalidModelFileException(
+                $"'{path}' has no tensor '{name}' {Format(shape)} for {role}. It holds: {string.Join(", ", file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
+        if (entry.DType != "F32")
+            throw new InvalidModelFileException(
+                $"Tensor '{name}' in '{path}' is {entry.DType}; DeepGen loads F32 weights only (save them with tensor.float()).");
+        if (!entry.Shape.SequenceEqual(shape))
+            throw new InvalidModelFileException(
+                $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but {role} needs {Format(shape)}" +
+                (shape.Length == 2 ? " (PyTorch's [out_features, in_features])." : "."));
+        var values = new float[layer.Units * (shape.Length == 2 ? layer.Inputs : 1)];
+        file.ReadFloat32(entry, values);
+        for (var i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new InvalidModelFileException($"Tensor '{name}' in '{path}' holds {values[i]} at index {i}; weights must be finite.");
+        return values;
+    }
+
+    /// <summary>Orders "fc2" before "fc10" and "2" before "10": digit runs compare as numbers, the rest ordinally.</summary>
+    private static int NaturalOrder(string a, string b)
+    {
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (char.IsAsciiDigit(a[i]) && char.IsAsciiDigit(b[j]))
+            {
+                var startA = i;
+                var startB = j;
+                while (i < a.Length && char.IsAsciiDigit(a[i])) i++;
+                while (j < b.Length && char.IsAsciiDigit(b[j])) j++;
+                var digitsA = a.AsSpan(startA, i - startA).TrimStart('0');
+                var digitsB = b.AsSpan(startB, j - startB).TrimStart('0');
+                var byValue = digitsA.Length != digitsB.Length ? digitsA.Length.CompareTo(digitsB.Length) : digitsA.SequenceCompareTo(digitsB);
+                if (byValue != 0) return byValue;
+                continue;
+            }
+
+            if (a[i] != b[j]) return a[i].CompareTo(b[j]);
+            i++;
+            j++;
+        }
+
+        var byLength = (a.Length - i).CompareTo(b.Length - j);
+        return byLength != 0 ? byLength : string.CompareOrdinal(a, b);
+    }
+
+    private static string Describe(IReadOnlyList<string> prefixes) => prefixes.Count == 0 ? "none" : string.Join(", ", prefixes);
+
+    private static string Format(IEnumerable<long> shape) =>
+        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+}

@@ -1,0 +1,146 @@
+using DeepGen.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+namespace DeepGen.Onnx.Tests;
+
+/// <summary>
+/// Every exported graph is run in ONNX Runtime and must give DeepGen's outputs: the file is proof, not the bytes.
+/// </summary>
+public sealed class OnnxExportTests : IDisposable
+{
+    /// <summary>
+    /// Largest difference allowed, relative to the larger magnitude of the two outputs, with no absolute floor: an
+    /// output of exactly zero (a ReLU's) must be zero in both.
+    /// </summary>
+    private const double RelativeTolerance = 1e-5;
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "deepgen-onnx-tests-" + Guid.NewGuid().ToString("N"));
+
+    public OnnxExportTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    public static TheoryData<string> ModelNames => [nameof(EveryActivation), nameof(LinearOnly), nameof(LogisticRegression), nameof(ReluOutput), nameof(TanhOutput)];
+
+    private static SequentialModel Create(string name) => name switch
+    {
+        nameof(EveryActivation) => new EveryActivation(seed: 1),
+        nameof(LinearOnly) => new LinearOnly(seed: 2),
+        nameof(LogisticRegression) => new LogisticRegression(seed: 3),
+        nameof(ReluOutput) => new ReluOutput(seed: 4),
+        nameof(TanhOutput) => new TanhOutput(seed: 5),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(ModelNames))]
+    public void Onnx_runtime_gives_deepgens_outputs(string modelName)
+    {
+        var model = Create(modelName);
+        // Non-zero biases and weights beyond the initial range, so every Add and every saturating region is exercised.
+        Randomize(model.Parameters, seed: modelName.Length);
+        var path = Path.Combine(_folder, modelName + ".onnx");
+        model.ExportOnnx(path);
+
+        using var session = new InferenceSession(path);
+        foreach (var batch in new[] { 1, 17 })
+        {
+            var x = RandomInputs(batch * model.Architecture.InputSize, seed: batch);
+            AssertClose(model.Predict(x), Run(session, x, batch, model.Architecture.InputSize, model.Architecture.OutputSize), $"{modelName}, batch {batch}");
+        }
+    }
+
+    [Fact]
+    public void A_trained_model_exports_its_trained_weights()
+    {
+        var model = new EveryActivation(seed: 7);
+        var x = RandomInputs(64 * 6, seed: 11);
+        var y = new float[64 * 4];
+        for (var i = 0; i < 64; i++) y[i * 4 + (x[i * 6] > 0 ? 1 : 0) + (x[i * 6 + 1] > 0 ? 2 : 0)] = 1f;
+        var before = OnnxExporter.ToOnnx(model);
+        model.Fit(x, y, epochs: 3, batchSize: 8, Loss.CategoricalCrossEntropy, new Sgd(0.5f), seed: 1, verbosity: Verbosity.Silent);
+        var after = OnnxExporter.ToOnnx(model);
+        Assert.NotEqual(before, after);
+
+        using var session = new InferenceSession(after);
+        AssertClose(model.Predict(x), Run(session, x, 64, 6, 4), "trained EveryActivation");
+    }
+
+    [Fact]
+    public void The_graph_declares_a_symbolic_batch_and_the_models_sizes()
+    {
+        var model = new EveryActivation(seed: 1);
+        using var session = new InferenceSession(model.ToOnnx());
+        var input = Assert.Single(session.InputMetadata);
+        var output = Assert.Single(session.OutputMetadata);
+        Assert.Equal(OnnxExporter.InputName, input.Key);
+        Assert.Equal(OnnxExporter.OutputName, output.Key);
+        Assert.Equal([-1, 6], input.Value.Dimensions);
+        Assert.Equal([-1, 4], output.Value.Dimensions);
+        Assert.Equal(OnnxExporter.BatchDimension, input.Value.SymbolicDimensions[0]);
+        Assert.Equal(typeof(float), input.Value.ElementType);
+        Assert.Equal("DeepGen", session.ModelMetadata.ProducerName);
+        Assert.Equal(nameof(EveryActivation), session.ModelMetadata.GraphName);
+    }
+
+    [Fact]
+    public void Exporting_replaces_an_existing_file_and_leaves_no_temporary_file()
+    {
+        var path = Path.Combine(_folder, "model.onnx");
+        File.WriteAllText(path, "an older file");
+        var model = new LinearOnly(seed: 1);
+        model.ExportOnnx(path);
+        Assert.Equal(OnnxExporter.ToOnnx(model), File.ReadAllBytes(path));
+        Assert.Equal(["model.onnx"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Exporting_into_a_missing_folder_fails_clearly_and_writes_nothing()
+    {
+        var missing = Path.Combine(_folder, "missing");
+        var error = Assert.Throws<DirectoryNotFoundException>(() => new LinearOnly(seed: 1).ExportOnnx(Path.Combine(missing, "model.onnx")));
+        Assert.Contains(missing, error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_folder));
+    }
+
+    [Fact]
+    public void Export_is_deterministic()
+    {
+        Assert.Equal(OnnxExporter.ToOnnx(new EveryActivation(seed: 3)), OnnxExporter.ToOnnx(new EveryActivation(seed: 3)));
+    }
+
+    private static float[] Run(InferenceSession session, float[] x, int batch, int inputSize, int outputSize)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [batch, inputSize]);
+        using var outputs = session.Run(new RunOptions(), [OnnxExporter.InputName], [input], [OnnxExporter.OutputName]);
+        var result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        Assert.Equal(batch * outputSize, result.Length);
+        return result;
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var scale = Math.Max(Math.Abs((double)expected[i]), Math.Abs((double)actual[i]));
+            var difference = Math.Abs((double)expected[i] - actual[i]);
+            Assert.True(difference <= RelativeTolerance * scale,
+                $"{what}: output {i} is {actual[i]:R} in ONNX Runtime but {expected[i]:R} in DeepGen (difference {difference:E2}, magnitude {scale:E2}).");
+        }
+    }
+
+    private static void Randomize(Span<float> values, int seed)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+    }
+
+    private static float[] RandomInputs(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (var i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 4 - 2);
+        return values;
+    }
+}
