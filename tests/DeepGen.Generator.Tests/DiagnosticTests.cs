@@ -234,7 +234,7 @@ public class DiagnosticTests
             using DeepGen;
             [Model(Input = 4)]
             [Dense(0, Activation.Softmax)]
-            [Dense(2, (Activation)9, Name = "class")]
+            [Dense(2, (Activation)99, Name = "class")]
             public partial class M;
             """);
         Assert.Equal(new[] { "DG0004", "DG0005", "DG0006", "DG0007" }, run.GeneratorDiagnostics.Select(d => d.Id).Order());

@@ -13,19 +13,33 @@ namespace DeepGen.Cpu;
 public static unsafe class DenseKernels
 {
     /// <summary><c>output = f(input · weights + bias)</c>, bias and activation fused into each finished tile.</summary>
+    /// <remarks>An empty <paramref name="bias"/> means the layer has none (<c>UseBias = false</c>).</remarks>
     public static void Forward<TActivation>(
         Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
         int batch, int inputs, int units)
+        where TActivation : struct, IActivationFunction =>
+        Forward<TActivation>(output, [], input, weights, bias, batch, inputs, units);
+
+    /// <summary>
+    /// <c>output = f(input · weights + bias)</c> as above, and when <paramref name="preActivations"/> is not empty the
+    /// pre-activations <c>input · weights + bias</c> are copied there too, from the same tile while it is in L1: the
+    /// training pass of an activation whose derivative needs them (GELU, Swish).
+    /// </summary>
+    public static void Forward<TActivation>(
+        Span<float> output, Span<float> preActivations, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, int batch, int inputs, int units)
         where TActivation : struct, IActivationFunction
     {
         CheckForward(output, input, weights, bias, batch, inputs, units);
+        if (!preActivations.IsEmpty) CheckLength(preActivations, (long)batch * units, nameof(preActivations));
         fixed (float* y = output)
+        fixed (float* z = preActivations)
         fixed (float* x = input)
         fixed (float* w = weights)
         fixed (float* b = bias)
         {
             Gemm.Multiply(new GemmShape(y, units, x, inputs, 1, w, units, batch, units, inputs),
-                new BiasActivationEpilogue<TActivation>(b));
+                new BiasActivationEpilogue<TActivation>(b, z));
         }
     }
 
@@ -54,18 +68,28 @@ public static unsafe class DenseKernels
     /// </summary>
     public static void WeightGradients(
         Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
-        Span<float> weights, Span<float> bias, float learningRate, int batch, int inputs, int units)
+        Span<float> weights, Span<float> bias, float learningRate, int batch, int inputs, int units) =>
+        WeightGradients(weightGradients, biasGradients, input, outputGradient, weights, bias, learningRate, 0f, 0f, batch, inputs, units);
+
+    /// <summary>
+    /// The weight and bias gradients with the gradient of a Keras <c>L1L2</c> weight penalty added,
+    /// <c>weightGradients += l1 · sign(weights) + 2 · l2 · weights</c> (<c>sign(0) = 0</c>), tile by tile before the
+    /// fused SGD step, so a regularized layer keeps the fused update and computes the same bits as an unfused step.
+    /// An empty <paramref name="biasGradients"/> and <paramref name="bias"/> mean the layer has no bias.
+    /// </summary>
+    public static void WeightGradients(
+        Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
+        Span<float> weights, Span<float> bias, float learningRate, float l1, float l2, int batch, int inputs, int units)
     {
         CheckLength(weightGradients, (long)inputs * units, nameof(weightGradients));
-        CheckLength(biasGradients, units, nameof(biasGradients));
+        var hasBias = !biasGradients.IsEmpty;
+        if (hasBias) CheckLength(biasGradients, units, nameof(biasGradients));
         CheckLength(input, (long)batch * inputs, nameof(input));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
         var update = learningRate != 0f;
-        if (update)
-        {
-            CheckLength(weights, (long)inputs * units, nameof(weights));
-            CheckLength(bias, units, nameof(bias));
-        }
+        var penalty = l1 != 0f || l2 != 0f;
+        if (update || penalty) CheckLength(weights, (long)inputs * units, nameof(weights));
+        if (update && hasBias) CheckLength(bias, units, nameof(bias));
 
         fixed (float* dw = weightGradients)
         fixed (float* x = input)
@@ -74,10 +98,12 @@ public static unsafe class DenseKernels
         {
             // A = inputᵀ: row i of A is column i of the input, so its row stride is 1 and its column stride is a whole row.
             var shape = new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch);
-            if (update) Gemm.Multiply(shape, new SgdEpilogue(w, learningRate));
+            if (penalty) Gemm.Multiply(shape, new RegularizedSgdEpilogue(w, learningRate, l1, l2));
+            else if (update) Gemm.Multiply(shape, new SgdEpilogue(w, learningRate));
             else Gemm.Multiply(shape, default(NoEpilogue));
         }
 
+        if (!hasBias) return;
         // Rows are added in batch order, so the sum is the same whatever the thread count.
         biasGradients.Clear();
         for (var row = 0; row < batch; row++)
@@ -93,12 +119,26 @@ public static unsafe class DenseKernels
     public static void InputGradients<TPreviousActivation>(
         Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
         ReadOnlySpan<float> previousOutput, Span<float> transposeScratch, int batch, int inputs, int units)
+        where TPreviousActivation : struct, IActivationFunction =>
+        InputGradients<TPreviousActivation>(inputGradient, outputGradient, weights, previousOutput, [], transposeScratch, batch, inputs, units);
+
+    /// <summary>
+    /// The previous layer's dLoss/d(pre-activation) when a dropout sits between the two layers or the previous
+    /// activation's derivative reads pre-activations: <c>(outputGradient · weightsᵀ) ⊙ dropoutMask ⊙ f'(saved)</c>.
+    /// <paramref name="previousSaved"/> is the previous layer's output, or its pre-activations when
+    /// <typeparamref name="TPreviousActivation"/> needs them; <paramref name="dropoutMask"/> holds the dropout's
+    /// factors (0 or <c>1 / (1 - rate)</c>), or is empty when there is no dropout.
+    /// </summary>
+    public static void InputGradients<TPreviousActivation>(
+        Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> previousSaved, ReadOnlySpan<float> dropoutMask, Span<float> transposeScratch, int batch, int inputs, int units)
         where TPreviousActivation : struct, IActivationFunction
     {
         CheckLength(inputGradient, (long)batch * inputs, nameof(inputGradient));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
         CheckLength(weights, (long)inputs * units, nameof(weights));
-        CheckLength(previousOutput, (long)batch * inputs, nameof(previousOutput));
+        CheckLength(previousSaved, (long)batch * inputs, nameof(previousSaved));
+        if (!dropoutMask.IsEmpty) CheckLength(dropoutMask, (long)batch * inputs, nameof(dropoutMask));
         if (transposeScratch.Length < (long)inputs * units)
             throw new ArgumentException($"The scratch buffer holds {transposeScratch.Length} floats; {inputs * units} are needed.", nameof(transposeScratch));
 
@@ -108,10 +148,11 @@ public static unsafe class DenseKernels
         fixed (float* dx = inputGradient)
         fixed (float* dz = outputGradient)
         fixed (float* wt = transposed)
-        fixed (float* previous = previousOutput)
+        fixed (float* previous = previousSaved)
+        fixed (float* mask = dropoutMask)
         {
             Gemm.Multiply(new GemmShape(dx, inputs, dz, units, 1, wt, inputs, batch, inputs, units),
-                new ActivationDerivativeEpilogue<TPreviousActivation>(previous));
+                new ActivationDerivativeEpilogue<TPreviousActivation>(previous, mask));
         }
     }
 
@@ -151,7 +192,7 @@ public static unsafe class DenseKernels
         CheckLength(output, (long)batch * units, nameof(output));
         CheckLength(input, (long)batch * inputs, nameof(input));
         CheckLength(weights, (long)inputs * units, nameof(weights));
-        CheckLength(bias, units, nameof(bias));
+        if (!bias.IsEmpty) CheckLength(bias, units, nameof(bias));
     }
 
     private static void CheckLength(ReadOnlySpan<float> span, long expected, string name)
@@ -160,16 +201,18 @@ public static unsafe class DenseKernels
             throw new ArgumentException($"'{name}' holds {span.Length} floats; this layer needs exactly {expected}.", name);
     }
 
-    internal readonly struct BiasActivationEpilogue<TActivation>(float* bias) : IGemmEpilogue
+    /// <summary>Bias (when there is one), a copy of the pre-activations (when asked for), then the activation.</summary>
+    internal readonly struct BiasActivationEpilogue<TActivation>(float* bias, float* preActivations) : IGemmEpilogue
         where TActivation : struct, IActivationFunction
     {
         public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
         {
-            var b = new ReadOnlySpan<float>(bias + column, columns);
             for (var r = row; r < row + rows; r++)
             {
-                var segment = new Span<float>(c + (long)r * ldc + column, columns);
-                TensorPrimitives.Add(segment, b, segment);
+                var offset = (long)r * ldc + column;
+                var segment = new Span<float>(c + offset, columns);
+                if (bias != null) TensorPrimitives.Add(segment, new ReadOnlySpan<float>(bias + column, columns), segment);
+                if (preActivations != null) segment.CopyTo(new Span<float>(preActivations + offset, columns));
                 TActivation.Forward(segment);
             }
         }
@@ -188,16 +231,38 @@ public static unsafe class DenseKernels
         }
     }
 
-    private readonly struct ActivationDerivativeEpilogue<TActivation>(float* previousOutput) : IGemmEpilogue
+    /// <summary>
+    /// The L1/L2 penalty's gradient added to a finished tile of weight gradients, then (when the learning rate is not
+    /// zero) plain SGD on that tile: the weights are read before they change.
+    /// </summary>
+    private readonly struct RegularizedSgdEpilogue(float* weights, float learningRate, float l1, float l2) : IGemmEpilogue
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
+        {
+            for (var r = row; r < row + rows; r++)
+            {
+                var offset = (long)r * ldc + column;
+                var gradients = new Span<float>(c + offset, columns);
+                var w = new Span<float>(weights + offset, columns);
+                Regularization.AddGradient(gradients, w, l1, l2);
+                if (learningRate != 0f) ElementWise.SgdStep(w, gradients, learningRate);
+            }
+        }
+    }
+
+    private readonly struct ActivationDerivativeEpilogue<TActivation>(float* saved, float* dropoutMask) : IGemmEpilogue
         where TActivation : struct, IActivationFunction
     {
         public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
         {
-            if (TActivation.Kind == Activation.Linear) return;
+            if (TActivation.Kind == Activation.Linear && dropoutMask == null) return;
             for (var r = row; r < row + rows; r++)
             {
                 var offset = (long)r * ldc + column;
-                TActivation.Backward(new Span<float>(c + offset, columns), new ReadOnlySpan<float>(previousOutput + offset, columns));
+                var gradient = new Span<float>(c + offset, columns);
+                // Dropout sits after the previous layer's activation, so its mask is applied first on the way back.
+                if (dropoutMask != null) TensorPrimitives.Multiply(gradient, new ReadOnlySpan<float>(dropoutMask + offset, columns), gradient);
+                TActivation.Backward(gradient, new ReadOnlySpan<float>(saved + offset, columns));
             }
         }
     }

@@ -18,6 +18,25 @@ internal struct SeededRandom
         if ((_s0 | _s1 | _s2 | _s3) == 0) _s0 = 1;
     }
 
+    /// <summary>
+    /// The whole generator state as one number (<c>s0</c> in the high 32 bits … <c>s3</c> in the low), so a checkpoint
+    /// can save a stream's position and set it back. Zero is refused: xoshiro never reaches it.
+    /// </summary>
+    public UInt128 State
+    {
+        readonly get => new(((ulong)_s0 << 32) | _s1, ((ulong)_s2 << 32) | _s3);
+        set
+        {
+            if (value == UInt128.Zero) throw new ArgumentException("A random stream state of zero is invalid; use a state read from DropoutRandomState.", nameof(value));
+            var upper = (ulong)(value >> 64);
+            var lower = (ulong)value;
+            _s0 = (uint)(upper >> 32);
+            _s1 = (uint)upper;
+            _s2 = (uint)(lower >> 32);
+            _s3 = (uint)lower;
+        }
+    }
+
     public uint NextUInt32()
     {
         var result = RotateLeft(_s1 * 5, 7) * 9;
@@ -30,6 +49,9 @@ internal struct SeededRandom
         _s3 = RotateLeft(_s3, 11);
         return result;
     }
+
+    /// <summary>Uniform in [0, 1) with 53 random bits, from two draws.</summary>
+    public double NextDouble() => ((ulong)(NextUInt32() >> 5) * (1UL << 26) + (NextUInt32() >> 6)) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
     public float NextSingle() => (NextUInt32() >> 8) * (1f / (1 << 24));
