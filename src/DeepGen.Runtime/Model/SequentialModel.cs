@@ -69,6 +69,9 @@ public abstract partial class SequentialModel
     /// <summary>The layers, in order.</summary>
     public IReadOnlyList<DenseLayer> Layers => [.. Architecture.Layers.Select(layer => new DenseLayer(this, layer))];
 
+    /// <summary>The activation buffer with its training workspace, for tests that read a dropout mask.</summary>
+    internal ReadOnlySpan<float> ActivationBuffer => _activations;
+
     /// <summary>The gradient buffer, for the generated backward pass to write.</summary>
     protected Span<float> GradientBuffer => _gradients;
 
