@@ -205,14 +205,16 @@ internal static class ModelEmitter
         w.Line("/// <inheritdoc />");
         w.Open($"protected override void Forward({ReadOnlySpan} input, {Span} activations, int batch, bool training)");
         foreach (var layer in plan.Layers) w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
+        if (plan.WorkspacePerSample > 0)
+            w.Line("// The workspace is touched in training only, so inference needs no more than the activations.");
         foreach (var layer in plan.Layers)
         {
             if (layer.KeepsPreActivation)
                 w.Line($"var {PreActivation(layer)} = training ? {Slice("activations", layer, "PreActivationOffset")} : default;");
             if (layer.HasDropout)
             {
-                w.Line($"var {Dropped(layer)} = {Slice("activations", layer, "DropoutOutputOffset")};");
-                w.Line($"var {Mask(layer)} = {Slice("activations", layer, "DropoutMaskOffset")};");
+                w.Line($"var {Dropped(layer)} = training ? {Slice("activations", layer, "DropoutOutputOffset")} : default;");
+                w.Line($"var {Mask(layer)} = training ? {Slice("activations", layer, "DropoutMaskOffset")} : default;");
             }
         }
 
