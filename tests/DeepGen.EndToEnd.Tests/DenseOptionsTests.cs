@@ -219,6 +219,42 @@ public class DenseOptionsTests
         Assert.Equal(seed, writer.ToString());
     }
 
+    [Fact]
+    public void A_model_without_some_biases_saves_and_loads_only_the_tensors_it_has()
+    {
+        var folder = Directory.CreateTempSubdirectory("deepgen-options-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "features.safetensors");
+            var model = new GradFeatures(seed: 1);
+            model.Save(path);
+            var file = DeepGen.Serialization.SafeTensorsFile.Read(path);
+            Assert.Equal(["Dense0.kernel", "Dense0.bias", "Dense1.kernel", "Dense2.kernel", "Dense2.bias"], file.Tensors.Select(t => t.Name));
+            var loaded = new GradFeatures(seed: 2);
+            loaded.Load(path);
+            Assert.Equal(model.Parameters.ToArray(), loaded.Parameters.ToArray());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_reported_training_loss_includes_the_penalty()
+    {
+        const int batch = 4;
+        var model = new RegularizedMlp(seed: 2);
+        var x = TestData.Uniform(batch * 37, -1f, 1f, seed: 20);
+        var y = TestData.OneHot(batch, 3, seed: 21);
+        var penalty = model.RegularizationPenalty();
+        Assert.True(penalty > 0f);
+        var withPenalty = model.TrainStep(x, y, batch, Loss.CategoricalCrossEntropy, new NoUpdate());
+        var plain = model.Evaluate(x, y, batch, Loss.CategoricalCrossEntropy).Loss;
+        Assert.Equal(plain + penalty, withPenalty, 1e-5);
+        Assert.Equal(0f, new SeedMlp(seed: 1).RegularizationPenalty());
+    }
+
     private static LayerInfo DropoutMlpLayer0() => new DropoutMlp(seed: 0).Architecture.Layers[0];
 
     private static double FiniteDifference(ReferenceNetwork reference, float[] x, float[] y, int k)

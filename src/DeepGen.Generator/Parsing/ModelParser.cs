@@ -27,7 +27,7 @@ internal static class ModelParser
         "Evaluate", "Predict", "Save", "Load", "TrainStep", "Forward", "Backward", "Buffers", "BeginTrainStep",
         "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "Equals", "GetHashCode", "ToString",
         "GetType", "MemberwiseClone", "Finalize", "ArchitectureDefinition", "Summary", "DropoutRandomState",
-        "ApplyDropout", "WorkspacePerSample",
+        "ApplyDropout", "WorkspacePerSample", "RegularizationPenalty",
     };
 
     /// <summary>Members the generated class declares whatever its layers: the model class may not take one of these names.</summary>

@@ -95,6 +95,20 @@ public abstract partial class SequentialModel
     protected abstract void Forward(ReadOnlySpan<float> input, Span<float> activations, int batch, bool training);
 
     /// <summary>
+    /// The sum of the layers' L1/L2 weight penalties, <c>Σ (l1 · Σ|w| + l2 · Σw²)</c>, at the current weights: what a
+    /// training step adds to the loss it returns (Keras adds it to the evaluated loss too). Zero without regularizers;
+    /// allocation-free.
+    /// </summary>
+    public float RegularizationPenalty()
+    {
+        var total = 0f;
+        foreach (var layer in Architecture.Layers)
+            if (layer.IsRegularized)
+                total += Cpu.Regularization.Penalty(_parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units), layer.L1, layer.L2);
+        return total;
+    }
+
+    /// <summary>
     /// Inverted dropout for a training pass: <c>mask[i]</c> is 0 with probability <paramref name="rate"/> and
     /// <c>1 / (1 - rate)</c> otherwise, and <c>output[i] = input[i] · mask[i]</c>. Draws one number per element from
     /// the model's dropout stream, in order, so the masks depend only on the seed and the steps taken.
