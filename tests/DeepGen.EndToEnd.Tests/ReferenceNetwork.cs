@@ -11,17 +11,39 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
 
     public double[] Parameters { get; } = parameters;
 
+    /// <summary>
+    /// Fixed dropout masks by layer index, <c>[samples, units]</c> (0 or the kept scale), applied after that layer's
+    /// activation; layers without an entry pass their outputs on unchanged, as inference does.
+    /// </summary>
+    public Dictionary<int, float[]> DropoutMasks { get; } = [];
+
+    /// <summary>Whether <see cref="Loss"/> adds the layers' L1/L2 weight penalties, as a training step reports it.</summary>
+    public bool IncludePenalties { get; set; } = true;
+
+    /// <summary>
+    /// A reference with the dropout masks the model drew in its last training step on <paramref name="batch"/>
+    /// samples, read from its activation buffer.
+    /// </summary>
+    public static ReferenceNetwork WithLastMasks(SequentialModel model, int batch)
+    {
+        var reference = Of(model);
+        foreach (var layer in model.Architecture.Layers)
+            if (layer.DropoutRate is not null)
+                reference.DropoutMasks[layer.Index] = model.ActivationBuffer.Slice(batch * layer.DropoutMaskOffsetPerSample, batch * layer.Units).ToArray();
+        return reference;
+    }
+
     /// <summary>Outputs of every sample, <c>[samples, OutputSize]</c>.</summary>
     public double[] Predict(float[] x)
     {
         var samples = x.Length / architecture.InputSize;
         var result = new double[samples * architecture.OutputSize];
         for (var s = 0; s < samples; s++)
-            Forward(x.AsSpan(s * architecture.InputSize, architecture.InputSize)).CopyTo(result, s * architecture.OutputSize);
+            Forward(x.AsSpan(s * architecture.InputSize, architecture.InputSize), s).CopyTo(result, s * architecture.OutputSize);
         return result;
     }
 
-    public double[] Forward(ReadOnlySpan<float> sample)
+    public double[] Forward(ReadOnlySpan<float> sample, int sampleIndex = 0)
     {
         var values = Array.ConvertAll(sample.ToArray(), v => (double)v);
         foreach (var layer in architecture.Layers)
@@ -29,13 +51,15 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
             var next = new double[layer.Units];
             for (var j = 0; j < layer.Units; j++)
             {
-                var sum = Parameters[layer.BiasOffset + j];
+                var sum = layer.UseBias ? Parameters[layer.BiasOffset + j] : 0.0;
                 for (var i = 0; i < layer.Inputs; i++)
                     sum += values[i] * Parameters[layer.WeightsOffset + i * layer.Units + j];
                 next[j] = sum;
             }
 
             Activate(next, layer.Activation);
+            if (DropoutMasks.TryGetValue(layer.Index, out var mask))
+                for (var j = 0; j < layer.Units; j++) next[j] *= mask[sampleIndex * layer.Units + j];
             values = next;
         }
 
@@ -56,7 +80,17 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
             total += loss == DeepGen.Loss.MeanSquaredError ? MeanSquaredError(p, t) : CategoricalCrossEntropy(p, t);
         }
 
-        return total / samples;
+        var mean = total / samples;
+        if (!IncludePenalties) return mean;
+        // Keras adds each regularizer's penalty, l1 Σ|w| + l2 Σw², to the batch-mean loss.
+        foreach (var layer in architecture.Layers)
+            for (var k = 0; k < layer.Inputs * layer.Units; k++)
+            {
+                var w = Parameters[layer.WeightsOffset + k];
+                mean += (double)layer.L1 * Math.Abs(w) + (double)layer.L2 * w * w;
+            }
+
+        return mean;
     }
 
     /// <summary>Central finite differences of <see cref="Loss"/> for every parameter.</summary>
@@ -85,6 +119,16 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
             case Activation.Sigmoid: for (var i = 0; i < z.Length; i++) z[i] = 1 / (1 + Math.Exp(-z[i])); break;
             case Activation.Relu: for (var i = 0; i < z.Length; i++) z[i] = Math.Max(0, z[i]); break;
             case Activation.Tanh: for (var i = 0; i < z.Length; i++) z[i] = Math.Tanh(z[i]); break;
+            case Activation.LeakyRelu: for (var i = 0; i < z.Length; i++) z[i] = z[i] > 0 ? z[i] : 0.2 * z[i]; break;
+            case Activation.Elu: for (var i = 0; i < z.Length; i++) z[i] = z[i] > 0 ? z[i] : Math.Exp(z[i]) - 1; break;
+            case Activation.Selu:
+                // Keras's constants, as written in keras.activations.selu.
+                for (var i = 0; i < z.Length; i++) z[i] = 1.05070098 * (z[i] > 0 ? z[i] : 1.67326324 * (Math.Exp(z[i]) - 1));
+                break;
+            case Activation.Gelu: for (var i = 0; i < z.Length; i++) z[i] = 0.5 * z[i] * (1 + Erf(z[i] / Math.Sqrt(2))); break;
+            case Activation.Softplus: for (var i = 0; i < z.Length; i++) z[i] = Math.Log(1 + Math.Exp(z[i])); break;
+            case Activation.Swish: for (var i = 0; i < z.Length; i++) z[i] = z[i] / (1 + Math.Exp(-z[i])); break;
+            case Activation.HardSigmoid: for (var i = 0; i < z.Length; i++) z[i] = Math.Clamp(z[i] / 6 + 0.5, 0, 1); break;
             case Activation.Softmax:
                 var max = z.Max();
                 var sum = 0.0;
@@ -93,6 +137,33 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }
+    }
+
+    /// <summary>
+    /// erf from its Maclaurin series (|x| ≤ 3, where the terms' cancellation still leaves about 12 digits) and from
+    /// the asymptotic continued fraction of erfc beyond: written from the definitions, sharing nothing with the kernel.
+    /// </summary>
+    internal static double Erf(double x)
+    {
+        var ax = Math.Abs(x);
+        if (ax <= 3)
+        {
+            double sum = 0, term = x;
+            for (var n = 0; n < 200; n++)
+            {
+                sum += term / (2 * n + 1);
+                term *= -x * x / (n + 1);
+                if (Math.Abs(term) < 1e-17 * Math.Abs(sum)) break;
+            }
+
+            return 2 / Math.Sqrt(Math.PI) * sum;
+        }
+
+        // erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))), evaluated from the tail up.
+        var fraction = ax;
+        for (var k = 60; k >= 1; k--) fraction = ax + k / 2.0 / fraction;
+        var erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / fraction;
+        return Math.Sign(x) * (1 - erfc);
     }
 
     private static double MeanSquaredError(ReadOnlySpan<double> p, ReadOnlySpan<float> y)

@@ -226,6 +226,89 @@ public class DiagnosticTests
         Assert.Equal("LinearRegression.g.cs", Assert.Single(run.Sources).HintName);
     }
 
+    [Theory]
+    [InlineData("Dropout(1)", "1")]
+    [InlineData("Dropout(-0.1)", "-0.1")]
+    [InlineData("Dropout(double.NaN)", "NaN")]
+    public void DG0012_DropoutRateOutsideZeroToOne(string dropout, string rate)
+    {
+        var diagnostic = AssertReports("DG0012", dropout, $$"""
+            using DeepGen;
+            [Model(Input = 4)]
+            [Dense(3)]
+            [{{dropout}}]
+            [Dense(2)]
+            public partial class M;
+            """);
+        Assert.Contains("rate " + rate + ";", diagnostic.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("""
+        [Model(Input = 4)]
+        [Dropout(0.5)]
+        [Dense(3)]
+        [Dense(2)]
+        """, "before any [Dense]")]
+    [InlineData("""
+        [Model(Input = 4)]
+        [Dense(3)]
+        [Dropout(0.5)]
+        [Dropout(0.2)]
+        [Dense(2)]
+        """, "follows another [Dropout]")]
+    public void DG0013_DropoutNotAfterADenseLayer(string attributes, string why)
+    {
+        var run = GeneratorHarness.Run($$"""
+            using DeepGen;
+            {{attributes}}
+            public partial class M;
+            """);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("DG0013", diagnostic.Id);
+        Assert.Contains(why, diagnostic.GetMessage());
+        Assert.StartsWith("Dropout(", SpanText(run, diagnostic));
+        Assert.Empty(run.Sources);
+    }
+
+    [Fact]
+    public void DG0014_DropoutAfterTheLastLayer() =>
+        AssertReports("DG0014", "Dropout(0.5)", """
+            using DeepGen;
+            [Model(Input = 4)]
+            [Dense(3)]
+            [Dense(2)]
+            [Dropout(0.5)]
+            public partial class M;
+            """);
+
+    [Theory]
+    [InlineData("Dense(3, L1 = -0.01)", "L1 = -0.01")]
+    [InlineData("Dense(3, L2 = double.NaN)", "L2 = NaN")]
+    [InlineData("Dense(3, L2 = double.PositiveInfinity)", "L2 = Infinity")]
+    [InlineData("Dense(3, L1 = 1e300)", "L1 = 1E+300")]
+    public void DG0015_InvalidRegularizer(string layer, string what)
+    {
+        var diagnostic = AssertReports("DG0015", layer, $$"""
+            using DeepGen;
+            [Model(Input = 4)]
+            [{{layer}}]
+            public partial class M;
+            """);
+        Assert.Contains(what, diagnostic.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("Dense(3, KernelInitializer = (Initializer)42)")]
+    [InlineData("Dense(3, BiasInitializer = (Initializer)(-1))")]
+    public void DG0016_UnknownInitializer(string layer) =>
+        AssertReports("DG0016", layer, $$"""
+            using DeepGen;
+            [Model(Input = 4)]
+            [{{layer}}]
+            public partial class M;
+            """);
+
     /// <summary>Every mistake of a model is reported at once, not one per build.</summary>
     [Fact]
     public void EveryLayerMistakeIsReported()
@@ -234,7 +317,7 @@ public class DiagnosticTests
             using DeepGen;
             [Model(Input = 4)]
             [Dense(0, Activation.Softmax)]
-            [Dense(2, (Activation)9, Name = "class")]
+            [Dense(2, (Activation)99, Name = "class")]
             public partial class M;
             """);
         Assert.Equal(new[] { "DG0004", "DG0005", "DG0006", "DG0007" }, run.GeneratorDiagnostics.Select(d => d.Id).Order());

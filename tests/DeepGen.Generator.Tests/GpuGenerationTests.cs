@@ -59,6 +59,29 @@ public class GpuGenerationTests
         return (LayerSpec)Activator.CreateInstance(typeof(LayerSpec), name, units, Enum.ToObject(activationType, activation))!;
     }
 
+    [Theory]
+    [InlineData("[Dense(8, Gelu)]", "Gelu activation")]
+    [InlineData("[Dense(8, Relu)] [Dropout(0.5)]", "dropout")]
+    [InlineData("[Dense(8, Relu, UseBias = false)]", "no bias")]
+    [InlineData("[Dense(8, Relu, L2 = 0.01)]", "L1/L2 penalty")]
+    public void ModelsTheKernelsCannotRunGetDG0100AndNoGpuFile(string firstLayer, string reason)
+    {
+        var source = $$"""
+            using DeepGen;
+            using static DeepGen.Activation;
+            namespace Samples;
+            [Model(Input = 4)]
+            {{firstLayer}}
+            [Dense(3, Softmax)]
+            public partial class Net;
+            """;
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateGpuCompilation(source));
+        Assert.DoesNotContain(run.Sources, s => s.HintName.EndsWith(".Gpu.g.cs", StringComparison.Ordinal));
+        var info = Assert.Single(run.Result.Diagnostics, d => d.Id == "DG0100");
+        Assert.Contains(reason, info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain(run.OutputDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
     [Fact]
     public void DG0100SaysWhyAModelGetsNoGpuCode()
     {

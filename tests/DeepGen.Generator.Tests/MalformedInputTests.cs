@@ -28,6 +28,21 @@ public class MalformedInputTests
         { "unclosed-attribute", Model("[Model(Input = 4)] [Dense(10, Activation.Relu") },
         { "too-many-arguments", Model("[Model(Input = 4)] [Dense(10, Activation.Relu, 3)]") },
 
+        // Dropout and the Dense options, malformed.
+        { "dropout-is-a-string", Model("""[Model(Input = 4)] [Dense(3)] [Dropout("half")] [Dense(2)]""") },
+        { "dropout-missing-rate", Model("[Model(Input = 4)] [Dense(3)] [Dropout] [Dense(2)]") },
+        { "dropout-rate-is-an-int", Model("[Model(Input = 4)] [Dense(3)] [Dropout(0)] [Dense(2)]") },
+        { "dropout-only", Model("[Model(Input = 4)] [Dropout(0.5)]") },
+        { "dropout-everywhere", Model("[Model(Input = 4)] [Dropout(0.5)] [Dense(3)] [Dropout(2)] [Dropout(0.1)] [Dense(2)] [Dropout(0.5)]") },
+        { "dropout-without-model", "using DeepGen; [Dropout(0.5)] public partial class C;" },
+        { "l2-is-a-string", Model("""[Model(Input = 4)] [Dense(3, L2 = "a")]""") },
+        { "l1-is-an-int", Model("[Model(Input = 4)] [Dense(3, L1 = 1)]") },
+        { "initializer-is-an-int", Model("[Model(Input = 4)] [Dense(3, KernelInitializer = 3)]") },
+        { "initializer-out-of-range", Model("[Model(Input = 4)] [Dense(3, BiasInitializer = (Initializer)99)]") },
+        { "use-bias-is-an-int", Model("[Model(Input = 4)] [Dense(3, UseBias = 0)]") },
+        { "no-bias-softmax", Model("[Model(Input = 4)] [Dense(3, Activation.Softmax, UseBias = false)]") },
+        { "gelu-first-and-last", Model("[Model(Input = 4)] [Dense(3, Activation.Gelu)] [Dropout(0.3)] [Dense(2, Activation.Swish, UseBias = false)]") },
+
         // Extreme sizes.
         { "sizes-int-max", Model("[Model(Input = int.MaxValue)] [Dense(int.MaxValue)]") },
         { "input-int-min", Model("[Model(Input = int.MinValue)] [Dense(2)]") },

@@ -21,6 +21,9 @@ public class SnapshotTests
     public void NestedInPartialTypes() => VerifyModel(TestModels.Nested, "Samples.Nested.Outer+Holder+Tiny.g.cs");
 
     [Fact]
+    public void DenseOptions() => VerifyModel(TestModels.DenseOptions, "Samples.Options.Regularized.g.cs");
+
+    [Fact]
     public void GenerationIsDeterministic()
     {
         var first = GeneratorHarness.Run(TestModels.MnistMlp, TestModels.NamedLayers).Sources;
@@ -50,7 +53,7 @@ public class SnapshotTests
 
     private static void AssertSameUnderCulture(CultureInfo culture)
     {
-        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested };
+        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested, TestModels.DenseOptions };
         var invariant = GeneratorHarness.Run(sources).Sources;
 
         var (culture0, uiCulture0) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);

@@ -18,6 +18,26 @@ internal static class TestModels
         public partial class MnistMlp;
         """;
 
+    /// <summary>
+    /// The Dense options and Dropout together: dropout after a ReLU and after a GELU layer, a GELU layer kept for its
+    /// derivative, a layer without bias, L1/L2 penalties, non-default initializers and a Swish output.
+    /// </summary>
+    public const string DenseOptions = """
+        using DeepGen;
+        using static DeepGen.Activation;
+
+        namespace Samples.Options;
+
+        [Model(Input = 20)]
+        [Dense(16, Relu, KernelInitializer = Initializer.HeNormal, L2 = 0.001)]
+        [Dropout(0.5)]
+        [Dense(8, Gelu, UseBias = false, L1 = 0.0001, L2 = 0.01)]
+        [Dropout(0.25)]
+        [Dense(4, Selu, KernelInitializer = Initializer.LecunNormal)]
+        [Dense(2, Swish, BiasInitializer = Initializer.Ones)]
+        public partial class Regularized;
+        """;
+
     /// <summary>One linear layer in the global namespace, the activation left to its default.</summary>
     public const string LinearRegression = """
         using DeepGen;

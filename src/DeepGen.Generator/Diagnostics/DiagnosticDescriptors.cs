@@ -52,6 +52,36 @@ internal static class DiagnosticDescriptors
         "Layers split across partial declarations",
         "The [Dense] layers of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
 
+    public static readonly DiagnosticDescriptor InvalidDropoutRate = Error("DG0012",
+        "Dropout rate outside [0, 1)",
+        "The [Dropout] after layer {0} of '{1}' has rate {2}; a dropout rate must be at least 0 and below 1");
+
+    public static readonly DiagnosticDescriptor MisplacedDropout = Error("DG0013",
+        "Dropout not after a Dense layer",
+        "The [Dropout] in '{0}' {1}; write each [Dropout] right after the [Dense] layer whose outputs it drops");
+
+    public static readonly DiagnosticDescriptor DropoutAfterLastLayer = Error("DG0014",
+        "Dropout after the last layer",
+        "The [Dropout] after the last layer of '{0}' would zero the model's own outputs in training; remove it or put it before the last [Dense]");
+
+    public static readonly DiagnosticDescriptor InvalidRegularizer = Error("DG0015",
+        "Invalid weight regularizer",
+        "Layer {0} of '{1}' has {2} = {3}; a regularization factor must be a finite number, 0 or more");
+
+    public static readonly DiagnosticDescriptor UnknownInitializer = Error("DG0016",
+        "Unknown initializer",
+        "Layer {0} of '{1}' uses {2} value {3}, which is not a member of DeepGen.Initializer");
+
+    public static readonly DiagnosticDescriptor CrossEntropyWithoutProbabilities = new("DG0017",
+        "Cross-entropy on an output that is not softmax or sigmoid",
+        "'{0}' trains '{1}' with {2}, but its last layer uses {3}, whose outputs are not probabilities; use Softmax (or Sigmoid) on the last layer, or another loss",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor BinaryLossOnSeveralOutputs = new("DG0018",
+        "Binary loss on more than one output unit",
+        "'{0}' trains '{1}' with {2}, but its last layer has {3} units; a binary loss expects one sigmoid unit (for one-of-many classes use categorical cross-entropy with softmax; for several independent labels this warning can be suppressed)",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     // DG0100 and up: the GPU back end (DeepGen.Gpu).
     public static readonly DiagnosticDescriptor NoGpuKernels = new("DG0100",
         "Model gets no GPU kernels",

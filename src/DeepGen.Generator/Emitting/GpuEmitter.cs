@@ -59,6 +59,11 @@ internal static class GpuEmitter
                 default:
                     return $"layer {Text(i)} ('{layer.Name}') uses the {layer.Activation} activation{(last ? "" : " before the last layer")}, which has no GPU kernel yet";
             }
+
+            // The kernels compute every layer as weights, bias and activation, with nothing in between.
+            if (layer.HasDropout) return $"layer {Text(i)} ('{layer.Name}') is followed by a dropout, which has no GPU kernel yet";
+            if (!layer.Spec.UseBias) return $"layer {Text(i)} ('{layer.Name}') has no bias, which the GPU kernels do not handle yet";
+            if (layer.IsRegularized) return $"layer {Text(i)} ('{layer.Name}') has an L1/L2 penalty, which the GPU kernels do not add yet";
         }
 
         return null;

@@ -23,6 +23,8 @@ internal static class ModelEmitter
     private const string LossType = "global::DeepGen.Loss";
     private const string OptimizerType = "global::DeepGen.Optimizer";
     private const string Kernels = "global::DeepGen.Cpu.DenseKernels";
+    private const string Regularization = "global::DeepGen.Cpu.Regularization";
+    private const string InitializerType = "global::DeepGen.Initializer";
     private const string ArchitectureField = "ArchitectureDefinition";
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -66,24 +68,49 @@ internal static class ModelEmitter
         w.Line("//");
         var rows = new List<string[]> { new[] { "#", "layer", "name", "in", "out", "activation", "params", "param offset", "FLOPs/sample" } };
         foreach (var layer in plan.Layers)
+        {
             rows.Add(new[]
             {
                 Text(layer.Index), "Dense", layer.Name, Text(layer.Inputs), Text(layer.Units), layer.Activation.ToString(),
                 Grouped(layer.ParameterCount), Grouped(layer.WeightsOffset), Grouped(layer.ForwardFlops),
             });
+            if (layer.HasDropout)
+                rows.Add(new[] { "", "Dropout", "", Text(layer.Units), Text(layer.Units), "rate " + FloatText(layer.Spec.DropoutRate!.Value), "0", "", "" });
+        }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
             w.Line(("//  " + string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c])))).TrimEnd());
         var mebibytes = (plan.ParameterCount * 4.0 / (1024 * 1024)).ToString("0.00", Invariant);
         w.Line($"//  {Grouped(plan.ParameterCount)} parameters ({mebibytes} MiB); {Grouped(plan.ActivationsPerSample)} activations per sample");
         w.Line($"//  {Grouped(plan.ForwardFlopsPerSample)} FLOPs per sample forward; {Grouped(plan.TrainingFlopsPerSample)} in a training step");
+        foreach (var layer in plan.Layers)
+        {
+            var options = Options(layer);
+            if (options.Count > 0) w.Line($"//  {layer.Name}: {string.Join("; ", options)}");
+        }
+
         w.Line("//");
         w.Line("// Buffers, one flat span each, carved by the constant offsets below:");
         w.Line("//   parameters   [ParameterCount]                per layer: weights [in, out] row-major (the Keras kernel layout), then bias [out]");
         w.Line("//   gradients    [ParameterCount]                the parameter layout; Backward overwrites them, it never accumulates");
         w.Line("//   activations  [batch × ActivationsPerSample]  per layer: its outputs [batch, out], one layer after another");
         w.Line("//   deltas       [batch × ActivationsPerSample]  the activation layout: dLoss/d(pre-activation) of each layer");
+        if (plan.WorkspacePerSample > 0)
+            w.Line("//   workspace    [batch × WorkspacePerSample]    after the activations, training only: pre-activations of GELU/Swish layers, dropout outputs and masks");
         w.Line();
+    }
+
+    /// <summary>A layer's options that differ from a plain Keras Dense, for the header.</summary>
+    private static List<string> Options(LayerPlan layer)
+    {
+        var spec = layer.Spec;
+        var options = new List<string>();
+        if (!spec.UseBias) options.Add("no bias");
+        if (spec.KernelInitializer != Initializer.GlorotUniform) options.Add($"kernel {spec.KernelInitializer}");
+        if (spec.UseBias && spec.BiasInitializer != Initializer.Zeros) options.Add($"bias {spec.BiasInitializer}");
+        if (spec.L1 != 0) options.Add($"L1 {FloatText(spec.L1)}");
+        if (spec.L2 != 0) options.Add($"L2 {FloatText(spec.L2)}");
+        return options;
     }
 
     private static void WriteConstants(SourceWriter w, ModelPlan plan)
@@ -96,16 +123,38 @@ internal static class ModelEmitter
         w.Line($"public const int ParameterCount = {Literal(plan.ParameterCount)};");
         w.Line("/// <summary>Floats of activations (and of deltas) per sample of a batch.</summary>");
         w.Line($"public const int ActivationsPerSample = {Literal(plan.ActivationsPerSample)};");
+        if (plan.WorkspacePerSample > 0)
+        {
+            w.Line("/// <summary>Floats per sample a training pass keeps after the activations: pre-activations, dropout outputs and masks.</summary>");
+            w.Line($"public const int WorkspacePerSample = {Literal(plan.WorkspacePerSample)};");
+        }
+
         foreach (var layer in plan.Layers)
         {
             var n = layer.Name;
             w.Line();
-            w.Line($"// Layer {layer.Index}, {n}: {layer.Inputs} → {layer.Units}, {layer.Activation}");
+            w.Line($"// Layer {layer.Index}, {n}: {layer.Inputs} → {layer.Units}, {layer.Activation}" + (layer.HasDropout ? $", then dropout {FloatText(layer.Spec.DropoutRate!.Value)}" : ""));
             w.Line($"public const int {n}Inputs = {Literal(layer.Inputs)};");
             w.Line($"public const int {n}Units = {Literal(layer.Units)};");
             w.Line($"public const int {n}WeightsOffset = {Literal(layer.WeightsOffset)};  // [{layer.Inputs}, {layer.Units}] in the parameters");
-            w.Line($"public const int {n}BiasOffset = {Literal(layer.BiasOffset)};  // [{layer.Units}] in the parameters");
+            w.Line(layer.Spec.UseBias
+                ? $"public const int {n}BiasOffset = {Literal(layer.BiasOffset)};  // [{layer.Units}] in the parameters"
+                : $"public const int {n}BiasOffset = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
             w.Line($"public const int {n}OutputOffset = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
+            if (layer.KeepsPreActivation)
+                w.Line($"public const int {n}PreActivationOffset = {Literal(layer.PreActivationOffsetPerSample)};  // × batch, in the workspace: {layer.Activation}'s derivative reads its input");
+            if (layer.HasDropout)
+            {
+                w.Line($"public const int {n}DropoutOutputOffset = {Literal(layer.DropoutOutputOffsetPerSample)};  // × batch, in the workspace: what {n}'s next layer reads in training");
+                w.Line($"public const int {n}DropoutMaskOffset = {Literal(layer.DropoutMaskOffsetPerSample)};  // × batch, in the workspace: 0 or 1 / (1 - rate) per output");
+                w.Line($"private const float {n}DropoutRate = {FloatLiteral(layer.Spec.DropoutRate!.Value)};");
+            }
+
+            if (layer.IsRegularized)
+            {
+                w.Line($"private const float {n}L1 = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW² on the weights");
+                w.Line($"private const float {n}L2 = {FloatLiteral(layer.Spec.L2)};");
+            }
         }
 
         w.Line();
@@ -116,14 +165,28 @@ internal static class ModelEmitter
         w.Line($"private static readonly {ArchitectureType} {ArchitectureField} = new(\"{plan.Spec.ClassName}\", InputSize, new {LayerInfoType}[]");
         w.Line("{").Indent();
         foreach (var l in plan.Layers)
-            w.Line($"new({Text(l.Index)}, \"{l.Name}\", {l.Name}Inputs, {l.Name}Units, {ActivationType}.{l.Activation}, {l.Name}WeightsOffset, {l.Name}BiasOffset, {l.Name}OutputOffset),");
+        {
+            var n = l.Name;
+            var options = new List<string>();
+            if (!l.Spec.UseBias) options.Add("UseBias = false");
+            if (l.Spec.KernelInitializer != Initializer.GlorotUniform) options.Add($"KernelInitializer = {InitializerType}.{l.Spec.KernelInitializer}");
+            if (l.Spec.BiasInitializer != Initializer.Zeros) options.Add($"BiasInitializer = {InitializerType}.{l.Spec.BiasInitializer}");
+            if (l.IsRegularized) options.Add($"L1 = {n}L1, L2 = {n}L2");
+            if (l.KeepsPreActivation) options.Add($"PreActivationOffsetPerSample = {n}PreActivationOffset");
+            if (l.HasDropout) options.Add($"DropoutRate = {n}DropoutRate, DropoutOutputOffsetPerSample = {n}DropoutOutputOffset, DropoutMaskOffsetPerSample = {n}DropoutMaskOffset");
+            var initializer = options.Count == 0 ? "" : " { " + string.Join(", ", options) + " }";
+            w.Line($"new({Text(l.Index)}, \"{n}\", {n}Inputs, {n}Units, {ActivationType}.{l.Activation}, {n}WeightsOffset, {n}BiasOffset, {n}OutputOffset){initializer},");
+        }
         w.Outdent().Line("});");
         w.Line();
     }
 
     private static void WriteConstructorAndLayers(SourceWriter w, ModelPlan plan)
     {
-        w.Line("/// <summary>A new model: Glorot-uniform weights drawn from <paramref name=\"seed\"/> and zero biases, as Keras starts.</summary>");
+        var defaults = plan.Layers.All(l => l.Spec.KernelInitializer == Initializer.GlorotUniform && l.Spec.BiasInitializer == Initializer.Zeros);
+        w.Line(defaults
+            ? "/// <summary>A new model: Glorot-uniform weights drawn from <paramref name=\"seed\"/> and zero biases, as Keras starts.</summary>"
+            : "/// <summary>A new model: weights and biases drawn from <paramref name=\"seed\"/> by each layer's initializers, as the header lists them.</summary>");
         w.Line($"public {Identifier(plan.Spec.ClassName)}(int seed = 0) : base({ArchitectureField}, seed)");
         w.Line("{");
         w.Line("}");
@@ -140,13 +203,34 @@ internal static class ModelEmitter
     private static void WriteForward(SourceWriter w, ModelPlan plan)
     {
         w.Line("/// <inheritdoc />");
-        w.Open($"protected override void Forward({ReadOnlySpan} input, {Span} activations, int batch)");
+        w.Open($"protected override void Forward({ReadOnlySpan} input, {Span} activations, int batch, bool training)");
         foreach (var layer in plan.Layers) w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
+        if (plan.WorkspacePerSample > 0)
+            w.Line("// The workspace is touched in training only, so inference needs no more than the activations.");
+        foreach (var layer in plan.Layers)
+        {
+            if (layer.KeepsPreActivation)
+                w.Line($"var {PreActivation(layer)} = training ? {Slice("activations", layer, "PreActivationOffset")} : default;");
+            if (layer.HasDropout)
+            {
+                w.Line($"var {Dropped(layer)} = training ? {Slice("activations", layer, "DropoutOutputOffset")} : default;");
+                w.Line($"var {Mask(layer)} = training ? {Slice("activations", layer, "DropoutMaskOffset")} : default;");
+            }
+        }
+
         var previous = "input";
         foreach (var layer in plan.Layers)
         {
-            w.Line($"{layer.Name}Forward({Output(layer)}, {previous}, batch);");
+            w.Line(layer.KeepsPreActivation
+                ? $"{layer.Name}Forward({Output(layer)}, {PreActivation(layer)}, {previous}, batch);"
+                : $"{layer.Name}Forward({Output(layer)}, {previous}, batch);");
             previous = Output(layer);
+            if (layer.HasDropout)
+            {
+                w.Line($"// Dropout after {layer.Name}, in training only: the next layer reads the dropped outputs, else the outputs themselves.");
+                w.Line($"if (training) ApplyDropout({Dropped(layer)}, {Mask(layer)}, {Output(layer)}, {layer.Name}DropoutRate);");
+                previous = $"training ? {Dropped(layer)} : {Output(layer)}";
+            }
         }
 
         w.Close();
@@ -158,32 +242,78 @@ internal static class ModelEmitter
         var last = plan.Layers[plan.Layers.Count - 1];
         w.Line("/// <inheritdoc />");
         w.Open($"protected override void Backward({ReadOnlySpan} input, {ReadOnlySpan} activations, {Span} deltas, {Span} scratch, int batch, float learningRate)");
-        foreach (var layer in plan.Layers.Take(plan.Layers.Count - 1)) w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
+        var previousLayers = plan.Layers.Take(plan.Layers.Count - 1).ToList();
+        // A previous layer's outputs are read as the next layer's input (unless dropped) and for its derivative (unless
+        // that reads pre-activations): declare them only where used.
+        foreach (var layer in previousLayers)
+            if (!layer.HasDropout || !layer.KeepsPreActivation)
+                w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
+        foreach (var layer in previousLayers)
+        {
+            if (layer.KeepsPreActivation) w.Line($"var {PreActivation(layer)} = {Slice("activations", layer, "PreActivationOffset")};");
+            if (layer.HasDropout)
+            {
+                w.Line($"var {Dropped(layer)} = {Slice("activations", layer, "DropoutOutputOffset")};");
+                w.Line($"var {Mask(layer)} = {Slice("activations", layer, "DropoutMaskOffset")};");
+            }
+        }
+
         foreach (var layer in plan.Layers) w.Line($"var {Delta(layer)} = {Slice("deltas", layer)};");
         w.Line($"// {Delta(last)} was written by the loss: its gradient with the {last.Activation} derivative folded in.");
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];
-            w.Line(i > 0
-                ? $"{layer.Name}Backward({Delta(plan.Layers[i - 1])}, {Delta(layer)}, {Output(plan.Layers[i - 1])}, scratch, batch, learningRate);"
-                : $"{layer.Name}Backward({Delta(layer)}, input, batch, learningRate);");
+            if (i == 0)
+            {
+                w.Line($"{layer.Name}Backward({Delta(layer)}, input, batch, learningRate);");
+                continue;
+            }
+
+            var p = plan.Layers[i - 1];
+            var read = p.HasDropout ? Dropped(p) : Output(p);
+            w.Line(NeedsExtendedBackward(p)
+                ? $"{layer.Name}Backward({Delta(p)}, {Delta(layer)}, {read}, {(p.KeepsPreActivation ? PreActivation(p) : Output(p))}, {(p.HasDropout ? Mask(p) : ReadOnlySpan + ".Empty")}, scratch, batch, learningRate);"
+                : $"{layer.Name}Backward({Delta(p)}, {Delta(layer)}, {read}, scratch, batch, learningRate);");
         }
 
         w.Close();
         w.Line();
     }
 
+    /// <summary>Whether the backward pass of the layer after <paramref name="previous"/> needs the dropout mask or pre-activations.</summary>
+    private static bool NeedsExtendedBackward(LayerPlan previous) => previous.HasDropout || previous.KeepsPreActivation;
+
     private static void WriteTrainStep(SourceWriter w, ModelPlan plan)
     {
         var last = plan.Layers[plan.Layers.Count - 1];
+        var regularized = plan.Layers.Where(l => l.IsRegularized).ToList();
         w.Line("/// <inheritdoc />");
         w.Open($"public override float TrainStep({ReadOnlySpan} input, {ReadOnlySpan} targets, int batch, {LossType} loss, {OptimizerType} optimizer)");
         w.Line("var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);");
-        w.Line("Forward(input, buffers.Activations, batch);");
+        w.Line("Forward(input, buffers.Activations, batch, training: true);");
         w.Line($"var output = {Slice("buffers.Activations", last)};");
         w.Line($"var outputDelta = {Slice("buffers.Deltas", last)};");
-        w.Line($"// The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the {last.Activation}.");
-        w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.{last.Activation});");
+        if (last.KeepsPreActivation)
+        {
+            w.Line($"// {last.Activation}'s derivative reads the pre-activations, which the loss does not see: the loss writes dLoss/d(output),");
+            w.Line("// and the derivative is applied here.");
+            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.Linear);");
+            w.Line($"global::DeepGen.Cpu.{last.Activation}Activation.Backward(outputDelta, {Slice("buffers.Activations", last, "PreActivationOffset")});");
+        }
+        else
+        {
+            w.Line($"// The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the {last.Activation}.");
+            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.{last.Activation});");
+        }
+
+        if (regularized.Count > 0)
+        {
+            w.Line("// Weight penalties join the loss as Keras adds them, read before the fused update changes the weights;");
+            w.Line("// their gradients are added in the backward pass.");
+            foreach (var layer in regularized)
+                w.Line($"value += {Regularization}.Penalty({Weights(layer)}, {layer.Name}L1, {layer.Name}L2);");
+        }
+
         w.Line("// Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.");
         w.Line("var learningRate = FusedSgdLearningRate(optimizer);");
         w.Line("Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);");
@@ -196,16 +326,28 @@ internal static class ModelEmitter
     {
         var n = layer.Name;
         var f = layer.Activation.ToString().ToLowerInvariant();
+        var bias = layer.Spec.UseBias ? $" + b[{layer.Units}]" : "";
+        var fused = layer.Spec.UseBias ? $"bias and {f}" : f;
         w.Line();
-        w.Line($"// {n}: output[batch, {layer.Units}] = {f}(input[batch, {layer.Inputs}] · W[{layer.Inputs}, {layer.Units}] + b[{layer.Units}])" +
-               (layer.Activation == Activation.Softmax ? "; softmax over each row once the product is done" : $"; bias and {f} fused into each tile"));
+        w.Line($"// {n}: output[batch, {layer.Units}] = {f}(input[batch, {layer.Inputs}] · W[{layer.Inputs}, {layer.Units}]{bias})" +
+               (layer.Activation == Activation.Softmax ? "; softmax over each row once the product is done" : $"; {fused} fused into each tile") +
+               (layer.KeepsPreActivation ? "," : ""));
+        if (layer.KeepsPreActivation)
+        {
+            w.Line($"//   and in training the pre-activations copied to preActivations from the same tile ({f}'s derivative reads them).");
+            w.Line($"private void {n}Forward({Span} output, {Span} preActivations, {ReadOnlySpan} input, int batch) =>");
+        }
+        else
+        {
+            w.Line($"private void {n}Forward({Span} output, {ReadOnlySpan} input, int batch) =>");
+        }
+
         var kernel = layer.Activation == Activation.Softmax
             ? $"{Kernels}.ForwardSoftmax("
             : $"{Kernels}.Forward<global::DeepGen.Cpu.{layer.Activation}Activation>(";
-        w.Line($"private void {n}Forward({Span} output, {ReadOnlySpan} input, int batch) =>");
         w.Indent();
         w.Line(kernel);
-        w.Line($"    output, input, Parameters.Slice({n}WeightsOffset, {n}Inputs * {n}Units), Parameters.Slice({n}BiasOffset, {n}Units),");
+        w.Line($"    output, {(layer.KeepsPreActivation ? "preActivations, " : "")}input, {WeightsReadOnly(layer)}, {BiasArgument(layer, ReadOnlySpan)},");
         w.Line($"    batch, {n}Inputs, {n}Units);");
         w.Outdent();
     }
@@ -213,33 +355,66 @@ internal static class ModelEmitter
     private static void WriteLayerBackward(SourceWriter w, LayerPlan layer, LayerPlan? previous)
     {
         var n = layer.Name;
-        var weights = $"Parameters.Slice({n}WeightsOffset, {n}Inputs * {n}Units)";
+        var weights = Weights(layer);
+        var biasUpdate = layer.Spec.UseBias ? "dW = inputᵀ · delta and db = Σ over the batch of delta" : "dW = inputᵀ · delta (no bias)";
+        var penalty = layer.IsRegularized ? $" + {n}L1 · sign(W) + 2 · {n}L2 · W" : "";
         w.Line();
         if (previous is not null)
         {
-            var derivative = previous.Activation == Activation.Linear ? "" : $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(input)";
-            w.Line($"// {n}: the delta of {previous.Name}, inputDelta[batch, {layer.Inputs}] = (delta[batch, {layer.Units}] · Wᵀ){derivative}, first,");
-            w.Line("//   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW");
+            var derivative = previous.Activation == Activation.Linear ? "" : $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(" + (previous.KeepsPreActivation ? "its pre-activation)" : "input)");
+            var dropout = previous.HasDropout ? " ⊙ dropoutMask" : "";
+            w.Line($"// {n}: the delta of {previous.Name}, inputDelta[batch, {layer.Inputs}] = (delta[batch, {layer.Units}] · Wᵀ){dropout}{derivative}, first,");
+            w.Line($"//   while W is unchanged; then {biasUpdate}{penalty}, with W -= learningRate · dW");
             w.Line("//   applied to each tile as it is computed when learningRate is not 0.");
-            w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch, float learningRate)");
-            w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
-            w.Line($"    inputDelta, delta, {weights}, input, scratch, batch, {n}Inputs, {n}Units);");
+            if (NeedsExtendedBackward(previous))
+            {
+                w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, {Span} scratch, int batch, float learningRate)");
+                w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
+                w.Line($"    inputDelta, delta, {weights}, derivativeInput, dropoutMask, scratch, batch, {n}Inputs, {n}Units);");
+            }
+            else
+            {
+                w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch, float learningRate)");
+                w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
+                w.Line($"    inputDelta, delta, {weights}, input, scratch, batch, {n}Inputs, {n}Units);");
+            }
         }
         else
         {
-            w.Line($"// {n}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}] and db = Σ over the batch of delta,");
+            w.Line($"// {n}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}]{penalty}" + (layer.Spec.UseBias ? " and db = Σ over the batch of delta," : " (no bias),"));
             w.Line("//   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.");
             w.Open($"private void {n}Backward({ReadOnlySpan} delta, {ReadOnlySpan} input, int batch, float learningRate)");
         }
 
+        var biasGradients = layer.Spec.UseBias ? $"GradientBuffer.Slice({n}BiasOffset, {n}Units)" : Span + ".Empty";
+        var regularizer = layer.IsRegularized ? $", {n}L1, {n}L2" : "";
         w.Line($"{Kernels}.WeightGradients(");
-        w.Line($"    GradientBuffer.Slice({n}WeightsOffset, {n}Inputs * {n}Units), GradientBuffer.Slice({n}BiasOffset, {n}Units), input, delta,");
-        w.Line($"    {weights}, Parameters.Slice({n}BiasOffset, {n}Units), learningRate, batch, {n}Inputs, {n}Units);");
+        w.Line($"    GradientBuffer.Slice({n}WeightsOffset, {n}Inputs * {n}Units), {biasGradients}, input, delta,");
+        w.Line($"    {weights}, {BiasArgument(layer, Span)}, learningRate{regularizer}, batch, {n}Inputs, {n}Units);");
         w.Close();
     }
 
-    private static string Slice(string buffer, LayerPlan layer) =>
-        $"{buffer}.Slice(batch * {layer.Name}OutputOffset, batch * {layer.Name}Units)";
+    private static string Weights(LayerPlan layer) => $"Parameters.Slice({layer.Name}WeightsOffset, {layer.Name}Inputs * {layer.Name}Units)";
+
+    private static string WeightsReadOnly(LayerPlan layer) => Weights(layer);
+
+    private static string BiasArgument(LayerPlan layer, string emptyType) =>
+        layer.Spec.UseBias ? $"Parameters.Slice({layer.Name}BiasOffset, {layer.Name}Units)" : emptyType + ".Empty";
+
+    private static string Slice(string buffer, LayerPlan layer, string offset = "OutputOffset") =>
+        $"{buffer}.Slice(batch * {layer.Name}{offset}, batch * {layer.Name}Units)";
+
+    private static string PreActivation(LayerPlan layer) => Camel(layer.Name) + "PreActivation";
+
+    private static string Dropped(LayerPlan layer) => Camel(layer.Name) + "Dropped";
+
+    private static string Mask(LayerPlan layer) => Camel(layer.Name) + "Mask";
+
+    /// <summary>The shortest text that reads back as the same float, e.g. <c>0.5</c>, <c>1E-05</c>.</summary>
+    private static string FloatText(double value) => ((float)value).ToString("R", Invariant);
+
+    /// <summary>A float literal, e.g. <c>0.5f</c>.</summary>
+    private static string FloatLiteral(double value) => FloatText(value) + "f";
 
     private static string Output(LayerPlan layer) => Camel(layer.Name) + "Output";
 

@@ -6,8 +6,19 @@ namespace DeepGen.Generator.Model;
 /// <summary>A type that encloses the model class, written back as <c>partial {Keyword} {Name}</c>.</summary>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
-/// <summary>One [Dense] layer as the user wrote it, with its name resolved.</summary>
-internal sealed record LayerSpec(string Name, int Units, Activation Activation);
+/// <summary>
+/// One [Dense] layer as the user wrote it, with its name resolved, and the rate of the [Dropout] written right after
+/// it (null when none is).
+/// </summary>
+internal sealed record LayerSpec(string Name, int Units, Activation Activation)
+{
+    public bool UseBias { get; init; } = true;
+    public Initializer KernelInitializer { get; init; } = Initializer.GlorotUniform;
+    public Initializer BiasInitializer { get; init; } = Initializer.Zeros;
+    public double L1 { get; init; }
+    public double L2 { get; init; }
+    public double? DropoutRate { get; init; }
+}
 
 /// <summary>A valid model, ready to be planned and emitted.</summary>
 internal sealed record ModelSpec(

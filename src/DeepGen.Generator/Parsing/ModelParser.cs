@@ -18,6 +18,7 @@ internal static class ModelParser
 {
     public const string ModelAttributeName = "DeepGen.ModelAttribute";
     public const string DenseAttributeName = "DeepGen.DenseAttribute";
+    public const string DropoutAttributeName = "DeepGen.DropoutAttribute";
 
     /// <summary>Member names of the generated class and its base: a layer may not take one of these names.</summary>
     private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
@@ -25,19 +26,21 @@ internal static class ModelParser
         "Architecture", "ModelArchitecture", "Parameters", "Gradients", "GradientBuffer", "Layers", "Layer", "Fit",
         "Evaluate", "Predict", "Save", "Load", "TrainStep", "Forward", "Backward", "Buffers", "BeginTrainStep",
         "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "Equals", "GetHashCode", "ToString",
-        "GetType", "MemberwiseClone", "Finalize", "ArchitectureDefinition",
+        "GetType", "MemberwiseClone", "Finalize", "ArchitectureDefinition", "Summary", "TrainingRandomState",
+        "ApplyDropout", "WorkspacePerSample", "RegularizationPenalty",
     };
 
     /// <summary>Members the generated class declares whatever its layers: the model class may not take one of these names.</summary>
     private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
     {
         "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "ArchitectureDefinition", "Forward",
-        "Backward", "TrainStep",
+        "Backward", "TrainStep", "WorkspacePerSample",
     };
 
     /// <summary>What each layer adds to the generated class besides its accessor: its constants and its two methods.</summary>
     private static readonly string[] LayerMemberSuffixes =
-        { "Inputs", "Units", "WeightsOffset", "BiasOffset", "OutputOffset", "Forward", "Backward" };
+        { "Inputs", "Units", "WeightsOffset", "BiasOffset", "OutputOffset", "Forward", "Backward", "PreActivationOffset",
+          "DropoutOutputOffset", "DropoutMaskOffset", "DropoutRate", "L1", "L2" };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -67,10 +70,12 @@ internal static class ModelParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputSize, attributeLocation, name,
                 input is null ? "no Input" : "Input = " + input.Value));
 
-        var denseAttributes = type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString() == DenseAttributeName)
+        // Dense and Dropout attributes in source order: a dropout belongs to the dense layer written just before it.
+        var layerAttributes = type.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() is DenseAttributeName or DropoutAttributeName)
             .ToList();
-        if (denseAttributes.Any(HasErrors)) return null;
+        if (layerAttributes.Any(HasErrors)) return null;
+        var denseAttributes = layerAttributes.Where(a => a.AttributeClass?.ToDisplayString() == DenseAttributeName).ToList();
         if (denseAttributes.Count == 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, attributeLocation, name));
@@ -79,7 +84,7 @@ internal static class ModelParser
 
         var modelSyntaxTree = modelAttribute.ApplicationSyntaxReference?.SyntaxTree;
         var modelSpan = declaration.Span;
-        foreach (var dense in denseAttributes)
+        foreach (var dense in layerAttributes)
         {
             var reference = dense.ApplicationSyntaxReference;
             if (reference is not null && (reference.SyntaxTree != modelSyntaxTree || !modelSpan.Contains(reference.Span)))
@@ -94,9 +99,33 @@ internal static class ModelParser
         var names = new HashSet<string>(StringComparer.Ordinal);
         var members = new HashSet<string>(StringComparer.Ordinal);
         var locals = new HashSet<string>(StringComparer.Ordinal);
-        for (var index = 0; index < denseAttributes.Count; index++)
+        var index = -1;
+        var previousWasDropout = false;
+        foreach (var attribute in layerAttributes)
         {
-            var dense = denseAttributes[index];
+            if (attribute.AttributeClass?.ToDisplayString() == DropoutAttributeName)
+            {
+                var dropoutLocation = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
+                var rate = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is double r ? r : double.NaN;
+                if (index < 0)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedDropout, dropoutLocation, name,
+                        "comes before any [Dense] layer (dropping the model's inputs is not supported)"));
+                else if (previousWasDropout)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedDropout, dropoutLocation, name,
+                        "follows another [Dropout]; two in a row are one dropout of rate 1 - (1 - a)(1 - b), so write that one"));
+                else if (index == denseAttributes.Count - 1)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutAfterLastLayer, dropoutLocation, name));
+                if (!(rate >= 0 && rate < 1))
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDropoutRate, dropoutLocation, Math.Max(index, 0), name,
+                        rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                if (index >= 0 && !previousWasDropout) layers[index] = layers[index] with { DropoutRate = rate };
+                previousWasDropout = true;
+                continue;
+            }
+
+            previousWasDropout = false;
+            index++;
+            var dense = attribute;
             var location = dense.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
             var units = dense.ConstructorArguments.Length > 0 && dense.ConstructorArguments[0].Value is int u ? u : 0;
             var activationValue = dense.ConstructorArguments.Length > 1 && dense.ConstructorArguments[1].Value is int a ? a : 0;
@@ -115,7 +144,26 @@ internal static class ModelParser
             names.Add(layerName);
             members.UnionWith(LayerMembers(layerName));
             locals.Add(Camel(layerName));
-            layers.Add(new LayerSpec(layerName, units, (Activation)activationValue));
+            var kernelInitializer = ReadNamedInt(dense, "KernelInitializer") ?? (int)Initializer.GlorotUniform;
+            var biasInitializer = ReadNamedInt(dense, "BiasInitializer") ?? (int)Initializer.Zeros;
+            foreach (var (property, value) in new[] { ("KernelInitializer", kernelInitializer), ("BiasInitializer", biasInitializer) })
+                if (!Enum.IsDefined(typeof(Initializer), value))
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitializer, location, index, name, property, value));
+            var l1 = ReadNamedDouble(dense, "L1") ?? 0;
+            var l2 = ReadNamedDouble(dense, "L2") ?? 0;
+            foreach (var (property, value) in new[] { ("L1", l1), ("L2", l2) })
+                if (!(value >= 0) || double.IsInfinity(value) || (float)value is var f && float.IsInfinity(f))
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRegularizer, location, index, name, property,
+                        value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+
+            layers.Add(new LayerSpec(layerName, units, (Activation)activationValue)
+            {
+                UseBias = ReadNamedBool(dense, "UseBias") ?? true,
+                KernelInitializer = (Initializer)kernelInitializer,
+                BiasInitializer = (Initializer)biasInitializer,
+                L1 = l1,
+                L2 = l2,
+            });
         }
 
         if (diagnostics.Count > 0) return null;
@@ -206,8 +254,10 @@ internal static class ModelParser
         long parameters = 0, activations = 0, previous = input;
         foreach (var layer in layers)
         {
-            parameters += previous * layer.Units + layer.Units;
+            parameters += previous * layer.Units + (layer.UseBias ? layer.Units : 0);
             activations += layer.Units;
+            if (ActivationFacts.NeedsPreActivation(layer.Activation)) activations += layer.Units;
+            if (layer.DropoutRate is not null) activations += 2L * layer.Units;
             previous = layer.Units;
         }
 
@@ -231,6 +281,27 @@ internal static class ModelParser
     {
         foreach (var argument in attribute.NamedArguments)
             if (argument.Key == key) return argument.Value.Value as string;
+        return null;
+    }
+
+    private static int? ReadNamedInt(AttributeData attribute, string key)
+    {
+        foreach (var argument in attribute.NamedArguments)
+            if (argument.Key == key && argument.Value.Value is int value) return value;
+        return null;
+    }
+
+    private static double? ReadNamedDouble(AttributeData attribute, string key)
+    {
+        foreach (var argument in attribute.NamedArguments)
+            if (argument.Key == key && argument.Value.Value is double value) return value;
+        return null;
+    }
+
+    private static bool? ReadNamedBool(AttributeData attribute, string key)
+    {
+        foreach (var argument in attribute.NamedArguments)
+            if (argument.Key == key && argument.Value.Value is bool value) return value;
         return null;
     }
 

@@ -13,19 +13,33 @@ namespace DeepGen.Cpu;
 public static unsafe class DenseKernels
 {
     /// <summary><c>output = f(input · weights + bias)</c>, bias and activation fused into each finished tile.</summary>
+    /// <remarks>An empty <paramref name="bias"/> means the layer has none (<c>UseBias = false</c>).</remarks>
     public static void Forward<TActivation>(
         Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias,
         int batch, int inputs, int units)
+        where TActivation : struct, IActivationFunction =>
+        Forward<TActivation>(output, [], input, weights, bias, batch, inputs, units);
+
+    /// <summary>
+    /// <c>output = f(input · weights + bias)</c> as above, and when <paramref name="preActivations"/> is not empty the
+    /// pre-activations <c>input · weights + bias</c> are copied there too, from the same tile while it is in L1: the
+    /// training pass of an activation whose derivative needs them (GELU, Swish).
+    /// </summary>
+    public static void Forward<TActivation>(
+        Span<float> output, Span<float> preActivations, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> bias, int batch, int inputs, int units)
         where TActivation : struct, IActivationFunction
     {
         CheckForward(output, input, weights, bias, batch, inputs, units);
+        if (!preActivations.IsEmpty) CheckLength(preActivations, (long)batch * units, nameof(preActivations));
         fixed (float* y = output)
+        fixed (float* z = preActivations)
         fixed (float* x = input)
         fixed (float* w = weights)
         fixed (float* b = bias)
         {
             Gemm.Multiply(new GemmShape(y, units, x, inputs, 1, w, units, batch, units, inputs),
-                new BiasActivationEpilogue<TActivation>(b));
+                new BiasActivationEpilogue<TActivation>(b, z));
         }
     }
 
@@ -54,18 +68,28 @@ public static unsafe class DenseKernels
     /// </summary>
     public static void WeightGradients(
         Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
-        Span<float> weights, Span<float> bias, float learningRate, int batch, int inputs, int units)
+        Span<float> weights, Span<float> bias, float learningRate, int batch, int inputs, int units) =>
+        WeightGradients(weightGradients, biasGradients, input, outputGradient, weights, bias, learningRate, 0f, 0f, batch, inputs, units);
+
+    /// <summary>
+    /// The weight and bias gradients with the gradient of a Keras <c>L1L2</c> weight penalty added,
+    /// <c>weightGradients += l1 · sign(weights) + 2 · l2 · weights</c> (<c>sign(0) = 0</c>), tile by tile before the
+    /// fused SGD step, so a regularized layer keeps the fused update and computes the same bits as an unfused step.
+    /// An empty <paramref name="biasGradients"/> and <paramref name="bias"/> mean the layer has no bias.
+    /// </summary>
+    public static void WeightGradients(
+        Span<float> weightGradients, Span<float> biasGradients, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient,
+        Span<float> weights, Span<float> bias, float learningRate, float l1, float l2, int batch, int inputs, int units)
     {
         CheckLength(weightGradients, (long)inputs * units, nameof(weightGradients));
-        CheckLength(biasGradients, units, nameof(biasGradients));
+        var hasBias = !biasGradients.IsEmpty;
+        if (hasBias) CheckLength(biasGradients, units, nameof(biasGradients));
         CheckLength(input, (long)batch * inputs, nameof(input));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
         var update = learningRate != 0f;
-        if (update)
-        {
-            CheckLength(weights, (long)inputs * units, nameof(weights));
-            CheckLength(bias, units, nameof(bias));
-        }
+        var penalty = l1 != 0f || l2 != 0f;
+        if (update || penalty) CheckLength(weights, (long)inputs * units, nameof(weights));
+        if (update && hasBias) CheckLength(bias, units, nameof(bias));
 
         fixed (float* dw = weightGradients)
         fixed (float* x = input)
@@ -74,10 +98,12 @@ public static unsafe class DenseKernels
         {
             // A = inputᵀ: row i of A is column i of the input, so its row stride is 1 and its column stride is a whole row.
             var shape = new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch);
-            if (update) Gemm.Multiply(shape, new SgdEpilogue(w, learningRate));
+            if (penalty) Gemm.Multiply(shape, new RegularizedSgdEpilogue(w, learningRate, l1, l2));
+            else if (update) Gemm.Multiply(shape, new SgdEpilogue(w, learningRate));
             else Gemm.Multiply(shape, default(NoEpilogue));
         }
 
+        if (!hasBias) return;
         // Rows are added in batch order, so the sum is the same whatever the thread count.
         biasGradients.Clear();
         for (var row = 0; row < batch; row++)
@@ -100,12 +126,26 @@ public static unsafe class DenseKernels
     public static void InputGradients<TPreviousActivation>(
         Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
         ReadOnlySpan<float> previousOutput, Span<float> scratch, int batch, int inputs, int units)
+        where TPreviousActivation : struct, IActivationFunction =>
+        InputGradients<TPreviousActivation>(inputGradient, outputGradient, weights, previousOutput, [], scratch, batch, inputs, units);
+
+    /// <summary>
+    /// The previous layer's dLoss/d(pre-activation) when a dropout sits between the two layers or the previous
+    /// activation's derivative reads pre-activations: <c>(outputGradient · weightsᵀ) ⊙ dropoutMask ⊙ f'(saved)</c>.
+    /// <paramref name="previousSaved"/> is the previous layer's output, or its pre-activations when
+    /// <typeparamref name="TPreviousActivation"/> needs them; <paramref name="dropoutMask"/> holds the dropout's
+    /// factors (0 or <c>1 / (1 - rate)</c>), or is empty when there is no dropout. Computed as the overload above.
+    /// </summary>
+    public static void InputGradients<TPreviousActivation>(
+        Span<float> inputGradient, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> previousSaved, ReadOnlySpan<float> dropoutMask, Span<float> scratch, int batch, int inputs, int units)
         where TPreviousActivation : struct, IActivationFunction
     {
         CheckLength(inputGradient, (long)batch * inputs, nameof(inputGradient));
         CheckLength(outputGradient, (long)batch * units, nameof(outputGradient));
         CheckLength(weights, (long)inputs * units, nameof(weights));
-        CheckLength(previousOutput, (long)batch * inputs, nameof(previousOutput));
+        CheckLength(previousSaved, (long)batch * inputs, nameof(previousSaved));
+        if (!dropoutMask.IsEmpty) CheckLength(dropoutMask, (long)batch * inputs, nameof(dropoutMask));
         var needed = InputGradientScratchSize(batch, inputs, units);
         if (scratch.Length < needed)
             throw new ArgumentException($"The scratch buffer holds {scratch.Length} floats; {needed} are needed.", nameof(scratch));
@@ -126,10 +166,12 @@ public static unsafe class DenseKernels
         }
 
         Transpose(inputGradient, inputs, productT, padded, inputs, batch);
-        if (TPreviousActivation.Kind != Activation.Linear) TPreviousActivation.Backward(inputGradient, previousOutput);
+        // Dropout sits after the previous layer's activation, so its mask is applied first on the way back.
+        if (!dropoutMask.IsEmpty) TensorPrimitives.Multiply(inputGradient, dropoutMask, inputGradient);
+        if (TPreviousActivation.Kind != Activation.Linear) TPreviousActivation.Backward(inputGradient, previousSaved);
     }
 
-    /// <summary>Floats of scratch <see cref="InputGradients"/> needs: <c>dZᵀ</c> and <c>dXᵀ</c>, rows padded to 16.</summary>
+    /// <summary>Floats of scratch <c>InputGradients</c> needs: <c>dZᵀ</c> and <c>dXᵀ</c>, rows padded to 16.</summary>
     public static long InputGradientScratchSize(int batch, int inputs, int units) => (long)(inputs + units) * PaddedBatch(batch);
 
     /// <summary>The batch rounded up to 16, a whole 512-bit vector (and so a whole 256- or 128-bit one).</summary>
@@ -180,7 +222,7 @@ public static unsafe class DenseKernels
         CheckLength(output, (long)batch * units, nameof(output));
         CheckLength(input, (long)batch * inputs, nameof(input));
         CheckLength(weights, (long)inputs * units, nameof(weights));
-        CheckLength(bias, units, nameof(bias));
+        if (!bias.IsEmpty) CheckLength(bias, units, nameof(bias));
     }
 
     private static void CheckLength(ReadOnlySpan<float> span, long expected, string name)
@@ -189,16 +231,18 @@ public static unsafe class DenseKernels
             throw new ArgumentException($"'{name}' holds {span.Length} floats; this layer needs exactly {expected}.", name);
     }
 
-    internal readonly struct BiasActivationEpilogue<TActivation>(float* bias) : IGemmEpilogue
+    /// <summary>Bias (when there is one), a copy of the pre-activations (when asked for), then the activation.</summary>
+    internal readonly struct BiasActivationEpilogue<TActivation>(float* bias, float* preActivations) : IGemmEpilogue
         where TActivation : struct, IActivationFunction
     {
         public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
         {
-            var b = new ReadOnlySpan<float>(bias + column, columns);
             for (var r = row; r < row + rows; r++)
             {
-                var segment = new Span<float>(c + (long)r * ldc + column, columns);
-                TensorPrimitives.Add(segment, b, segment);
+                var offset = (long)r * ldc + column;
+                var segment = new Span<float>(c + offset, columns);
+                if (bias != null) TensorPrimitives.Add(segment, new ReadOnlySpan<float>(bias + column, columns), segment);
+                if (preActivations != null) segment.CopyTo(new Span<float>(preActivations + offset, columns));
                 TActivation.Forward(segment);
             }
         }
@@ -213,6 +257,25 @@ public static unsafe class DenseKernels
             {
                 var offset = (long)r * ldc + column;
                 ElementWise.SgdStep(new Span<float>(weights + offset, columns), new ReadOnlySpan<float>(c + offset, columns), learningRate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The L1/L2 penalty's gradient added to a finished tile of weight gradients, then (when the learning rate is not
+    /// zero) plain SGD on that tile: the weights are read before they change.
+    /// </summary>
+    private readonly struct RegularizedSgdEpilogue(float* weights, float learningRate, float l1, float l2) : IGemmEpilogue
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
+        {
+            for (var r = row; r < row + rows; r++)
+            {
+                var offset = (long)r * ldc + column;
+                var gradients = new Span<float>(c + offset, columns);
+                var w = new Span<float>(weights + offset, columns);
+                Regularization.AddGradient(gradients, w, l1, l2);
+                if (learningRate != 0f) ElementWise.SgdStep(w, gradients, learningRate);
             }
         }
     }

@@ -20,12 +20,12 @@ public readonly struct DenseLayer
     /// <summary>The weights, <c>[inputs, units]</c> row-major, as Keras stores a dense kernel. Writable.</summary>
     public Span<float> Weights => _model.Parameters.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
 
-    /// <summary>The bias, <c>[units]</c>. Writable.</summary>
-    public Span<float> Bias => _model.Parameters.Slice(Info.BiasOffset, Info.Units);
+    /// <summary>The bias, <c>[units]</c>, or empty for a layer built with <c>UseBias = false</c>. Writable.</summary>
+    public Span<float> Bias => _model.Parameters.Slice(Info.BiasOffset, Info.BiasCount);
 
     /// <summary>Gradients of the weights from the last training step, same layout as <see cref="Weights"/>.</summary>
     public ReadOnlySpan<float> WeightGradients => _model.Gradients.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
 
-    /// <summary>Gradients of the bias from the last training step.</summary>
-    public ReadOnlySpan<float> BiasGradients => _model.Gradients.Slice(Info.BiasOffset, Info.Units);
+    /// <summary>Gradients of the bias from the last training step (empty without a bias).</summary>
+    public ReadOnlySpan<float> BiasGradients => _model.Gradients.Slice(Info.BiasOffset, Info.BiasCount);
 }

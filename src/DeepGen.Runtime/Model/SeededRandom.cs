@@ -43,6 +43,9 @@ internal struct SeededRandom
         return result;
     }
 
+    /// <summary>Uniform in [0, 1) with 53 random bits, from two draws.</summary>
+    public double NextDouble() => ((ulong)(NextUInt32() >> 5) * (1UL << 26) + (NextUInt32() >> 6)) * (1.0 / (1UL << 53));
+
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
     public float NextSingle() => (NextUInt32() >> 8) * (1f / (1 << 24));
 

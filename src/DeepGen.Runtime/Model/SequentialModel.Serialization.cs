@@ -30,7 +30,8 @@ public abstract partial class SequentialModel
         {
             tensors.Add(new TensorToWrite(layer.WeightsTensorName, [layer.Inputs, layer.Units],
                 parameters.Slice(layer.WeightsOffset, layer.Inputs * layer.Units)));
-            tensors.Add(new TensorToWrite(layer.BiasTensorName, [layer.Units], parameters.Slice(layer.BiasOffset, layer.Units)));
+            if (layer.UseBias)
+                tensors.Add(new TensorToWrite(layer.BiasTensorName, [layer.Units], parameters.Slice(layer.BiasOffset, layer.Units)));
         }
 
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
@@ -62,8 +63,9 @@ public abstract partial class SequentialModel
         foreach (var layer in Architecture.Layers)
         {
             ReadTensor(file, path, layer.WeightsTensorName, [layer.Inputs, layer.Units], loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units));
-            ReadTensor(file, path, layer.BiasTensorName, [layer.Units], loaded.AsSpan(layer.BiasOffset, layer.Units));
             expected.Add(layer.WeightsTensorName);
+            if (!layer.UseBias) continue;
+            ReadTensor(file, path, layer.BiasTensorName, [layer.Units], loaded.AsSpan(layer.BiasOffset, layer.Units));
             expected.Add(layer.BiasTensorName);
         }
 

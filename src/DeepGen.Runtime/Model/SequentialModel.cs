@@ -5,7 +5,7 @@ namespace DeepGen;
 /// <summary>
 /// The base of every generated model: owns the flat parameter, gradient and activation buffers and supplies what
 /// does not depend on the shape — fit, evaluate, predict, save and load. The generated subclass supplies
-/// <see cref="Forward"/>, <see cref="Backward"/> and <see cref="TrainStep"/>, written for its exact sizes.
+/// <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, bool)"/>, <see cref="Backward"/> and <see cref="TrainStep"/>, written for its exact sizes.
 /// </summary>
 /// <remarks>
 /// Buffers are allocated when the model is created and grown the first time a larger batch is seen; after that a
@@ -25,14 +25,24 @@ public abstract partial class SequentialModel
     private int _scratchBatch;
     private int _batchCapacity;
     private Loss? _lastLoss;
+    private SeededRandom _dropoutRandom;
+
+    /// <summary>
+    /// Mixed into the model seed for the dropout stream, so masks never replay the numbers that drew the weights.
+    /// </summary>
+    private const long DropoutStreamSalt = 0x44726F706F7574L; // "Dropout"
 
     /// <param name="architecture">The generated model's shape.</param>
-    /// <param name="seed">Seed of the Glorot-uniform weight initialisation; biases start at zero.</param>
+    /// <param name="seed">
+    /// Seed of the weight initialisation (each layer's initializers, Glorot-uniform weights and zero biases unless
+    /// the layer says otherwise) and of the dropout masks.
+    /// </param>
     protected SequentialModel(ModelArchitecture architecture, int seed)
     {
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
         _parameters = new float[architecture.ParameterCount];
-        InitializeGlorotUniform(seed);
+        WeightInitialization.Initialize(_parameters, architecture, seed);
+        _dropoutRandom = new SeededRandom(seed ^ DropoutStreamSalt);
     }
 
     /// <summary>The model's shape and buffer layout.</summary>
@@ -47,6 +57,9 @@ public abstract partial class SequentialModel
     /// <summary>The layers, in order.</summary>
     public IReadOnlyList<DenseLayer> Layers => [.. Architecture.Layers.Select(layer => new DenseLayer(this, layer))];
 
+    /// <summary>The activation buffer with its training workspace, for tests that read a dropout mask.</summary>
+    internal ReadOnlySpan<float> ActivationBuffer => _activations;
+
     /// <summary>The gradient buffer, for the generated backward pass to write.</summary>
     protected Span<float> GradientBuffer => GradientStorage();
 
@@ -54,10 +67,55 @@ public abstract partial class SequentialModel
     protected DenseLayer Layer(int index) => new(this, Architecture.Layers[index]);
 
     /// <summary>
-    /// Runs the layers on <paramref name="batch"/> samples. <paramref name="activations"/> receives every layer's
-    /// outputs, <c>[batch × ActivationsPerSample]</c>, layer after layer.
+    /// Runs the layers on <paramref name="batch"/> samples in inference mode (no dropout), as Evaluate and Predict do.
+    /// <paramref name="activations"/> receives every layer's outputs, <c>[batch × ActivationsPerSample]</c>, layer
+    /// after layer.
     /// </summary>
-    protected abstract void Forward(ReadOnlySpan<float> input, Span<float> activations, int batch);
+    protected void Forward(ReadOnlySpan<float> input, Span<float> activations, int batch) =>
+        Forward(input, activations, batch, training: false);
+
+    /// <summary>
+    /// Runs the layers on <paramref name="batch"/> samples. <paramref name="activations"/> receives every layer's
+    /// outputs, <c>[batch × ActivationsPerSample]</c>, layer after layer, and in training also the workspace the
+    /// backward pass reads (<see cref="ModelArchitecture.WorkspacePerSample"/>: pre-activations, dropout outputs and
+    /// masks). In training, dropout layers draw a new mask from <see cref="TrainingRandomState"/>'s stream.
+    /// </summary>
+    protected abstract void Forward(ReadOnlySpan<float> input, Span<float> activations, int batch, bool training);
+
+    /// <summary>
+    /// The sum of the layers' L1/L2 weight penalties, <c>Σ (l1 · Σ|w| + l2 · Σw²)</c>, at the current weights: what a
+    /// training step adds to the loss it returns (Keras adds it to the evaluated loss too). Zero without regularizers;
+    /// allocation-free.
+    /// </summary>
+    public float RegularizationPenalty()
+    {
+        var total = 0f;
+        foreach (var layer in Architecture.Layers)
+            if (layer.IsRegularized)
+                total += Cpu.Regularization.Penalty(_parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units), layer.L1, layer.L2);
+        return total;
+    }
+
+    /// <summary>
+    /// Inverted dropout for a training pass: <c>mask[i]</c> is 0 with probability <paramref name="rate"/> and
+    /// <c>1 / (1 - rate)</c> otherwise, and <c>output[i] = input[i] · mask[i]</c>. Draws one number per element from
+    /// the model's dropout stream, in order, so the masks depend only on the seed and the steps taken.
+    /// </summary>
+    protected void ApplyDropout(Span<float> output, Span<float> mask, ReadOnlySpan<float> input, float rate)
+    {
+        if (output.Length != input.Length || mask.Length != input.Length)
+            throw new ArgumentException($"Dropout over {input.Length} values needs an output and a mask of that length; got {output.Length} and {mask.Length}.");
+        if (!(rate >= 0f && rate < 1f))
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        var scale = 1f / (1f - rate);
+        for (var i = 0; i < input.Length; i++)
+        {
+            // Keras keeps a unit when its uniform draw is at least the rate.
+            var keep = _dropoutRandom.NextSingle() >= rate;
+            mask[i] = keep ? scale : 0f;
+            output[i] = input[i] * mask[i];
+        }
+    }
 
     /// <summary>
     /// Back-propagates from the last layer's slice of <paramref name="deltas"/> (dLoss/d(pre-activation), written by
@@ -81,8 +139,9 @@ public abstract partial class SequentialModel
     protected StepBuffers Buffers(int batch)
     {
         EnsureCapacity(batch);
-        var activations = (long)batch * Architecture.ActivationsPerSample;
-        return new StepBuffers(_activations.AsSpan(0, (int)activations), _deltas.AsSpan(0, (int)activations), _scratch);
+        var activations = batch * Architecture.ActivationsPerSample;
+        var withWorkspace = batch * (Architecture.ActivationsPerSample + Architecture.WorkspacePerSample);
+        return new StepBuffers(_activations.AsSpan(0, withWorkspace), _deltas.AsSpan(0, activations), _scratch);
     }
 
     /// <summary>Checks the arguments of a training step and returns its buffers.</summary>
@@ -113,7 +172,7 @@ public abstract partial class SequentialModel
     {
         if (batch <= _batchCapacity) return;
         var activations = checked(batch * Architecture.ActivationsPerSample);
-        _activations = new float[activations];
+        _activations = new float[checked(batch * (Architecture.ActivationsPerSample + Architecture.WorkspacePerSample))];
         _deltas = new float[activations];
         _inputBatch = new float[checked(batch * Architecture.InputSize)];
         _targetBatch = new float[checked(batch * Architecture.OutputSize)];
@@ -155,25 +214,15 @@ public abstract partial class SequentialModel
         for (var i = 0; i < rows.Length; i++)
             source.Slice(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
     }
-
-    private void InitializeGlorotUniform(int seed)
-    {
-        var random = new SeededRandom(seed);
-        foreach (var layer in Architecture.Layers)
-        {
-            // Keras's default: U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)); biases zero.
-            var limit = MathF.Sqrt(6f / (layer.Inputs + layer.Units));
-            var weights = _parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units);
-            for (var i = 0; i < weights.Length; i++) weights[i] = (2f * random.NextSingle() - 1f) * limit;
-            _parameters.AsSpan(layer.BiasOffset, layer.Units).Clear();
-        }
-    }
 }
 
-/// <summary>The buffers of one step: every layer's outputs, every layer's deltas, and scratch for the backward pass.</summary>
+/// <summary>The buffers of one step: every layer's outputs and workspace, every layer's deltas, and scratch for the backward pass.</summary>
 public readonly ref struct StepBuffers(Span<float> activations, Span<float> deltas, Span<float> scratch)
 {
-    /// <summary>Every layer's outputs, <c>[batch × ActivationsPerSample]</c>.</summary>
+    /// <summary>
+    /// Every layer's outputs, <c>[batch × ActivationsPerSample]</c>, followed by the training workspace
+    /// <c>[batch × WorkspacePerSample]</c>.
+    /// </summary>
     public Span<float> Activations { get; } = activations;
 
     /// <summary>Every layer's dLoss/d(pre-activation), same layout as <see cref="Activations"/>.</summary>

@@ -105,7 +105,10 @@ public abstract class Loss
     /// <summary>dL/dp for one sample, L being its loss times <paramref name="scale"/>.</summary>
     protected abstract void OutputGradient(Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, float scale);
 
-    /// <summary>Turns dL/dp into dL/dz in place, for p = activation(z).</summary>
+    /// <summary>
+    /// Turns dL/dp into dL/dz in place, for p = activation(z). GELU and Swish are refused: their derivative needs z,
+    /// which the generated code applies itself.
+    /// </summary>
     protected static void ApplyActivationJacobian(Span<float> gradient, ReadOnlySpan<float> outputs, Activation activation)
     {
         switch (activation)
@@ -114,6 +117,17 @@ public abstract class Loss
             case Activation.Sigmoid: SigmoidActivation.Backward(gradient, outputs); break;
             case Activation.Tanh: TanhActivation.Backward(gradient, outputs); break;
             case Activation.Relu: ReluActivation.Backward(gradient, outputs); break;
+            case Activation.LeakyRelu: LeakyReluActivation.Backward(gradient, outputs); break;
+            case Activation.Elu: EluActivation.Backward(gradient, outputs); break;
+            case Activation.Selu: SeluActivation.Backward(gradient, outputs); break;
+            case Activation.Softplus: SoftplusActivation.Backward(gradient, outputs); break;
+            case Activation.HardSigmoid: HardSigmoidActivation.Backward(gradient, outputs); break;
+            case Activation.Gelu or Activation.Swish:
+                // Not invertible: the generated TrainStep passes Linear here and applies the derivative itself from
+                // the pre-activations it kept.
+                throw new ArgumentException(
+                    $"The {activation} derivative needs the layer's pre-activations, not its outputs; pass Activation.Linear and apply {activation}'s derivative to the result.",
+                    nameof(activation));
             case Activation.Softmax:
                 // dz_i = p_i (g_i - Σ_j g_j p_j)
                 var dot = TensorPrimitives.Dot(gradient, outputs);

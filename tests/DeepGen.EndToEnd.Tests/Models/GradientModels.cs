@@ -125,6 +125,56 @@ public partial class GradTanhTanh;
 [Dense(3, Softmax)]
 public partial class GradTanhSoftmax;
 
+[Model(Input = 6)]
+[Dense(5, LeakyRelu)]
+[Dense(4, LeakyRelu)]
+[Dense(3, LeakyRelu)]
+public partial class GradLeakyReluLeakyRelu;
+
+[Model(Input = 6)]
+[Dense(5, Elu)]
+[Dense(4, Elu)]
+[Dense(3, Elu)]
+public partial class GradEluElu;
+
+[Model(Input = 6)]
+[Dense(5, Selu)]
+[Dense(4, Selu)]
+[Dense(3, Selu)]
+public partial class GradSeluSelu;
+
+[Model(Input = 6)]
+[Dense(5, Gelu)]
+[Dense(4, Gelu)]
+[Dense(3, Gelu)]
+public partial class GradGeluGelu;
+
+[Model(Input = 6)]
+[Dense(5, Softplus)]
+[Dense(4, Softplus)]
+[Dense(3, Softplus)]
+public partial class GradSoftplusSoftplus;
+
+[Model(Input = 6)]
+[Dense(5, Swish)]
+[Dense(4, Swish)]
+[Dense(3, Swish)]
+public partial class GradSwishSwish;
+
+[Model(Input = 6)]
+[Dense(5, HardSigmoid)]
+[Dense(4, HardSigmoid)]
+[Dense(3, HardSigmoid)]
+public partial class GradHardSigmoidHardSigmoid;
+
+// The new activations as output layers under hidden layers of another kind, so each output derivative is checked
+// with the loss's Jacobian path and each hidden derivative with a different output.
+[Model(Input = 6)]
+[Dense(5, Tanh)]
+[Dense(4, Gelu)]
+[Dense(3, Swish)]
+public partial class GradTanhGeluSwish;
+
 internal static class GradientModels
 {
     /// <summary>Every gradient-check model with its hidden and output activation.</summary>
@@ -150,5 +200,13 @@ internal static class GradientModels
         (Tanh, Relu, seed => new GradTanhRelu(seed)),
         (Tanh, Tanh, seed => new GradTanhTanh(seed)),
         (Tanh, Softmax, seed => new GradTanhSoftmax(seed)),
+        (LeakyRelu, LeakyRelu, seed => new GradLeakyReluLeakyRelu(seed)),
+        (Elu, Elu, seed => new GradEluElu(seed)),
+        (Selu, Selu, seed => new GradSeluSelu(seed)),
+        (Gelu, Gelu, seed => new GradGeluGelu(seed)),
+        (Softplus, Softplus, seed => new GradSoftplusSoftplus(seed)),
+        (Swish, Swish, seed => new GradSwishSwish(seed)),
+        (HardSigmoid, HardSigmoid, seed => new GradHardSigmoidHardSigmoid(seed)),
+        (Gelu, Swish, seed => new GradTanhGeluSwish(seed)),
     ];
 }

@@ -46,7 +46,7 @@ partial class LinearRegression : global::DeepGen.SequentialModel
     public global::DeepGen.DenseLayer Dense0 => Layer(0);
 
     /// <inheritdoc />
-    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch)
+    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch, bool training)
     {
         var dense0Output = activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         Dense0Forward(dense0Output, input, batch);
@@ -64,7 +64,7 @@ partial class LinearRegression : global::DeepGen.SequentialModel
     public override float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch, global::DeepGen.Loss loss, global::DeepGen.Optimizer optimizer)
     {
         var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);
-        Forward(input, buffers.Activations, batch);
+        Forward(input, buffers.Activations, batch, training: true);
         var output = buffers.Activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         var outputDelta = buffers.Deltas.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Linear.

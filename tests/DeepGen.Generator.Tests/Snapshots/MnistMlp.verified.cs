@@ -72,7 +72,7 @@ partial class MnistMlp : global::DeepGen.SequentialModel
     public global::DeepGen.DenseLayer Dense2 => Layer(2);
 
     /// <inheritdoc />
-    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch)
+    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch, bool training)
     {
         var dense0Output = activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
         var dense1Output = activations.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
@@ -100,7 +100,7 @@ partial class MnistMlp : global::DeepGen.SequentialModel
     public override float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch, global::DeepGen.Loss loss, global::DeepGen.Optimizer optimizer)
     {
         var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);
-        Forward(input, buffers.Activations, batch);
+        Forward(input, buffers.Activations, batch, training: true);
         var output = buffers.Activations.Slice(batch * Dense2OutputOffset, batch * Dense2Units);
         var outputDelta = buffers.Deltas.Slice(batch * Dense2OutputOffset, batch * Dense2Units);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Softmax.

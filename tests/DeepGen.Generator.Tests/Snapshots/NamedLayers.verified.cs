@@ -72,7 +72,7 @@ partial class Classifier : global::DeepGen.SequentialModel
     public global::DeepGen.DenseLayer Output => Layer(2);
 
     /// <inheritdoc />
-    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch)
+    protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch, bool training)
     {
         var hidden1Output = activations.Slice(batch * Hidden1OutputOffset, batch * Hidden1Units);
         var hidden2Output = activations.Slice(batch * Hidden2OutputOffset, batch * Hidden2Units);
@@ -100,7 +100,7 @@ partial class Classifier : global::DeepGen.SequentialModel
     public override float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch, global::DeepGen.Loss loss, global::DeepGen.Optimizer optimizer)
     {
         var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);
-        Forward(input, buffers.Activations, batch);
+        Forward(input, buffers.Activations, batch, training: true);
         var output = buffers.Activations.Slice(batch * OutputOutputOffset, batch * OutputUnits);
         var outputDelta = buffers.Deltas.Slice(batch * OutputOutputOffset, batch * OutputUnits);
         // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Sigmoid.

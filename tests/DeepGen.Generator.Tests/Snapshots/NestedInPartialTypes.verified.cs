@@ -64,7 +64,7 @@ partial class Outer
             public global::DeepGen.DenseLayer Dense1 => Layer(1);
 
             /// <inheritdoc />
-            protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch)
+            protected override void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> activations, int batch, bool training)
             {
                 var dense0Output = activations.Slice(batch * Dense0OutputOffset, batch * Dense0Units);
                 var dense1Output = activations.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
@@ -87,7 +87,7 @@ partial class Outer
             public override float TrainStep(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> targets, int batch, global::DeepGen.Loss loss, global::DeepGen.Optimizer optimizer)
             {
                 var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);
-                Forward(input, buffers.Activations, batch);
+                Forward(input, buffers.Activations, batch, training: true);
                 var output = buffers.Activations.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
                 var outputDelta = buffers.Deltas.Slice(batch * Dense1OutputOffset, batch * Dense1Units);
                 // The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the Softmax.

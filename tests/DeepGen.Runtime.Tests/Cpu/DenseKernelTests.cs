@@ -202,7 +202,7 @@ public class DenseKernelTests
             DenseKernels.Forward<SigmoidActivation>(whole, a, b, bias, m, k, n);
             var shape = new GemmShape(pu, n, pa, k, 1, pb, n, m, n, k);
             var count = Gemm.UnitCount(shape);
-            for (var unit = count - 1; unit >= 0; unit--) Gemm.ComputeUnit(shape, new DenseKernels.BiasActivationEpilogue<SigmoidActivation>(pbias), unit);
+            for (var unit = count - 1; unit >= 0; unit--) Gemm.ComputeUnit(shape, new DenseKernels.BiasActivationEpilogue<SigmoidActivation>(pbias, null), unit);
         }
 
         for (var i = 0; i < whole.Length; i++)
