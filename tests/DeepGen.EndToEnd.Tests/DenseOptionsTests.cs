@@ -11,6 +11,19 @@ namespace DeepGen.EndToEnd.Tests;
 public class DenseOptionsTests
 {
     [Fact]
+    public void Evaluated_loss_includes_the_weight_penalties_as_in_keras()
+    {
+        var model = new RegularizedMlp(seed: 3);
+        var x = TestData.Uniform(8 * RegularizedMlp.InputSize, -1f, 1f, seed: 4);
+        var y = TestData.OneHot(8, RegularizedMlp.OutputSize, seed: 5);
+        var outputs = model.Predict(x);
+        var plain = Loss.CategoricalCrossEntropy.Sum(outputs, y, 8, RegularizedMlp.OutputSize) / 8;
+        var penalty = model.RegularizationPenalty();
+        Assert.True(penalty > 0f);
+        Assert.Equal(plain + penalty, model.Evaluate(x, y, batchSize: 3, loss: Loss.CategoricalCrossEntropy).Loss, 5);
+    }
+
+    [Fact]
     public void Gradients_with_dropout_regularizers_and_no_bias_match_finite_differences()
     {
         const int batch = 7;
@@ -252,7 +265,7 @@ public class DenseOptionsTests
         var penalty = model.RegularizationPenalty();
         Assert.True(penalty > 0f);
         var withPenalty = model.TrainStep(x, y, batch, Loss.CategoricalCrossEntropy, new NoUpdate());
-        var plain = model.Evaluate(x, y, batch, Loss.CategoricalCrossEntropy).Loss;
+        var plain = Loss.CategoricalCrossEntropy.Sum(model.Predict(x), y, batch, 3) / batch;
         Assert.Equal(plain + penalty, withPenalty, 1e-5);
         Assert.Equal(0f, new SeedMlp(seed: 1).RegularizationPenalty());
     }

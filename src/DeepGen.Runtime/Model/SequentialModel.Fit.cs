@@ -261,7 +261,8 @@ public abstract partial class SequentialModel
             for (var m = 0; m < metrics.Count; m++) metrics[m].Update(outputs, targets, batch);
         }
 
-        return lossSum / samples;
+        // Keras adds the weight penalties to the evaluated (and validation) loss, as to the training loss.
+        return lossSum / samples + RegularizationPenalty();
     }
 
     /// <summary>Fills <paramref name="logs"/> with the running training figures: loss, then each metric.</summary>

@@ -90,8 +90,9 @@ public abstract partial class SequentialModel
     public float RegularizationPenalty()
     {
         var total = 0f;
-        foreach (var layer in Architecture.Layers)
-            if (layer.IsRegularized)
+        var layers = Architecture.Layers;
+        for (var i = 0; i < layers.Count; i++) // an index loop: foreach over the interface would box its enumerator
+            if (layers[i] is { IsRegularized: true } layer)
                 total += Cpu.Regularization.Penalty(_parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units), layer.L1, layer.L2);
         return total;
     }
