@@ -27,4 +27,27 @@ public class MnistAcceptanceTests(ITestOutputHelper output)
         Assert.InRange(history.Loss[^1], 0.006f, 0.013f);
         Assert.InRange(accuracy, 0.925f, 0.945f);
     }
+
+    [AcceptanceFact]
+    [Trait("Category", "Acceptance")]
+    public void The_modern_recipe_reaches_98_percent()
+    {
+        // samples/MnistModern: pixels in 0–1, ReLU + dropout, softmax + cross-entropy, Adam, early stopping on val_loss.
+        var data = Mnist.Load(new MnistOptions { Log = output.WriteLine });
+        var xTrain = Rescaling.Rescale(data.TrainImages, 1f / 255f);
+        var xTest = Rescaling.Rescale(data.TestImages, 1f / 255f);
+        var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
+        var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
+        var model = new ModernMlp(seed: 1);
+        var log = new StringWriter();
+        var history = model.Fit(xTrain, yTrain, epochs: 30, batchSize: 128, Loss.CategoricalCrossEntropy, new Adam(0.001f),
+            seed: 1, verbosity: Verbosity.OneLinePerEpoch, output: log, validationSplit: 0.1f,
+            callbacks: [new EarlyStopping(monitor: "val_loss", patience: 5, restoreBestWeights: true)]);
+        output.WriteLine(log.ToString());
+        var (loss, accuracy) = model.Evaluate(xTest, yTest, batchSize: 1000);
+        output.WriteLine($"Test loss = {loss}; Accuracy of testing = {accuracy}");
+
+        Assert.True(history.Epochs.Count < 30, "Early stopping should end the run before the epoch limit.");
+        Assert.InRange(accuracy, 0.98f, 1f);
+    }
 }

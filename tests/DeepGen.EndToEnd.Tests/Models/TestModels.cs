@@ -30,3 +30,12 @@ public partial class Outer
     [Dense(2)]
     public partial class NestedRegression;
 }
+
+/// <summary>The modern MNIST recipe's network, as samples/MnistModern defines it.</summary>
+[Model(Input = 784)]
+[Dense(512, Relu, Name = "Hidden1")]
+[Dropout(0.3)]
+[Dense(512, Relu, Name = "Hidden2")]
+[Dropout(0.3)]
+[Dense(10, Softmax, Name = "Digits")]
+public partial class ModernMlp;
