@@ -21,9 +21,12 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Parse);
 
         // 2. Diagnostics leave on their own output, so moving a declaration re-reports locations without re-emitting code.
+        //    They are reported against the compilation's own syntax tree, so `#pragma warning disable DGxxxx` reaches
+        //    them (a location made from a file path alone is outside every tree, where pragmas do not apply).
         context.RegisterSourceOutput(
-            parsed.SelectMany(static (result, _) => result.Diagnostics).WithTrackingName(TrackingNames.Diagnostics),
-            static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
+            parsed.SelectMany(static (result, _) => result.Diagnostics).WithTrackingName(TrackingNames.Diagnostics)
+                .Combine(context.CompilationProvider),
+            static (output, pair) => output.ReportDiagnostic(pair.Left.ToDiagnostic(pair.Right)));
 
         // 3. Plan: lay every valid model out in flat buffers, all offsets constant.
         var plans = parsed
@@ -48,7 +51,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 OrphanLayers.Find)
             .Where(static diagnostic => diagnostic is not null)
             .WithTrackingName(TrackingNames.OrphanLayers);
-        context.RegisterSourceOutput(orphanLayers, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+        context.RegisterSourceOutput(orphanLayers.Combine(context.CompilationProvider),
+            static (output, pair) => output.ReportDiagnostic(pair.Left!.ToDiagnostic(pair.Right)));
 
         // 6. GPU: only when the project references DeepGen.Gpu, a second file per model with its ILGPU kernels. The
         //    compilation is reduced to one bool at once, so an edit elsewhere leaves the models' GPU output cached.

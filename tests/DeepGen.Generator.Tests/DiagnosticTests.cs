@@ -173,6 +173,28 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Diagnostics_are_located_in_the_compilations_own_tree_so_pragmas_reach_them()
+    {
+        // A location built from a file path alone lies outside every syntax tree, and `#pragma warning disable`
+        // never reaches it (checked with a real build); one in the compilation's tree is filtered like any warning.
+        var run = GeneratorHarness.Run("""
+            using DeepGen;
+            [Dense(10)]
+            public partial class NoModel;
+            [Model(Input = 4)]
+            [Dense(2)]
+            public class NotPartial;
+            """);
+        var tree = run.Input.SyntaxTrees.First();
+        foreach (var id in new[] { "DG0010", "DG0001" })
+        {
+            var diagnostic = Assert.Single(run.GeneratorDiagnostics, d => d.Id == id);
+            Assert.Equal(LocationKind.SourceFile, diagnostic.Location.Kind);
+            Assert.Same(tree, diagnostic.Location.SourceTree);
+        }
+    }
+
+    [Fact]
     public void DG0010_IsNotReportedWhenModelIsOnAnotherDeclaration()
     {
         var run = GeneratorHarness.Run("""
