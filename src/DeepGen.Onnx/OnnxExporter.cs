@@ -52,17 +52,21 @@ public static class OnnxExporter
             var info = layer.Info;
             var last = i == layers.Count - 1;
             graph.Message(GraphProto.Initializer, FloatTensor(info.WeightsTensorName, [info.Inputs, info.Units], layer.Weights));
-            graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [info.Units], layer.Bias));
 
-            // output[batch, units] = activation(input[batch, inputs] · W[inputs, units] + b[units])
+            // output[batch, units] = activation(input[batch, inputs] · W[inputs, units] + b[units]); a dropout after
+            // the layer is the identity at inference, so it adds nothing to the graph.
             var product = info.Name + ".matmul";
             var sum = info.Name + ".add";
-            graph.Message(GraphProto.Node, Node("MatMul", product, [current, info.WeightsTensorName], product));
             var layerOutput = last ? OutputName : info.Name + ".out";
-            var sumOutput = info.Activation == Activation.Linear ? layerOutput : sum;
-            graph.Message(GraphProto.Node, Node("Add", sum, [product, info.BiasTensorName], sumOutput));
-            var activation = ActivationNode(info, sum, layerOutput);
-            if (activation is not null) graph.Message(GraphProto.Node, activation);
+            var preActivation = info.Activation == Activation.Linear ? layerOutput : sum;
+            graph.Message(GraphProto.Node, Node("MatMul", product, [current, info.WeightsTensorName], info.UseBias ? product : preActivation));
+            if (info.UseBias)
+            {
+                graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [info.Units], layer.Bias));
+                graph.Message(GraphProto.Node, Node("Add", sum, [product, info.BiasTensorName], preActivation));
+            }
+
+            foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
             current = layerOutput;
         }
 
@@ -116,24 +120,44 @@ public static class OnnxExporter
         }
     }
 
-    private static ProtoWriter? ActivationNode(LayerInfo layer, string input, string output) => layer.Activation switch
+    /// <summary>The nodes of the layer's activation, each with the constants DeepGen's kernels use.</summary>
+    private static ProtoWriter[] ActivationNodes(LayerInfo layer, string input, string output)
     {
-        Activation.Linear => null,
-        Activation.Sigmoid => Node("Sigmoid", layer.Name + ".sigmoid", [input], output),
-        Activation.Relu => Node("Relu", layer.Name + ".relu", [input], output),
-        Activation.Tanh => Node("Tanh", layer.Name + ".tanh", [input], output),
-        // DeepGen's softmax normalises each sample's outputs: the last axis of [batch, units].
-        Activation.Softmax => Node("Softmax", layer.Name + ".softmax", [input], output,
-            new ProtoWriter().String(AttributeProto.Name, "axis").Int64(AttributeProto.I, -1).Int32(AttributeProto.Type, AttributeProto.TypeInt)),
-        _ => throw new NotSupportedException($"Layer '{layer.Name}' uses activation {layer.Activation}, which has no ONNX export yet."),
-    };
+        var name = layer.Name + "." + layer.Activation.ToString().ToLowerInvariant();
+        return layer.Activation switch
+        {
+            Activation.Linear => [],
+            Activation.Sigmoid => [Node("Sigmoid", name, [input], output)],
+            Activation.Relu => [Node("Relu", name, [input], output)],
+            Activation.Tanh => [Node("Tanh", name, [input], output)],
+            // DeepGen's softmax normalises each sample's outputs: the last axis of [batch, units].
+            Activation.Softmax => [Node("Softmax", name, [input], output, IntAttribute("axis", -1))],
+            Activation.LeakyRelu => [Node("LeakyRelu", name, [input], output, FloatAttribute("alpha", Cpu.LeakyReluActivation.NegativeSlope))],
+            Activation.Elu => [Node("Elu", name, [input], output, FloatAttribute("alpha", 1f))],
+            Activation.Selu => [Node("Selu", name, [input], output,
+                FloatAttribute("alpha", Cpu.SeluActivation.Alpha), FloatAttribute("gamma", Cpu.SeluActivation.Scale))],
+            Activation.Softplus => [Node("Softplus", name, [input], output)],
+            // Keras 3: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1), ONNX's HardSigmoid with alpha 1/6 and beta 1/2.
+            Activation.HardSigmoid => [Node("HardSigmoid", name, [input], output, FloatAttribute("alpha", 1f / 6f), FloatAttribute("beta", 0.5f))],
+            // swish(x) = x · sigmoid(x): opset 13 has no single operator for it.
+            Activation.Swish => [Node("Sigmoid", name + ".sigmoid", [input], name + ".gate"), Node("Mul", name, [input, name + ".gate"], output)],
+            _ => throw new NotSupportedException(
+                $"Layer '{layer.Name}' uses activation {layer.Activation}, which has no ONNX opset {Opset} export yet (GELU is an operator only from opset 20)."),
+        };
+    }
 
-    private static ProtoWriter Node(string opType, string name, string[] inputs, string output, ProtoWriter? attribute = null)
+    private static ProtoWriter IntAttribute(string name, long value) =>
+        new ProtoWriter().String(AttributeProto.Name, name).Int64(AttributeProto.I, value).Int32(AttributeProto.Type, AttributeProto.TypeInt);
+
+    private static ProtoWriter FloatAttribute(string name, float value) =>
+        new ProtoWriter().String(AttributeProto.Name, name).Float(AttributeProto.F, value).Int32(AttributeProto.Type, AttributeProto.TypeFloat);
+
+    private static ProtoWriter Node(string opType, string name, string[] inputs, string output, params ProtoWriter[] attributes)
     {
         var node = new ProtoWriter();
         foreach (var input in inputs) node.String(NodeProto.Input, input);
         node.String(NodeProto.Output, output).String(NodeProto.Name, name).String(NodeProto.OpType, opType);
-        if (attribute is not null) node.Message(NodeProto.Attribute, attribute);
+        foreach (var attribute in attributes) node.Message(NodeProto.Attribute, attribute);
         return node;
     }
 

@@ -20,6 +20,13 @@ internal sealed class ProtoWriter
         return this;
     }
 
+    public ProtoWriter Float(int field, float value)
+    {
+        _output.WriteTag(field, WireFormat.WireType.Fixed32);
+        _output.WriteFloat(value);
+        return this;
+    }
+
     public ProtoWriter Int32(int field, int value)
     {
         _output.WriteTag(field, WireFormat.WireType.Varint);

@@ -29,3 +29,18 @@ public partial class ReluOutput;
 [Dense(4, Relu)]
 [Dense(2, Tanh)]
 public partial class TanhOutput;
+
+/// <summary>The activations added for Keras parity, a layer without bias and a dropout (the identity at inference).</summary>
+[Model(Input = 6)]
+[Dense(9, LeakyRelu)]
+[Dropout(0.3)]
+[Dense(8, Elu, UseBias = false)]
+[Dense(8, Selu)]
+[Dense(7, Softplus)]
+[Dense(6, HardSigmoid)]
+[Dense(3, Swish)]
+public partial class KerasActivations;
+
+[Model(Input = 4)]
+[Dense(3, Gelu)]
+public partial class GeluLayer;

@@ -20,7 +20,7 @@ public sealed class OnnxExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    public static TheoryData<string> ModelNames => [nameof(EveryActivation), nameof(LinearOnly), nameof(LogisticRegression), nameof(ReluOutput), nameof(TanhOutput)];
+    public static TheoryData<string> ModelNames => [nameof(EveryActivation), nameof(LinearOnly), nameof(LogisticRegression), nameof(ReluOutput), nameof(TanhOutput), nameof(KerasActivations)];
 
     private static SequentialModel Create(string name) => name switch
     {
@@ -29,6 +29,7 @@ public sealed class OnnxExportTests : IDisposable
         nameof(LogisticRegression) => new LogisticRegression(seed: 3),
         nameof(ReluOutput) => new ReluOutput(seed: 4),
         nameof(TanhOutput) => new TanhOutput(seed: 5),
+        nameof(KerasActivations) => new KerasActivations(seed: 6),
         _ => throw new ArgumentException(name),
     };
 
@@ -101,6 +102,13 @@ public sealed class OnnxExportTests : IDisposable
         var error = Assert.Throws<DirectoryNotFoundException>(() => new LinearOnly(seed: 1).ExportOnnx(Path.Combine(missing, "model.onnx")));
         Assert.Contains(missing, error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(_folder));
+    }
+
+    [Fact]
+    public void Gelu_is_refused_with_the_reason()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => new GeluLayer(seed: 1).ToOnnx());
+        Assert.Contains("Gelu", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
