@@ -4,99 +4,15 @@ using System.Runtime.Intrinsics;
 namespace DeepGen.Cpu;
 
 // The optimizer updates: each one element-wise pass over the flat parameter, gradient and state buffers, written once
-// against IUpdateVector and run at every hardware width, then one lane at a time for the tail. Each lane computes the
-// same operations in the same order (no fused multiply-adds), so a result does not depend on where an element falls.
+// against ISimdVector (the vector types of the matrix kernels) and run at every hardware width, then one lane at a
+// time for the tail. Each lane computes the same operations in the same order (no fused multiply-adds), so a result
+// does not depend on where an element falls.
 // The formulas are Keras 3's; the tests hold a naive scalar reference of each one written from the published math.
-
-/// <summary>The arithmetic the update rules need, over one hardware width (or one lane, for the tail).</summary>
-internal interface IUpdateVector<TSelf> where TSelf : struct, IUpdateVector<TSelf>
-{
-    static abstract int Count { get; }
-    static abstract unsafe TSelf Load(float* source);
-    static abstract TSelf Broadcast(float value);
-    static abstract TSelf operator +(TSelf a, TSelf b);
-    static abstract TSelf operator -(TSelf a, TSelf b);
-    static abstract TSelf operator *(TSelf a, TSelf b);
-    static abstract TSelf operator /(TSelf a, TSelf b);
-    static abstract TSelf Sqrt(TSelf value);
-    static abstract TSelf Min(TSelf a, TSelf b);
-    static abstract TSelf Max(TSelf a, TSelf b);
-    unsafe void Store(float* destination);
-}
-
-internal readonly struct Update512 : IUpdateVector<Update512>
-{
-    private readonly Vector512<float> _v;
-    private Update512(Vector512<float> v) => _v = v;
-    public static int Count => Vector512<float>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Update512 Load(float* source) => new(Vector512.Load(source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 Broadcast(float value) => new(Vector512.Create(value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 operator +(Update512 a, Update512 b) => new(a._v + b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 operator -(Update512 a, Update512 b) => new(a._v - b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 operator *(Update512 a, Update512 b) => new(a._v * b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 operator /(Update512 a, Update512 b) => new(a._v / b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 Sqrt(Update512 value) => new(Vector512.Sqrt(value._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 Min(Update512 a, Update512 b) => new(Vector512.Min(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update512 Max(Update512 a, Update512 b) => new(Vector512.Max(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* destination) => _v.Store(destination);
-}
-
-internal readonly struct Update256 : IUpdateVector<Update256>
-{
-    private readonly Vector256<float> _v;
-    private Update256(Vector256<float> v) => _v = v;
-    public static int Count => Vector256<float>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Update256 Load(float* source) => new(Vector256.Load(source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 Broadcast(float value) => new(Vector256.Create(value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 operator +(Update256 a, Update256 b) => new(a._v + b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 operator -(Update256 a, Update256 b) => new(a._v - b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 operator *(Update256 a, Update256 b) => new(a._v * b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 operator /(Update256 a, Update256 b) => new(a._v / b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 Sqrt(Update256 value) => new(Vector256.Sqrt(value._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 Min(Update256 a, Update256 b) => new(Vector256.Min(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update256 Max(Update256 a, Update256 b) => new(Vector256.Max(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* destination) => _v.Store(destination);
-}
-
-internal readonly struct Update128 : IUpdateVector<Update128>
-{
-    private readonly Vector128<float> _v;
-    private Update128(Vector128<float> v) => _v = v;
-    public static int Count => Vector128<float>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe Update128 Load(float* source) => new(Vector128.Load(source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 Broadcast(float value) => new(Vector128.Create(value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 operator +(Update128 a, Update128 b) => new(a._v + b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 operator -(Update128 a, Update128 b) => new(a._v - b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 operator *(Update128 a, Update128 b) => new(a._v * b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 operator /(Update128 a, Update128 b) => new(a._v / b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 Sqrt(Update128 value) => new(Vector128.Sqrt(value._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 Min(Update128 a, Update128 b) => new(Vector128.Min(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Update128 Max(Update128 a, Update128 b) => new(Vector128.Max(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* destination) => _v.Store(destination);
-}
-
-/// <summary>One lane, for the elements after the last whole vector.</summary>
-internal readonly struct UpdateLane : IUpdateVector<UpdateLane>
-{
-    private readonly float _v;
-    private UpdateLane(float v) => _v = v;
-    public static int Count => 1;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe UpdateLane Load(float* source) => new(*source);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane Broadcast(float value) => new(value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane operator +(UpdateLane a, UpdateLane b) => new(a._v + b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane operator -(UpdateLane a, UpdateLane b) => new(a._v - b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane operator *(UpdateLane a, UpdateLane b) => new(a._v * b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane operator /(UpdateLane a, UpdateLane b) => new(a._v / b._v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane Sqrt(UpdateLane value) => new(MathF.Sqrt(value._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane Min(UpdateLane a, UpdateLane b) => new(MathF.Min(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static UpdateLane Max(UpdateLane a, UpdateLane b) => new(MathF.Max(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public unsafe void Store(float* destination) => *destination = _v;
-}
 
 /// <summary>An update of the elements <c>[index, index + TVector.Count)</c> of every buffer it holds.</summary>
 internal interface IParameterUpdate
 {
-    void Apply<TVector>(nint index) where TVector : struct, IUpdateVector<TVector>;
+    void Apply<TVector>(nint index) where TVector : struct, ISimdVector<TVector>;
 }
 
 /// <summary>
@@ -114,14 +30,14 @@ internal readonly struct UpdateOptions(float decay, float gradientScale, float c
     public float ClipLimit { get; } = clipLimit;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe TVector Gradient<TVector>(float* gradients, nint index) where TVector : struct, IUpdateVector<TVector>
+    public unsafe TVector Gradient<TVector>(float* gradients, nint index) where TVector : struct, ISimdVector<TVector>
     {
         var limit = TVector.Broadcast(ClipLimit);
         return TVector.Min(TVector.Max(TVector.Load(gradients + index) * TVector.Broadcast(GradientScale), TVector.Broadcast(-ClipLimit)), limit);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe TVector DecayedParameter<TVector>(float* parameters, nint index) where TVector : struct, IUpdateVector<TVector>
+    public unsafe TVector DecayedParameter<TVector>(float* parameters, nint index) where TVector : struct, ISimdVector<TVector>
     {
         var p = TVector.Load(parameters + index);
         return p - p * TVector.Broadcast(Decay);
@@ -136,12 +52,12 @@ internal static unsafe class OptimizerKernels
     {
         nint i = 0;
         if (Vector512.IsHardwareAccelerated)
-            for (; i <= length - Update512.Count; i += Update512.Count) update.Apply<Update512>(i);
+            for (; i <= length - Simd512.Count; i += Simd512.Count) update.Apply<Simd512>(i);
         if (Vector256.IsHardwareAccelerated)
-            for (; i <= length - Update256.Count; i += Update256.Count) update.Apply<Update256>(i);
+            for (; i <= length - Simd256.Count; i += Simd256.Count) update.Apply<Simd256>(i);
         if (Vector128.IsHardwareAccelerated)
-            for (; i <= length - Update128.Count; i += Update128.Count) update.Apply<Update128>(i);
-        for (; i < length; i++) update.Apply<UpdateLane>(i);
+            for (; i <= length - Simd128.Count; i += Simd128.Count) update.Apply<Simd128>(i);
+        for (; i < length; i++) update.Apply<Scalar>(i);
     }
 
     /// <summary>SGD (Keras): <c>θ ← θ - lr · g</c>; with momentum μ, <c>m ← μm - lr·g</c>, then <c>θ ← θ + m</c> or,
@@ -224,7 +140,7 @@ internal static unsafe class OptimizerKernels
         : IParameterUpdate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TVector>(nint i) where TVector : struct, IUpdateVector<TVector>
+        public void Apply<TVector>(nint i) where TVector : struct, ISimdVector<TVector>
         {
             var gradient = options.Gradient<TVector>(g, i);
             var parameter = options.DecayedParameter<TVector>(p, i);
@@ -246,7 +162,7 @@ internal static unsafe class OptimizerKernels
         float alpha, float beta1, float beta2, float epsilon, bool amsgrad, UpdateOptions options) : IParameterUpdate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TVector>(nint i) where TVector : struct, IUpdateVector<TVector>
+        public void Apply<TVector>(nint i) where TVector : struct, ISimdVector<TVector>
         {
             var gradient = options.Gradient<TVector>(g, i);
             var parameter = options.DecayedParameter<TVector>(p, i);
@@ -270,7 +186,7 @@ internal static unsafe class OptimizerKernels
         float momentumCoefficient, float gradientCoefficient, float velocityCoefficient, UpdateOptions options) : IParameterUpdate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TVector>(nint i) where TVector : struct, IUpdateVector<TVector>
+        public void Apply<TVector>(nint i) where TVector : struct, ISimdVector<TVector>
         {
             var gradient = options.Gradient<TVector>(g, i);
             var parameter = options.DecayedParameter<TVector>(p, i);
@@ -290,7 +206,7 @@ internal static unsafe class OptimizerKernels
         float rate, float rho, float momentum, float epsilon, bool centered, UpdateOptions options) : IParameterUpdate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TVector>(nint i) where TVector : struct, IUpdateVector<TVector>
+        public void Apply<TVector>(nint i) where TVector : struct, ISimdVector<TVector>
         {
             var gradient = options.Gradient<TVector>(g, i);
             var parameter = options.DecayedParameter<TVector>(p, i);
@@ -324,7 +240,7 @@ internal static unsafe class OptimizerKernels
     private readonly struct AdagradUpdate(float* p, float* g, float* s, float rate, float epsilon, UpdateOptions options) : IParameterUpdate
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TVector>(nint i) where TVector : struct, IUpdateVector<TVector>
+        public void Apply<TVector>(nint i) where TVector : struct, ISimdVector<TVector>
         {
             var gradient = options.Gradient<TVector>(g, i);
             var parameter = options.DecayedParameter<TVector>(p, i);

@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace DeepGen.Cpu;
 
 /// <summary>
-/// The handful of vector operations the matrix kernels need, over one hardware width. The kernels are written
-/// once, generic over this interface, and the JIT specializes them for each struct below, so the code that runs
-/// is the same as if it had been written against <see cref="Vector512{T}"/> directly.
+/// The handful of vector operations the matrix kernels and the optimizer updates need, over one hardware width. The
+/// kernels are written once, generic over this interface, and the JIT specializes them for each struct below, so the
+/// code that runs is the same as if it had been written against <see cref="Vector512{T}"/> directly.
 /// </summary>
 /// <remarks>
 /// <see cref="Scalar"/> is a one-lane "vector" so the same kernel handles column tails. Every width computes each
@@ -21,6 +21,13 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf Broadcast(float value);
     /// <summary><c>a * b + c</c> with a single rounding.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+    static abstract TSelf operator +(TSelf a, TSelf b);
+    static abstract TSelf operator -(TSelf a, TSelf b);
+    static abstract TSelf operator *(TSelf a, TSelf b);
+    static abstract TSelf operator /(TSelf a, TSelf b);
+    static abstract TSelf Sqrt(TSelf value);
+    static abstract TSelf Min(TSelf a, TSelf b);
+    static abstract TSelf Max(TSelf a, TSelf b);
     unsafe void Store(float* destination);
 }
 
@@ -36,6 +43,13 @@ internal readonly struct Simd512 : ISimdVector<Simd512>
     public static Simd512 Broadcast(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 operator +(Simd512 a, Simd512 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 operator -(Simd512 a, Simd512 b) => new(a._value - b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 operator *(Simd512 a, Simd512 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 operator /(Simd512 a, Simd512 b) => new(a._value / b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Sqrt(Simd512 value) => new(Vector512.Sqrt(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Min(Simd512 a, Simd512 b) => new(Vector512.Min(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Max(Simd512 a, Simd512 b) => new(Vector512.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -52,6 +66,13 @@ internal readonly struct Simd256 : ISimdVector<Simd256>
     public static Simd256 Broadcast(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 operator +(Simd256 a, Simd256 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 operator -(Simd256 a, Simd256 b) => new(a._value - b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 operator *(Simd256 a, Simd256 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 operator /(Simd256 a, Simd256 b) => new(a._value / b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Sqrt(Simd256 value) => new(Vector256.Sqrt(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Min(Simd256 a, Simd256 b) => new(Vector256.Min(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Max(Simd256 a, Simd256 b) => new(Vector256.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -68,11 +89,18 @@ internal readonly struct Simd128 : ISimdVector<Simd128>
     public static Simd128 Broadcast(float value) => new(Vector128.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 operator +(Simd128 a, Simd128 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 operator -(Simd128 a, Simd128 b) => new(a._value - b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 operator *(Simd128 a, Simd128 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 operator /(Simd128 a, Simd128 b) => new(a._value / b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Sqrt(Simd128 value) => new(Vector128.Sqrt(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Min(Simd128 a, Simd128 b) => new(Vector128.Min(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Max(Simd128 a, Simd128 b) => new(Vector128.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
 
-/// <summary>One lane: the column tail of every kernel, computed with the same fused multiply-add as the lanes.</summary>
+/// <summary>One lane: the tail of every kernel, computed with the same operations as the lanes.</summary>
 internal readonly struct Scalar : ISimdVector<Scalar>
 {
     private readonly float _value;
@@ -85,6 +113,13 @@ internal readonly struct Scalar : ISimdVector<Scalar>
     public static Scalar Broadcast(float value) => new(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar MultiplyAdd(Scalar a, Scalar b, Scalar c) => new(MathF.FusedMultiplyAdd(a._value, b._value, c._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar operator +(Scalar a, Scalar b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar operator -(Scalar a, Scalar b) => new(a._value - b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar operator *(Scalar a, Scalar b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar operator /(Scalar a, Scalar b) => new(a._value / b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Sqrt(Scalar value) => new(MathF.Sqrt(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Min(Scalar a, Scalar b) => new(MathF.Min(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Max(Scalar a, Scalar b) => new(MathF.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => *destination = _value;
 }
