@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Microsoft.CodeAnalysis.CSharp;
 using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator.Emitting;
@@ -71,19 +70,9 @@ internal static class GpuEmitter
 
     public static string Emit(ModelPlan plan)
     {
-        var spec = plan.Spec;
         var w = new SourceWriter();
         WriteHeader(w, plan);
-        w.Line("#nullable enable");
-        w.Line();
-        if (spec.Namespace is not null)
-        {
-            w.Line($"namespace {spec.Namespace};");
-            w.Line();
-        }
-
-        foreach (var outer in spec.ContainingTypes) w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
-        w.Open($"partial class {Identifier(spec.ClassName)}");
+        ModelScope.Open(w, plan.Spec);
         w.Line("/// <summary>");
         w.Line("/// This model on <paramref name=\"device\"/>: its parameters are copied there now and back into this model after each");
         w.Line("/// Fit, so it can be saved, loaded and run on the CPU as usual. Dispose the result to free the device memory.");
@@ -92,8 +81,7 @@ internal static class GpuEmitter
         w.Line($"    new(this, device, new {KernelsClass}((device ?? throw new global::System.ArgumentNullException(nameof(device))).Accelerator));");
         w.Line();
         WriteKernelSet(w, plan);
-        w.Close();
-        foreach (var _ in spec.ContainingTypes) w.Close();
+        ModelScope.Close(w, plan.Spec);
         return w.ToString();
     }
 
@@ -523,8 +511,7 @@ internal static class GpuEmitter
 
     private static string Field(string kernelName) => "_" + char.ToLowerInvariant(kernelName[0]) + kernelName.Substring(1);
 
-    private static string Identifier(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+    private static string Identifier(string name) => ModelScope.Identifier(name);
 
     private static string Text(long value) => value.ToString(Invariant);
 }

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Microsoft.CodeAnalysis.CSharp;
 using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator.Emitting;
@@ -31,20 +30,9 @@ internal static class ModelEmitter
 
     public static string Emit(ModelPlan plan)
     {
-        var spec = plan.Spec;
         var w = new SourceWriter();
         WriteHeader(w, plan);
-        w.Line("#nullable enable");
-        w.Line();
-        if (spec.Namespace is not null)
-        {
-            w.Line($"namespace {spec.Namespace};");
-            w.Line();
-        }
-
-        foreach (var outer in spec.ContainingTypes) w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
-
-        w.Open($"partial class {Identifier(spec.ClassName)} : {BaseClass}");
+        ModelScope.Open(w, plan.Spec, " : " + BaseClass);
         WriteConstants(w, plan);
         WriteArchitecture(w, plan);
         WriteConstructorAndLayers(w, plan);
@@ -54,9 +42,7 @@ internal static class ModelEmitter
         foreach (var layer in plan.Layers) WriteLayerForward(w, layer);
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
             WriteLayerBackward(w, plan.Layers[i], i > 0 ? plan.Layers[i - 1] : null);
-        w.Close();
-
-        foreach (var _ in spec.ContainingTypes) w.Close();
+        ModelScope.Close(w, plan.Spec);
         return w.ToString();
     }
 
@@ -420,9 +406,7 @@ internal static class ModelEmitter
 
     private static string Delta(LayerPlan layer) => Camel(layer.Name) + "Delta";
 
-    /// <summary>A type name as C# source: a keyword used as a name (<c>@class</c>) keeps its <c>@</c>.</summary>
-    private static string Identifier(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+    private static string Identifier(string name) => ModelScope.Identifier(name);
 
     private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
 
