@@ -39,6 +39,21 @@ internal unsafe readonly struct GemmShape(
 }
 
 /// <summary>
+/// Which dimension of C a product's units of parallel work follow, so that each thread keeps the same features from
+/// one product to the next (see <see cref="WorkerPool"/>): a layer's forward and weight-gradient products own its
+/// units, which are columns of C; its input-gradient product, computed transposed, owns the previous layer's units,
+/// which are rows of C.
+/// </summary>
+internal enum GemmAffinity
+{
+    /// <summary>Threads split C by columns; units of <see cref="Gemm.UnitRows"/> × <see cref="Gemm.UnitColumns"/>.</summary>
+    Columns,
+
+    /// <summary>Threads split C by rows; units of <see cref="Gemm.UnitColumns"/> rows, the same bands as <see cref="Columns"/> makes of columns.</summary>
+    Rows,
+}
+
+/// <summary>
 /// Register-blocked matrix product. C is overwritten (never accumulated), then the epilogue runs on each tile.
 /// </summary>
 /// <remarks>
@@ -65,7 +80,7 @@ internal static unsafe class Gemm
     public static int VectorBits =>
         Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
 
-    public static void Multiply<TEpilogue>(in GemmShape shape, TEpilogue epilogue)
+    public static void Multiply<TEpilogue>(in GemmShape shape, TEpilogue epilogue, GemmAffinity affinity = GemmAffinity.Columns)
         where TEpilogue : struct, IGemmEpilogue
     {
         var worthThreads = (long)shape.M * shape.N * shape.K >= ParallelThreshold
@@ -80,24 +95,43 @@ internal static unsafe class Gemm
         var job = GemmJob<TEpilogue>.ForThisThread;
         job.Shape = shape;
         job.Epilogue = epilogue;
+        job.Affinity = affinity;
         WorkerPool.Shared.Run(job, threads);
     }
 
     /// <summary>
-    /// Units of parallel work: bands of <see cref="UnitRows"/> rows by <see cref="UnitColumns"/> columns, small enough
-    /// to balance two threads on the seed network's products, large enough that a unit's panel of B (k × 64 floats)
-    /// is reused across its rows while in L2.
+    /// Units of parallel work: bands of <see cref="UnitRows"/> rows by <see cref="UnitColumns"/> columns (or
+    /// <see cref="UnitColumns"/> by <see cref="UnitColumns"/> for <see cref="GemmAffinity.Rows"/>), small enough to
+    /// balance two threads on the seed network's products, large enough that a unit's panel of B (k × 64 floats) is
+    /// reused across its rows while in L2.
     /// </summary>
-    public static int UnitCount(in GemmShape shape) => RowBands(shape.M) * ColumnGroups(shape.N);
+    public static int UnitCount(in GemmShape shape, GemmAffinity affinity = GemmAffinity.Columns) =>
+        RowBands(shape.M, affinity) * ColumnGroups(shape.N);
 
-    /// <summary>Computes unit <paramref name="unit"/>; the column group varies slowest, so consecutive units share B.</summary>
-    public static void ComputeUnit<TEpilogue>(in GemmShape shape, TEpilogue epilogue, int unit)
+    /// <summary>
+    /// Computes unit <paramref name="unit"/>. The dimension <paramref name="affinity"/> names varies slowest, so a
+    /// contiguous share of the units covers a contiguous range of that dimension (and, for columns, consecutive
+    /// units share a panel of B).
+    /// </summary>
+    public static void ComputeUnit<TEpilogue>(in GemmShape shape, TEpilogue epilogue, int unit, GemmAffinity affinity = GemmAffinity.Columns)
         where TEpilogue : struct, IGemmEpilogue
     {
-        var bands = RowBands(shape.M);
-        var row0 = unit % bands * UnitRows;
-        var column0 = unit / bands * UnitColumns;
-        Compute(shape, epilogue, row0, Math.Min(row0 + UnitRows, shape.M), column0, Math.Min(column0 + UnitColumns, shape.N));
+        int band, group;
+        if (affinity == GemmAffinity.Columns)
+        {
+            var bands = RowBands(shape.M, affinity);
+            (band, group) = (unit % bands, unit / bands);
+        }
+        else
+        {
+            var groups = ColumnGroups(shape.N);
+            (band, group) = (unit / groups, unit % groups);
+        }
+
+        var height = BandRows(affinity);
+        var row0 = band * height;
+        var column0 = group * UnitColumns;
+        Compute(shape, epilogue, row0, Math.Min(row0 + height, shape.M), column0, Math.Min(column0 + UnitColumns, shape.N));
     }
 
     /// <summary>Rows per unit of parallel work: a multiple of <see cref="RowBlock"/>.</summary>
@@ -106,7 +140,9 @@ internal static unsafe class Gemm
     /// <summary>Columns per unit of parallel work: a multiple of every panel width, so tiles land on the same columns.</summary>
     public const int UnitColumns = 64;
 
-    private static int RowBands(int m) => (m + UnitRows - 1) / UnitRows;
+    private static int BandRows(GemmAffinity affinity) => affinity == GemmAffinity.Columns ? UnitRows : UnitColumns;
+
+    private static int RowBands(int m, GemmAffinity affinity) => (m + BandRows(affinity) - 1) / BandRows(affinity);
 
     private static int ColumnGroups(int n) => (n + UnitColumns - 1) / UnitColumns;
 
@@ -146,11 +182,63 @@ internal static unsafe class Gemm
             epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, 2 * TVector.Count);
         }
 
-        // Column tail: one vector at a time, each narrower width in turn, down to single lanes.
+        // Column tail: one vector at a time, then what is left as one vector over a zero-padded copy of B's columns
+        // when it fills more than half of one (the output layer's 10 classes in a 16-lane vector), or else each
+        // narrower width in turn and the last 1–3 columns padded to a 128-bit vector. A padded panel lives on the
+        // stack, so products with a k too long for it take narrower and scalar passes instead.
         j = TailColumns<TVector, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        if (2 * (column1 - j) > TVector.Count && (long)s.K * TVector.Count <= MaxPanelFloats)
+        {
+            PaddedTail<TVector, TEpilogue>(s, epilogue, row0, row1, j, column1);
+            return;
+        }
+
         if (TVector.Count > 8) j = TailColumns<Simd256, TEpilogue>(s, epilogue, row0, row1, j, column1);
         if (TVector.Count > 4) j = TailColumns<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
-        TailColumns<Scalar, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        if (j < column1 && (long)s.K * Simd128.Count <= MaxPanelFloats) PaddedTail<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        else TailColumns<Scalar, TEpilogue>(s, epilogue, row0, row1, j, column1);
+    }
+
+    /// <summary>The largest padded panel of B, in floats (32 KiB of stack).</summary>
+    private const int MaxPanelFloats = 8192;
+
+    /// <summary>
+    /// The last <c>column1 - j</c> columns, fewer than one vector: B's columns are copied into a panel on the stack,
+    /// padded with zeros to one vector, and each block of rows is computed into a small tile on the stack, then its
+    /// real columns copied into C. Lane by lane this is the same chain of fused multiply-adds as a narrower or scalar
+    /// loop, so the bits do not change. It is the output layer's case (10 classes), where narrower and scalar
+    /// passes took a third of the product's time. Nothing is allocated.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void PaddedTail<TVector, TEpilogue>(in GemmShape s, TEpilogue epilogue, int row0, int row1, int j, int column1)
+        where TVector : struct, ISimdVector<TVector>
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var lanes = TVector.Count;
+        var width = column1 - j;
+        var panel = stackalloc float[MaxPanelFloats + 16];
+        panel = (float*)(((nint)panel + 63) & ~(nint)63);
+        var b = s.B + j;
+        for (var p = 0; p < s.K; p++, b += s.Ldb)
+        for (var q = 0; q < lanes; q++)
+            panel[p * lanes + q] = q < width ? b[q] : 0f;
+
+        var tile = stackalloc float[RowBlock * 16];
+        for (var i = row0; i < row1;)
+        {
+            // A shape whose C is the tile, placed so that row i lands on the tile's first row; B is the panel.
+            var local = new GemmShape(tile - (long)i * lanes, lanes, s.A, s.ARowStride, s.AColumnStride, panel, lanes, s.M, lanes, s.K);
+            var rows = row1 - i >= RowBlock ? RowBlock : row1 - i >= 4 ? 4 : 1;
+            if (rows == RowBlock) Tile8x1<TVector>(local, i, 0);
+            else if (rows == 4) Tile4x1<TVector>(local, i, 0);
+            else Tile1x1<TVector>(local, i, 0);
+            for (var r = 0; r < rows; r++)
+            for (var q = 0; q < width; q++)
+                s.C[(long)(i + r) * s.Ldc + j + q] = tile[r * lanes + q];
+            i += rows;
+        }
+
+        epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, width);
     }
 
     private static int TailColumns<TVector, TEpilogue>(
@@ -385,12 +473,13 @@ internal static unsafe class Gemm
 
         public GemmShape Shape;
         public TEpilogue Epilogue;
+        public GemmAffinity Affinity;
 
         /// <summary>One reusable job per calling thread, so concurrent callers never share one.</summary>
         public static GemmJob<TEpilogue> ForThisThread => _forThisThread ??= new GemmJob<TEpilogue>();
 
-        public int UnitCount => Gemm.UnitCount(Shape);
+        public int UnitCount => Gemm.UnitCount(Shape, Affinity);
 
-        public void Execute(int unit) => ComputeUnit(Shape, Epilogue, unit);
+        public void Execute(int unit) => ComputeUnit(Shape, Epilogue, unit, Affinity);
     }
 }

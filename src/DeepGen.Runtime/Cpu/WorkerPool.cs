@@ -2,7 +2,11 @@ using System.Diagnostics;
 
 namespace DeepGen.Cpu;
 
-/// <summary>Work cut into independent units, each run exactly once, by whichever thread claims it.</summary>
+/// <summary>
+/// Work cut into independent units, each run exactly once. Units are ordered by the data they touch: the pool hands
+/// each thread a contiguous share of them, the same share on every call, so data a thread wrote in one call is
+/// what it reads or writes in the next (see <see cref="WorkerPool"/>).
+/// </summary>
 internal interface IParallelWork
 {
     int UnitCount { get; }
@@ -15,9 +19,15 @@ internal interface IParallelWork
 /// tasks, closures or queues — so a training step stays allocation-free.
 /// </summary>
 /// <remarks>
-/// <para>Units are claimed, not assigned: the calling thread works too, and a worker that wakes late, or is
-/// preempted by the host, simply takes fewer units instead of holding everyone up. The kernels never split a
-/// summation across units, so who computes a unit changes speed, never bits.</para>
+/// <para>Each thread first claims units from its own contiguous share (thread <c>t</c> of <c>T</c> owns units
+/// <c>[t·U/T, (t+1)·U/T)</c>; the caller is thread 0), then steals what is left of the others' shares. The shares
+/// give affinity: consecutive products of a training step order their units by the same features (a layer's
+/// weight columns, its outputs), so each core keeps finding its own half of the weights and activations in its own
+/// cache. Cache lines that move between cores were the largest cost of a two-thread training step on the
+/// reference machine: with units handed out first come, first served, the weight-gradient products ran no faster
+/// on two threads than on one. Stealing keeps the old robustness: a worker that wakes late, or is preempted by the
+/// host, simply takes fewer units instead of holding everyone up. The kernels never split a summation across
+/// units, so who computes a unit changes speed, never bits.</para>
 /// <para>Workers spin for a short while after each call before they sleep: a training step is a quick succession
 /// of parallel products, and waking a sleeping thread costs tens of microseconds to milliseconds on a virtual
 /// machine. BLAS libraries spin the same way.</para>
@@ -31,11 +41,10 @@ internal sealed class WorkerPool
     private static readonly long SpinTicks = Stopwatch.Frequency / 500; // 2 ms
 
     private readonly Worker[] _workers;
+    private readonly Share[] _shares;
     private IParallelWork? _work;
-    private int _units;
     private int _helpers;
     private int _generation;
-    private long _claims; // generation in the high 32 bits, next unit in the low 32
     private int _done;
     private int _busy;
     private Exception? _failure;
@@ -43,6 +52,7 @@ internal sealed class WorkerPool
     private WorkerPool(int workerCount)
     {
         _workers = new Worker[Math.Max(0, workerCount)];
+        _shares = new Share[_workers.Length + 1];
         for (var i = 0; i < _workers.Length; i++)
         {
             _workers[i] = new Worker();
@@ -71,15 +81,21 @@ internal sealed class WorkerPool
         {
             var generation = _generation + 1;
             _work = work;
-            _units = units;
             _helpers = threads - 1;
             _failure = null;
             Volatile.Write(ref _done, 0);
-            Volatile.Write(ref _claims, (long)generation << 32);
+            for (var thread = 0; thread < threads; thread++)
+            {
+                // Claims first, then the end: a worker still holding the previous generation's claims may read the new
+                // end, but its compare-and-swap on the claims it read then fails.
+                Volatile.Write(ref _shares[thread].Claims, ((long)generation << 32) | (uint)((long)thread * units / threads));
+                Volatile.Write(ref _shares[thread].End, (int)((long)(thread + 1) * units / threads));
+            }
+
             Volatile.Write(ref _generation, generation); // publishes everything above to the workers
             for (var worker = 0; worker < threads - 1; worker++) _workers[worker].WakeIfSleeping();
 
-            ClaimAndRun(generation, work, units);
+            ClaimAndRun(generation, work, 0, threads);
             // Only units some worker has claimed are waited for, and a unit is short.
             while (Volatile.Read(ref _done) < units) Thread.SpinWait(16);
 
@@ -92,26 +108,34 @@ internal sealed class WorkerPool
         }
     }
 
-    /// <summary>Claims units of this generation's work until none are left; a stale generation claims nothing.</summary>
-    private void ClaimAndRun(int generation, IParallelWork work, int units)
+    /// <summary>
+    /// Claims units of this generation's work, from this thread's own share first and then from the others', until
+    /// none are left; a stale generation claims nothing.
+    /// </summary>
+    private void ClaimAndRun(int generation, IParallelWork work, int thread, int threads)
     {
-        while (true)
+        for (var offset = 0; offset < threads; offset++)
         {
-            var claims = Volatile.Read(ref _claims);
-            var unit = (int)(claims & 0xFFFF_FFFF);
-            if ((int)(claims >> 32) != generation || unit >= units) return;
-            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
-            try
+            ref var share = ref _shares[(thread + offset) % threads];
+            while (true)
             {
-                work.Execute(unit);
-            }
-            catch (Exception exception)
-            {
-                Interlocked.CompareExchange(ref _failure, exception, null);
-            }
-            finally
-            {
-                Interlocked.Increment(ref _done);
+                var claims = Volatile.Read(ref share.Claims);
+                var unit = (int)(claims & 0xFFFF_FFFF);
+                if ((int)(claims >> 32) != generation) return;
+                if (unit >= Volatile.Read(ref share.End)) break;
+                if (Interlocked.CompareExchange(ref share.Claims, claims + 1, claims) != claims) continue;
+                try
+                {
+                    work.Execute(unit);
+                }
+                catch (Exception exception)
+                {
+                    Interlocked.CompareExchange(ref _failure, exception, null);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref _done);
+                }
             }
         }
     }
@@ -125,8 +149,9 @@ internal sealed class WorkerPool
             seen = WaitForGeneration(worker, seen);
             var work = Volatile.Read(ref _work);
             // A call may use fewer threads than there are workers; the others sit this one out.
-            if (work is null || index >= Volatile.Read(ref _helpers)) continue;
-            ClaimAndRun(seen, work, Volatile.Read(ref _units));
+            var helpers = Volatile.Read(ref _helpers);
+            if (work is null || index >= helpers) continue;
+            ClaimAndRun(seen, work, index + 1, helpers + 1);
         }
     }
 
@@ -146,6 +171,17 @@ internal sealed class WorkerPool
             worker.Sleep(this, seen);
             started = Stopwatch.GetTimestamp();
         }
+    }
+
+    /// <summary>
+    /// One thread's share of a call's units: the next unit to claim (generation in the high 32 bits, unit in the
+    /// low 32) and the end of the share. Padded to its own cache lines, so claims do not contend with each other.
+    /// </summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    private struct Share
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)] public long Claims;
+        [System.Runtime.InteropServices.FieldOffset(72)] public int End;
     }
 
     /// <summary>One worker's sleep and wake-up, free of lost wake-ups.</summary>

@@ -139,9 +139,62 @@ public class DenseKernelTests
     }
 
     [Theory]
+    [InlineData(100, 500, 10)]  // the output layer: 8 + 2 columns on 256-bit machines, one padded vector on 512-bit
+    [InlineData(9, 16, 47)]     // 32 + 15
+    [InlineData(37, 45, 29)]    // 16 + 13
+    [InlineData(5, 33, 7)]      // 4 + 3
+    [InlineData(13, 20, 3)]
+    [InlineData(130, 9, 65)]    // 64 + 1
+    [InlineData(3, 2100, 10)]   // k too long for a padded panel on the stack: narrower and scalar passes
+    public void Forward_products_are_each_one_fused_chain_whatever_the_tail(int batch, int inputs, int units)
+    {
+        var x = NaiveKernels.Random(batch * inputs, 31);
+        var w = NaiveKernels.Random(inputs * units, 32);
+        var y = new float[batch * units];
+        DenseKernels.Forward<LinearActivation>(y, x, w, [], batch, inputs, units);
+        for (var b = 0; b < batch; b++)
+        for (var j = 0; j < units; j++)
+        {
+            var expected = 0f;
+            for (var p = 0; p < inputs; p++) expected = MathF.FusedMultiplyAdd(x[b * inputs + p], w[p * units + j], expected);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[b * units + j]),
+                $"y[{b}, {j}] is {y[b * units + j]:G9}; the chain gives {expected:G9}.");
+        }
+    }
+
+    [Theory]
+    [InlineData(100, 500, 10)]  // weights transposed (the output layer)
+    [InlineData(100, 500, 500)] // deltas transposed, finished tile by tile from dXᵀ
+    [InlineData(7, 30, 40)]
+    [InlineData(33, 3, 5)]
+    public void Input_gradients_with_dropout_and_derivative_equal_chain_then_mask_then_derivative(int batch, int inputs, int units)
+    {
+        var dz = NaiveKernels.Random(batch * units, 33);
+        var w = NaiveKernels.Random(inputs * units, 34);
+        var previous = NaiveKernels.Random(batch * inputs, 35, 0.01f, 0.99f); // sigmoid outputs
+        var mask = Enumerable.Range(0, batch * inputs).Select(i => i % 3 == 0 ? 0f : 1f / 0.7f).ToArray();
+        var dx = new float[batch * inputs];
+        var scratch = new float[DenseKernels.InputGradientScratchSize(batch, inputs, units)];
+        scratch.AsSpan().Fill(float.NaN);
+        DenseKernels.InputGradients<SigmoidActivation>(dx, dz, w, previous, mask, scratch, batch, inputs, units);
+        for (var b = 0; b < batch; b++)
+        for (var i = 0; i < inputs; i++)
+        {
+            var chain = 0f;
+            for (var j = 0; j < units; j++) chain = MathF.FusedMultiplyAdd(dz[b * units + j], w[i * units + j], chain);
+            var y = previous[b * inputs + i];
+            var expected = chain * mask[b * inputs + i] * y * (1f - y);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(dx[b * inputs + i]),
+                $"dx[{b}, {i}] is {dx[b * inputs + i]:G9}; chain, mask and derivative give {expected:G9}.");
+        }
+    }
+
+    [Theory]
     [InlineData(1, 3, 5)]
     [InlineData(17, 7, 45)]
     [InlineData(100, 500, 500)]
+    [InlineData(100, 500, 10)]
+    [InlineData(3, 40, 2)]
     public void Input_gradients_are_each_one_fused_chain_over_the_units_whatever_the_scratch_held(int batch, int inputs, int units)
     {
         var dz = NaiveKernels.Random(batch * units, 21);
@@ -172,15 +225,20 @@ public class DenseKernelTests
             Assert.Equal(r < 5 ? source[r * 9 + c] : -1f, destination[c * 8 + r]);
     }
 
-    [Fact]
-    public void Transpose_matches_the_definition()
+    [Theory]
+    [InlineData(33, 70)]  // 8 × 8 blocks with edges on both sides
+    [InlineData(8, 8)]
+    [InlineData(100, 500)]
+    [InlineData(7, 9)]
+    [InlineData(1, 17)]
+    public void Transpose_matches_the_definition(int rows, int columns)
     {
-        var source = NaiveKernels.Random(33 * 70, 15);
-        var destination = new float[70 * 33];
-        DenseKernels.Transpose(destination, source, 33, 70);
-        for (var r = 0; r < 33; r++)
-        for (var c = 0; c < 70; c++)
-            Assert.Equal(source[r * 70 + c], destination[c * 33 + r]);
+        var source = NaiveKernels.Random(rows * columns, 15);
+        var destination = new float[columns * rows];
+        DenseKernels.Transpose(destination, source, rows, columns);
+        for (var r = 0; r < rows; r++)
+        for (var c = 0; c < columns; c++)
+            Assert.Equal(source[r * columns + c], destination[c * rows + r]);
     }
 
     [Theory]
