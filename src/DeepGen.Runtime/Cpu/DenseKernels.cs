@@ -99,9 +99,12 @@ public static unsafe class DenseKernels
         {
             // A = inputᵀ: row i of A is column i of the input, so its row stride is 1 and its column stride is a whole row.
             var shape = new GemmShape(dw, units, x, 1, inputs, dz, units, inputs, units, batch);
-            if (penalty) Gemm.Multiply(shape, new RegularizedSgdEpilogue(w, learningRate, l1, l2));
-            else if (update) Gemm.Multiply(shape, new SgdEpilogue(w, units, learningRate));
-            else Gemm.Multiply(shape, default(NoEpilogue));
+            // Threads split dW by rows, the inputs: for a hidden layer those are the rows of W its input-gradient
+            // product (just before, split the same way) has brought into the same core's cache.
+            const GemmAffinity affinity = GemmAffinity.Rows;
+            if (penalty) Gemm.Multiply(shape, new RegularizedSgdEpilogue(w, learningRate, l1, l2), affinity);
+            else if (update) Gemm.Multiply(shape, new SgdEpilogue(w, units, learningRate), affinity);
+            else Gemm.Multiply(shape, default(NoEpilogue), affinity);
         }
 
         if (!hasBias) return;

@@ -40,9 +40,9 @@ internal unsafe readonly struct GemmShape(
 
 /// <summary>
 /// Which dimension of C a product's units of parallel work follow, so that each thread keeps the same features from
-/// one product to the next (see <see cref="WorkerPool"/>): a layer's forward and weight-gradient products own its
-/// units, which are columns of C; its input-gradient product, computed transposed, owns the previous layer's units,
-/// which are rows of C.
+/// one product to the next (see <see cref="WorkerPool"/>): a layer's forward product splits its units, the columns
+/// of C; its input-gradient product, computed transposed, splits the previous layer's units, the rows of C (and of
+/// W); its weight-gradient product, which comes next and updates W, splits the same rows of W.
 /// </summary>
 internal enum GemmAffinity
 {
