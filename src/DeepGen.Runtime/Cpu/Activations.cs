@@ -43,7 +43,7 @@ public readonly struct SigmoidActivation : IActivationFunction
 {
     public static bool DerivativeNeedsPreActivation => false;
     public static Activation Kind => Activation.Sigmoid;
-    public static void Forward(Span<float> values) => TensorPrimitives.Sigmoid(values, values);
+    public static void Forward(Span<float> values) => FastSigmoid.Apply(values);
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs) =>
         ElementWise.Apply<SigmoidDerivative>(gradient, outputs);
 

@@ -194,9 +194,13 @@ public static unsafe class DenseKernels
     public static long InputGradientScratchSize(int batch, int inputs, int units) =>
         TransposesWeights(batch, inputs, units) ? (long)inputs * units : (long)(inputs + units) * PaddedBatch(batch);
 
-    /// <summary>Whether transposing the weights moves fewer floats than transposing <c>dZ</c> in and <c>dXᵀ</c> out.</summary>
+    /// <summary>
+    /// Whether transposing the weights moves no more floats than transposing <c>dZ</c> in and <c>dXᵀ</c> out (padded).
+    /// Deciding on the padded batch keeps the scratch size non-decreasing in the batch, so scratch sized for a
+    /// model's largest batch also serves an epoch's smaller last batch.
+    /// </summary>
     private static bool TransposesWeights(int batch, int inputs, int units) =>
-        (long)inputs * units <= (long)(inputs + units) * batch;
+        (long)inputs * units <= (long)(inputs + units) * PaddedBatch(batch);
 
     /// <summary>The batch rounded up to 16, a whole 512-bit vector (and so a whole 256- or 128-bit one).</summary>
     private static int PaddedBatch(int batch) => (batch + 15) & ~15;

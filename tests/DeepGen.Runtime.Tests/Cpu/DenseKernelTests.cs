@@ -214,6 +214,17 @@ public class DenseKernelTests
     }
 
     [Fact]
+    public void Input_gradient_scratch_never_shrinks_as_the_batch_grows()
+    {
+        // Models size their scratch for the largest batch and reuse it for an epoch's smaller last batch.
+        foreach (var inputs in new[] { 1, 3, 10, 29, 31, 100, 500, 784 })
+        foreach (var units in new[] { 1, 2, 10, 30, 100, 500 })
+            for (var batch = 2; batch <= 300; batch++)
+                Assert.True(DenseKernels.InputGradientScratchSize(batch, inputs, units) >= DenseKernels.InputGradientScratchSize(batch - 1, inputs, units),
+                    $"{inputs} → {units}: batch {batch} needs less scratch than batch {batch - 1}.");
+    }
+
+    [Fact]
     public void Strided_transpose_writes_only_its_rectangle()
     {
         var source = NaiveKernels.Random(5 * 9, 16);  // 5 rows of stride 9, of which 7 columns are read

@@ -1,0 +1,72 @@
+using System.Runtime.Intrinsics;
+using DeepGen.Cpu;
+
+namespace DeepGen.Runtime.Tests.Cpu;
+
+public class FastSigmoidTests
+{
+    private static double Exact(float x) => 1.0 / (1.0 + Math.Exp(-(double)x));
+
+    [Fact]
+    public void Is_within_three_ulp_of_the_exact_logistic_function()
+    {
+        var worst = 0.0;
+        var worstAt = 0f;
+        for (var x = -87f; x <= 90f; x += 0.000731f) // below -88 the argument saturates (next test)
+        {
+            var actual = FastSigmoid.Of(x);
+            var exact = Exact(x);
+            // One ulp of the exact result, as a float (below the normal range an ulp is the smallest subnormal).
+            var ulp = Math.Max(MathF.BitIncrement((float)exact) - (float)exact, float.Epsilon);
+            var error = Math.Abs(actual - exact) / ulp;
+            if (error > worst) (worst, worstAt) = (error, x);
+        }
+
+        Assert.True(worst <= 3.0, $"The largest error is {worst:F2} ulp, at x = {worstAt:G9}.");
+    }
+
+    [Fact]
+    public void Saturates_at_the_ends_and_keeps_nan()
+    {
+        Assert.Equal(1f, FastSigmoid.Of(float.PositiveInfinity));
+        Assert.Equal(1f, FastSigmoid.Of(200f));
+        Assert.InRange(FastSigmoid.Of(float.NegativeInfinity), 0f, 1e-38f);
+        Assert.InRange(FastSigmoid.Of(-200f), 0f, 1e-38f);
+        Assert.Equal(0.5f, FastSigmoid.Of(0f));
+        Assert.True(float.IsNaN(FastSigmoid.Of(float.NaN)));
+
+        float[] values = [float.NaN, 1f, float.NaN, -1f, 0f, 3f, float.NaN, 2f, 5f, -5f, 7f, 9f, 10f, -10f, 11f, float.NaN, 1f];
+        FastSigmoid.Apply(values);
+        Assert.True(float.IsNaN(values[0]) && float.IsNaN(values[2]) && float.IsNaN(values[6]) && float.IsNaN(values[15]));
+        Assert.Equal(FastSigmoid.Of(1f), values[1]);
+    }
+
+    [Fact]
+    public void Every_vector_width_gives_the_scalar_bits()
+    {
+        var values = new float[1024];
+        var random = new Random(3);
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 60 - 30);
+        values[5] = 0f;
+        values[6] = -0f;
+        values[7] = 88.5f;
+        values[8] = -88.5f;
+
+        var applied = values.ToArray();
+        FastSigmoid.Apply(applied);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var scalar = FastSigmoid.Of(values[i]);
+            Assert.Equal(BitConverter.SingleToInt32Bits(scalar), BitConverter.SingleToInt32Bits(applied[i]));
+            var at = i / 16 * 16;
+            Assert.Equal(BitConverter.SingleToInt32Bits(scalar),
+                BitConverter.SingleToInt32Bits(FastSigmoid.Of(Vector512.Create(values.AsSpan(at, 16)))[i - at]));
+            at = i / 8 * 8;
+            Assert.Equal(BitConverter.SingleToInt32Bits(scalar),
+                BitConverter.SingleToInt32Bits(FastSigmoid.Of(Vector256.Create(values.AsSpan(at, 8)))[i - at]));
+            at = i / 4 * 4;
+            Assert.Equal(BitConverter.SingleToInt32Bits(scalar),
+                BitConverter.SingleToInt32Bits(FastSigmoid.Of(Vector128.Create(values.AsSpan(at, 4)))[i - at]));
+        }
+    }
+}
