@@ -72,8 +72,10 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// A product of fewer than <see cref="RowBlock"/> rows (inference on a few samples) is bound by reading B, not by
-    /// arithmetic: from this many elements of B, its column groups are spread over the threads so that each core
-    /// streams its own share of the weights.
+    /// arithmetic, and one with a k that short (the weight gradients of a batch of a few samples) by writing C and
+    /// its epilogue's update of the weights: from this many elements of B (or C), its units are spread over the
+    /// threads so that each core streams its own share of the weights. Training at batch 1 took 42 s per epoch
+    /// with single-threaded weight gradients and 26 s with this.
     /// </summary>
     public const long MemoryBoundThreshold = 1L << 16;
 
@@ -84,7 +86,8 @@ internal static unsafe class Gemm
         where TEpilogue : struct, IGemmEpilogue
     {
         var worthThreads = (long)shape.M * shape.N * shape.K >= ParallelThreshold
-            || (shape.M < RowBlock && (long)shape.N * shape.K >= MemoryBoundThreshold);
+            || (shape.M < RowBlock && (long)shape.N * shape.K >= MemoryBoundThreshold)
+            || (shape.K < RowBlock && (long)shape.M * shape.N >= MemoryBoundThreshold);
         var threads = worthThreads ? Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads) : 1;
         if (threads <= 1)
         {
