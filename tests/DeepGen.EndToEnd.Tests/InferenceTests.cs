@@ -70,6 +70,39 @@ public class InferenceTests : IDisposable
         Assert.All(results, result => Assert.Equal(expected, result));
     }
 
+    /// <summary>
+    /// With many passes (here 24 of 100 samples) the threads take whole passes each; every sample must still get the
+    /// bits it gets alone, concurrent callers included, and the calling thread allocates nothing once warmed up.
+    /// </summary>
+    [Fact]
+    public void Many_passes_taken_whole_by_each_thread_match_samples_predicted_alone()
+    {
+        var model = new SeedMlp(seed: 6);
+        const int Samples = 2_400;
+        var x = TestData.Uniform(Samples * 784, 0f, 255f, seed: 7);
+        var alone = new float[Samples * 10];
+        var embeddedAlone = new float[Samples * 500];
+        for (var i = 0; i < Samples; i++)
+        {
+            model.Predict(x.AsSpan(i * 784, 784), alone.AsSpan(i * 10, 10));
+            model.Embed("Dense1", x.AsSpan(i * 784, 784), embeddedAlone.AsSpan(i * 500, 500));
+        }
+
+        var predictions = new float[Samples * 10];
+        model.Predict(x, predictions, batchSize: 100);
+        Assert.Equal(alone, predictions);
+        Assert.Equal(embeddedAlone, model.Embed("Dense1", x, batchSize: 100));
+
+        var concurrent = new float[4][];
+        Parallel.For(0, concurrent.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => concurrent[i] = model.Predict(x, batchSize: 100));
+        Assert.All(concurrent, result => Assert.Equal(alone, result));
+
+        model.Predict(x, predictions, batchSize: 100);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        model.Predict(x, predictions, batchSize: 100);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void Steady_state_predict_and_embed_allocate_nothing_on_any_thread()
     {

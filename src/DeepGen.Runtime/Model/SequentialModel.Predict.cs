@@ -55,7 +55,6 @@ public abstract partial class SequentialModel
     private void ForwardInto(LayerInfo layer, ReadOnlySpan<float> x, Span<float> destination, int batchSize, string destinationName)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var inputSize = Architecture.InputSize;
         var units = layer.Units;
         var samples = CountInputSamples(x);
         if (destination.Length != (long)samples * units)
@@ -64,21 +63,116 @@ public abstract partial class SequentialModel
                 destinationName);
 
         var passSize = Math.Min(batchSize, samples);
+        var passes = (samples + passSize - 1) / passSize;
+        var threads = Math.Min(Cpu.CpuBackend.MaxDegreeOfParallelism, Cpu.WorkerPool.Shared.MaxThreads);
+        if (threads > 1 && passes >= PassesPerThreadForWholePasses * threads)
+        {
+            ForwardPassesInParallel(layer, x, destination, samples, passSize, threads);
+            return;
+        }
+
         var workspace = _inferenceWorkspaces.Rent(checked(passSize * Architecture.ActivationsPerSample));
         try
         {
-            for (var start = 0; start < samples; start += passSize)
-            {
-                var batch = Math.Min(passSize, samples - start);
-                var activations = workspace.AsSpan(0, batch * Architecture.ActivationsPerSample);
-                Forward(x.Slice(start * inputSize, batch * inputSize), activations, batch);
-                activations.Slice(batch * layer.OutputOffsetPerSample, batch * units)
-                    .CopyTo(destination.Slice(start * units, batch * units));
-            }
+            for (var start = 0; start < samples; start += passSize) ForwardPass(layer, x, destination, start, Math.Min(passSize, samples - start), workspace);
         }
         finally
         {
             _inferenceWorkspaces.Return(workspace);
+        }
+    }
+
+    /// <summary>One forward pass over samples <c>[start, start + batch)</c>, in <paramref name="workspace"/>.</summary>
+    private void ForwardPass(LayerInfo layer, ReadOnlySpan<float> x, Span<float> destination, int start, int batch, float[] workspace)
+    {
+        var inputSize = Architecture.InputSize;
+        var units = layer.Units;
+        var activations = workspace.AsSpan(0, batch * Architecture.ActivationsPerSample);
+        Forward(x.Slice(start * inputSize, batch * inputSize), activations, batch);
+        activations.Slice(batch * layer.OutputOffsetPerSample, batch * units).CopyTo(destination.Slice(start * units, batch * units));
+    }
+
+    /// <summary>
+    /// From this many passes per thread, threads take whole passes (<see cref="ForwardPassesInParallel"/>); with
+    /// fewer, the last passes leave a thread idle, and sharing each product measured faster (2 to 4 passes of 256
+    /// samples: 5–10% faster shared; 8 or more: 5–9% faster whole).
+    /// </summary>
+    private const int PassesPerThreadForWholePasses = 4;
+
+    /// <summary>
+    /// Many passes: each thread takes whole passes and runs every layer of a pass itself, in its own workspace,
+    /// instead of all threads sharing each matrix product of one pass after another (10,000 predictions in passes of
+    /// 256: 50 ms instead of 54 in the same process).
+    /// </summary>
+    /// <remarks>
+    /// A pass's products then run on one thread (the worker pool is busy with the passes, and a product that finds it
+    /// busy runs alone), so a pass's activations never leave the core that computed them and the threads meet once
+    /// per call instead of three times per pass. Each sample's outputs are the same bits either way: a row of a
+    /// product never depends on the other rows.
+    /// </remarks>
+    private unsafe void ForwardPassesInParallel(LayerInfo layer, ReadOnlySpan<float> x, Span<float> destination, int samples, int passSize, int threads)
+    {
+        fixed (float* input = x)
+        fixed (float* output = destination)
+        {
+            var job = PassJob.ForThisThread;
+            job.Set(this, layer, input, x.Length, output, destination.Length, samples, passSize);
+            try
+            {
+                Cpu.WorkerPool.Shared.Run(job, threads);
+            }
+            finally
+            {
+                job.Set(null, null, null, 0, null, 0, 0, 1);
+            }
+        }
+    }
+
+    /// <summary>The passes of one call to <see cref="ForwardPassesInParallel"/>: unit <c>u</c> is samples <c>[u · passSize, …)</c>.</summary>
+    private sealed unsafe class PassJob : Cpu.IParallelWork
+    {
+        [ThreadStatic] private static PassJob? _forThisThread;
+
+        private SequentialModel? _model;
+        private LayerInfo? _layer;
+        private float* _input;
+        private int _inputLength;
+        private float* _output;
+        private int _outputLength;
+        private int _samples;
+        private int _passSize = 1;
+
+        /// <summary>One reusable job per calling thread, so concurrent callers never share one.</summary>
+        public static PassJob ForThisThread => _forThisThread ??= new PassJob();
+
+        public int UnitCount => (_samples + _passSize - 1) / _passSize;
+
+        public void Set(SequentialModel? model, LayerInfo? layer, float* input, int inputLength, float* output, int outputLength, int samples, int passSize)
+        {
+            _model = model;
+            _layer = layer;
+            _input = input;
+            _inputLength = inputLength;
+            _output = output;
+            _outputLength = outputLength;
+            _samples = samples;
+            _passSize = passSize;
+        }
+
+        public void Execute(int unit)
+        {
+            var model = _model!;
+            var start = unit * _passSize;
+            var batch = Math.Min(_passSize, _samples - start);
+            var workspace = model._inferenceWorkspaces.Rent(checked(_passSize * model.Architecture.ActivationsPerSample));
+            try
+            {
+                model.ForwardPass(_layer!, new ReadOnlySpan<float>(_input, _inputLength), new Span<float>(_output, _outputLength), start, batch, workspace);
+            }
+            finally
+            {
+                model._inferenceWorkspaces.Return(workspace);
+            }
         }
     }
 }
