@@ -8,6 +8,9 @@ namespace DeepGen.EndToEnd.Tests;
 /// differences of the double-precision reference with the masks the step drew, dropout statistics, inference
 /// without dropout, reproducible masks, the fused SGD update with penalties, and the default initialisation unchanged.
 /// </summary>
+// Its allocation tests must not overlap the tests that change CpuBackend.MaxDegreeOfParallelism: a product that ran on
+// one thread during their warm-up would first fetch its per-thread parallel job inside the measured calls.
+[Collection(ThreadSettingsCollection.Name)]
 public class DenseOptionsTests
 {
     [Fact]

@@ -8,6 +8,9 @@ namespace DeepGen.EndToEnd.Tests;
 /// Inference for services: Predict and Embed called from many threads at once on one model give exactly the bits of
 /// a lone call, allocate nothing in steady state, and a model loaded for inference keeps no training buffers.
 /// </summary>
+// Its allocation tests must not overlap the tests that change CpuBackend.MaxDegreeOfParallelism: a product that ran on
+// one thread during their warm-up would first fetch its per-thread parallel job inside the measured calls.
+[Collection(ThreadSettingsCollection.Name)]
 public class InferenceTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("deepgen-inference-").FullName;

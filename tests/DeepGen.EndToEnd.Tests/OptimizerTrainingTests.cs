@@ -6,6 +6,9 @@ namespace DeepGen.EndToEnd.Tests;
 /// Every optimizer and loss driving a generated model: a few steps reduce the loss, the non-fused path allocates
 /// nothing, and an optimizer that is not plain SGD leaves the backward pass's gradients untouched.
 /// </summary>
+// Its allocation tests must not overlap the tests that change CpuBackend.MaxDegreeOfParallelism: a product that ran on
+// one thread during their warm-up would first fetch its per-thread parallel job inside the measured calls.
+[Collection(ThreadSettingsCollection.Name)]
 public class OptimizerTrainingTests
 {
     private const int Samples = 64;

@@ -210,10 +210,67 @@ public abstract partial class SequentialModel
                 throw new ArgumentException($"'{name}' holds {values[i]} at index {i}; every value must be finite.", name);
     }
 
-    private static void Gather(Span<float> destination, ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int width)
+    private static unsafe void Gather(Span<float> destination, ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int width)
     {
+        // Checked here once; the copies below are then in bounds.
         for (var i = 0; i < rows.Length; i++)
-            source.Slice(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
+            if ((uint)rows[i] >= (uint)(source.Length / width)) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the data.");
+        if (destination.Length < (long)rows.Length * width) throw new ArgumentException("The batch buffer is too small.", nameof(destination));
+
+        fixed (float* to = destination)
+        fixed (float* from = source)
+        fixed (int* order = rows)
+        {
+            var threads = Math.Min(Cpu.CpuBackend.MaxDegreeOfParallelism, Cpu.WorkerPool.Shared.MaxThreads);
+            // A batch of training images is scattered over a data set far larger than the caches, so each row is a
+            // wait on memory: two threads keep twice as many misses in flight (a tenth of a seed epoch was this copy).
+            if (threads > 1 && (long)rows.Length * width >= GatherJob.ParallelFloats)
+            {
+                var job = GatherJob.ForThisThread;
+                job.Set(to, from, order, rows.Length, width);
+                Cpu.WorkerPool.Shared.Run(job, threads);
+                job.Set(null, null, null, 0, 0);
+                return;
+            }
+
+            for (var i = 0; i < rows.Length; i++)
+                Buffer.MemoryCopy(from + (long)order[i] * width, to + (long)i * width, (long)width * sizeof(float), (long)width * sizeof(float));
+        }
+    }
+
+    /// <summary>Rows of a gather, in units of <see cref="RowsPerUnit"/>.</summary>
+    private sealed unsafe class GatherJob : Cpu.IParallelWork
+    {
+        public const long ParallelFloats = 16_384;
+        private const int RowsPerUnit = 8;
+
+        [ThreadStatic] private static GatherJob? _forThisThread;
+
+        private float* _to;
+        private float* _from;
+        private int* _order;
+        private int _rows;
+        private int _width;
+
+        public static GatherJob ForThisThread => _forThisThread ??= new GatherJob();
+
+        public int UnitCount => (_rows + RowsPerUnit - 1) / RowsPerUnit;
+
+        public void Set(float* to, float* from, int* order, int rows, int width)
+        {
+            _to = to;
+            _from = from;
+            _order = order;
+            _rows = rows;
+            _width = width;
+        }
+
+        public void Execute(int unit)
+        {
+            var bytes = (long)_width * sizeof(float);
+            for (var i = unit * RowsPerUnit; i < Math.Min(_rows, (unit + 1) * RowsPerUnit); i++)
+                Buffer.MemoryCopy(_from + (long)_order[i] * _width, _to + (long)i * _width, bytes, bytes);
+        }
     }
 }
 
