@@ -190,7 +190,10 @@ internal static unsafe class Gemm
         // narrower width in turn and the last 1–3 columns padded to a 128-bit vector. A padded panel lives on the
         // stack, so products with a k too long for it take narrower and scalar passes instead.
         j = TailColumns<TVector, TEpilogue>(s, epilogue, row0, row1, j, column1);
-        if (2 * (column1 - j) > TVector.Count && (long)s.K * TVector.Count <= MaxPanelFloats)
+        // Copying B's columns pays only when several rows share the copy; a row or two (batch-1 inference) reads
+        // them in place, scalar for the last 1–3.
+        var pad = row1 - row0 >= 4;
+        if (pad && 2 * (column1 - j) > TVector.Count && (long)s.K * TVector.Count <= MaxPanelFloats)
         {
             PaddedTail<TVector, TEpilogue>(s, epilogue, row0, row1, j, column1);
             return;
@@ -198,7 +201,7 @@ internal static unsafe class Gemm
 
         if (TVector.Count > 8) j = TailColumns<Simd256, TEpilogue>(s, epilogue, row0, row1, j, column1);
         if (TVector.Count > 4) j = TailColumns<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
-        if (j < column1 && (long)s.K * Simd128.Count <= MaxPanelFloats) PaddedTail<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
+        if (pad && j < column1 && (long)s.K * Simd128.Count <= MaxPanelFloats) PaddedTail<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
         else TailColumns<Scalar, TEpilogue>(s, epilogue, row0, row1, j, column1);
     }
 

@@ -146,6 +146,8 @@ public class DenseKernelTests
     [InlineData(13, 20, 3)]
     [InlineData(130, 9, 65)]    // 64 + 1
     [InlineData(3, 2100, 10)]   // k too long for a padded panel on the stack: narrower and scalar passes
+    [InlineData(1, 500, 10)]    // one row (batch-1 inference): B read in place, scalar for the last columns
+    [InlineData(2, 40, 29)]
     public void Forward_products_are_each_one_fused_chain_whatever_the_tail(int batch, int inputs, int units)
     {
         var x = NaiveKernels.Random(batch * inputs, 31);
