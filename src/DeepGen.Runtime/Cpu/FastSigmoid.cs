@@ -14,8 +14,9 @@ namespace DeepGen.Cpu;
 /// float32 matrix product, so float precision is what it needs: the exponential here is the classic Cephes
 /// <c>expf</c> scheme (e^x = 2^n · e^r with |r| ≤ ln2/2, r by a two-part Cody–Waite reduction, e^r by a degree-7
 /// polynomial), about 1 ulp, and the sigmoid within 3 ulp of the exact value (tested against double precision).</para>
-/// <para>Every width and the scalar tail run the same operations in the same order, fused multiply-adds included, so
-/// an element's result does not depend on where in a span it sits or on the machine's vector width.</para>
+/// <para>Written once over <see cref="ISimdVector{TSelf}"/>, so every width and the scalar tail run the same operations
+/// in the same order, fused multiply-adds included: an element's result does not depend on where in a span it sits
+/// or on the machine's vector width.</para>
 /// <para>NaN stays NaN, so a diverging model still shows a NaN loss. Arguments beyond ±88 saturate, where the
 /// logistic function is 0 or 1 to within float precision anyway.</para>
 /// </remarks>
@@ -39,86 +40,38 @@ internal static class FastSigmoid
         {
             var p = start;
             var end = start + values.Length;
-            if (Vector512.IsHardwareAccelerated)
-                for (; p + Vector512<float>.Count <= end; p += Vector512<float>.Count) Vector512.Store(Of(Vector512.Load(p)), p);
-            if (Vector256.IsHardwareAccelerated)
-                for (; p + Vector256<float>.Count <= end; p += Vector256<float>.Count) Vector256.Store(Of(Vector256.Load(p)), p);
-            if (Vector128.IsHardwareAccelerated)
-                for (; p + Vector128<float>.Count <= end; p += Vector128<float>.Count) Vector128.Store(Of(Vector128.Load(p)), p);
-            for (; p < end; p++) *p = Of(*p);
+            if (Vector512.IsHardwareAccelerated) p = Apply<Simd512>(p, end);
+            if (Vector256.IsHardwareAccelerated) p = Apply<Simd256>(p, end);
+            if (Vector128.IsHardwareAccelerated) p = Apply<Simd128>(p, end);
+            Apply<Scalar>(p, end);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Of(float x)
+    private static unsafe float* Apply<TVector>(float* p, float* end) where TVector : struct, ISimdVector<TVector>
     {
-        if (float.IsNaN(x)) return x;
-        // e^-x, with -x clamped to [-88, 88]
-        var a = MathF.Min(MathF.Max(-x, -MaxArgument), MaxArgument);
-        var n = MathF.Round(a * Log2E);
-        var r = MathF.FusedMultiplyAdd(n, -Ln2High, a);
-        r = MathF.FusedMultiplyAdd(n, -Ln2Low, r);
-        var poly = MathF.FusedMultiplyAdd(P0, r, P1);
-        poly = MathF.FusedMultiplyAdd(poly, r, P2);
-        poly = MathF.FusedMultiplyAdd(poly, r, P3);
-        poly = MathF.FusedMultiplyAdd(poly, r, P4);
-        poly = MathF.FusedMultiplyAdd(poly, r, P5);
-        var e = MathF.FusedMultiplyAdd(poly, r * r, r) + 1f;
-        var scale = BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
-        return 1f / (1f + e * scale);
+        for (; p + TVector.Count <= end; p += TVector.Count) Of(TVector.Load(p)).Store(p);
+        return p;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of(Vector512<float> x)
-    {
-        var a = Vector512.Min(Vector512.Max(-x, Vector512.Create(-MaxArgument)), Vector512.Create(MaxArgument));
-        var n = Vector512.Round(a * Vector512.Create(Log2E));
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), a);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
-        var poly = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-        poly = Vector512.FusedMultiplyAdd(poly, r, Vector512.Create(P2));
-        poly = Vector512.FusedMultiplyAdd(poly, r, Vector512.Create(P3));
-        poly = Vector512.FusedMultiplyAdd(poly, r, Vector512.Create(P4));
-        poly = Vector512.FusedMultiplyAdd(poly, r, Vector512.Create(P5));
-        var e = Vector512.FusedMultiplyAdd(poly, r * r, r) + Vector512<float>.One;
-        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-        var result = Vector512<float>.One / (Vector512<float>.One + e * scale);
-        return Vector512.ConditionalSelect(Vector512.IsNaN(x), x, result);
-    }
+    /// <summary>The logistic function of one value (the scalar tail's code).</summary>
+    public static float Of(float x) => Of(Scalar.Broadcast(x)).Value;
 
+    /// <summary>The logistic function of each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> x)
+    public static TVector Of<TVector>(TVector x) where TVector : struct, ISimdVector<TVector>
     {
-        var a = Vector256.Min(Vector256.Max(-x, Vector256.Create(-MaxArgument)), Vector256.Create(MaxArgument));
-        var n = Vector256.Round(a * Vector256.Create(Log2E));
-        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2High), a);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Low), r);
-        var poly = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-        poly = Vector256.FusedMultiplyAdd(poly, r, Vector256.Create(P2));
-        poly = Vector256.FusedMultiplyAdd(poly, r, Vector256.Create(P3));
-        poly = Vector256.FusedMultiplyAdd(poly, r, Vector256.Create(P4));
-        poly = Vector256.FusedMultiplyAdd(poly, r, Vector256.Create(P5));
-        var e = Vector256.FusedMultiplyAdd(poly, r * r, r) + Vector256<float>.One;
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-        var result = Vector256<float>.One / (Vector256<float>.One + e * scale);
-        return Vector256.ConditionalSelect(Vector256.IsNaN(x), x, result);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Of(Vector128<float> x)
-    {
-        var a = Vector128.Min(Vector128.Max(-x, Vector128.Create(-MaxArgument)), Vector128.Create(MaxArgument));
-        var n = Vector128.Round(a * Vector128.Create(Log2E));
-        var r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2High), a);
-        r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Low), r);
-        var poly = Vector128.FusedMultiplyAdd(Vector128.Create(P0), r, Vector128.Create(P1));
-        poly = Vector128.FusedMultiplyAdd(poly, r, Vector128.Create(P2));
-        poly = Vector128.FusedMultiplyAdd(poly, r, Vector128.Create(P3));
-        poly = Vector128.FusedMultiplyAdd(poly, r, Vector128.Create(P4));
-        poly = Vector128.FusedMultiplyAdd(poly, r, Vector128.Create(P5));
-        var e = Vector128.FusedMultiplyAdd(poly, r * r, r) + Vector128<float>.One;
-        var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
-        var result = Vector128<float>.One / (Vector128<float>.One + e * scale);
-        return Vector128.ConditionalSelect(Vector128.IsNaN(x), x, result);
+        // e^-x, with -x clamped to [-88, 88]: 2^n · e^r, n = round(-x · log2 e), r = -x - n · ln 2 in two parts.
+        var a = TVector.Min(TVector.Max(TVector.Zero - x, TVector.Broadcast(-MaxArgument)), TVector.Broadcast(MaxArgument));
+        var n = TVector.Round(a * TVector.Broadcast(Log2E));
+        var r = TVector.MultiplyAdd(n, TVector.Broadcast(-Ln2High), a);
+        r = TVector.MultiplyAdd(n, TVector.Broadcast(-Ln2Low), r);
+        var poly = TVector.MultiplyAdd(TVector.Broadcast(P0), r, TVector.Broadcast(P1));
+        poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P2));
+        poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P3));
+        poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P4));
+        poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P5));
+        var one = TVector.Broadcast(1f);
+        var e = TVector.MultiplyAdd(poly, r * r, r) + one;
+        return TVector.KeepNaN(x, one / (one + e * TVector.PowerOfTwo(n)));
     }
 }

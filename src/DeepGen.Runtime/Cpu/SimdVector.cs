@@ -28,6 +28,12 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf Sqrt(TSelf value);
     static abstract TSelf Min(TSelf a, TSelf b);
     static abstract TSelf Max(TSelf a, TSelf b);
+    /// <summary>To the nearest integer, ties to even.</summary>
+    static abstract TSelf Round(TSelf value);
+    /// <summary><c>2^n</c> for integral <paramref name="n"/> in [-126, 127], built from the exponent bits.</summary>
+    static abstract TSelf PowerOfTwo(TSelf n);
+    /// <summary>The lanes of <paramref name="source"/> that are NaN, and <paramref name="value"/> elsewhere.</summary>
+    static abstract TSelf KeepNaN(TSelf source, TSelf value);
     unsafe void Store(float* destination);
 }
 
@@ -50,6 +56,11 @@ internal readonly struct Simd512 : ISimdVector<Simd512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Sqrt(Simd512 value) => new(Vector512.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Min(Simd512 a, Simd512 b) => new(Vector512.Min(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Max(Simd512 a, Simd512 b) => new(Vector512.Max(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Round(Simd512 value) => new(Vector512.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 PowerOfTwo(Simd512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n._value) + Vector512.Create(127), 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 KeepNaN(Simd512 source, Simd512 value) => new(Vector512.ConditionalSelect(Vector512.IsNaN(source._value), source._value, value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -73,6 +84,11 @@ internal readonly struct Simd256 : ISimdVector<Simd256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Sqrt(Simd256 value) => new(Vector256.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Min(Simd256 a, Simd256 b) => new(Vector256.Min(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Max(Simd256 a, Simd256 b) => new(Vector256.Max(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Round(Simd256 value) => new(Vector256.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 PowerOfTwo(Simd256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n._value) + Vector256.Create(127), 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 KeepNaN(Simd256 source, Simd256 value) => new(Vector256.ConditionalSelect(Vector256.IsNaN(source._value), source._value, value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -96,6 +112,11 @@ internal readonly struct Simd128 : ISimdVector<Simd128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Sqrt(Simd128 value) => new(Vector128.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Min(Simd128 a, Simd128 b) => new(Vector128.Min(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Max(Simd128 a, Simd128 b) => new(Vector128.Max(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Round(Simd128 value) => new(Vector128.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 PowerOfTwo(Simd128 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32(n._value) + Vector128.Create(127), 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 KeepNaN(Simd128 source, Simd128 value) => new(Vector128.ConditionalSelect(Vector128.IsNaN(source._value), source._value, value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -120,6 +141,12 @@ internal readonly struct Scalar : ISimdVector<Scalar>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Sqrt(Scalar value) => new(MathF.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Min(Scalar a, Scalar b) => new(MathF.Min(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Max(Scalar a, Scalar b) => new(MathF.Max(a._value, b._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Round(Scalar value) => new(MathF.Round(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar PowerOfTwo(Scalar n) => new(BitConverter.Int32BitsToSingle(((int)n._value + 127) << 23));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar KeepNaN(Scalar source, Scalar value) => float.IsNaN(source._value) ? source : value;
+    public float Value => _value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => *destination = _value;
 }
