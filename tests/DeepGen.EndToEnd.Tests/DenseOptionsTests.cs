@@ -165,7 +165,7 @@ public class DenseOptionsTests
         for (var n = 0; n < 120; n++)
         {
             var k = random.Next(model.Architecture.ParameterCount);
-            var expected = FiniteDifference(reference, x, y, k);
+            var expected = reference.FiniteDifference(x, y, Loss.CategoricalCrossEntropy, k, step: 1e-6);
             Assert.True(Math.Abs(model.Gradients[k] - expected) <= 2e-5 + 2e-3 * Math.Abs(expected),
                 $"Parameter {k}: backward gives {model.Gradients[k]:G9}, finite differences {expected:G9}.");
         }
@@ -274,18 +274,6 @@ public class DenseOptionsTests
     }
 
     private static LayerInfo DropoutMlpLayer0() => new DropoutMlp(seed: 0).Architecture.Layers[0];
-
-    private static double FiniteDifference(ReferenceNetwork reference, float[] x, float[] y, int k)
-    {
-        const double step = 1e-6;
-        var saved = reference.Parameters[k];
-        reference.Parameters[k] = saved + step;
-        var plus = reference.Loss(x, y, Loss.CategoricalCrossEntropy);
-        reference.Parameters[k] = saved - step;
-        var minus = reference.Loss(x, y, Loss.CategoricalCrossEntropy);
-        reference.Parameters[k] = saved;
-        return (plus - minus) / (2 * step);
-    }
 
     /// <summary>Plain SGD applied after the backward pass, element by element as the fused kernel does it.</summary>
     private sealed class UnfusedSgd(float learningRate) : Optimizer(learningRate)

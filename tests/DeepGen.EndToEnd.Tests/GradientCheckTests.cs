@@ -80,7 +80,7 @@ public class GradientCheckTests
                 for (var n = 0; n < 6; n++)
                 {
                     var k = offset + random.Next(count);
-                    var expected = FiniteDifference(reference, x, y, k);
+                    var expected = reference.FiniteDifference(x, y, Loss.CategoricalCrossEntropy, k, step: 1e-5);
                     var actual = model.Gradients[k];
                     Assert.True(Math.Abs(actual - expected) <= 1e-6 + 5e-3 * Math.Abs(expected),
                         $"{Describe(model, k)}: backward {actual:G9}, finite differences {expected:G9}.");
@@ -103,18 +103,6 @@ public class GradientCheckTests
         for (var k = 0; k < expected.Length; k++)
             Assert.True(Math.Abs(model.Gradients[k] - expected[k]) <= 2e-5 + 2e-3 * Math.Abs(expected[k]),
                 $"{Describe(model, k)}: backward {model.Gradients[k]:G9}, finite differences {expected[k]:G9}.");
-    }
-
-    private static double FiniteDifference(ReferenceNetwork reference, float[] x, float[] y, int k)
-    {
-        const double step = 1e-5;
-        var saved = reference.Parameters[k];
-        reference.Parameters[k] = saved + step;
-        var plus = reference.Loss(x, y, Loss.CategoricalCrossEntropy);
-        reference.Parameters[k] = saved - step;
-        var minus = reference.Loss(x, y, Loss.CategoricalCrossEntropy);
-        reference.Parameters[k] = saved;
-        return (plus - minus) / (2 * step);
     }
 
     internal static void AssertClose(double[] expected, float[] actual, double relative)

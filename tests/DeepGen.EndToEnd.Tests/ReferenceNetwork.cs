@@ -97,18 +97,20 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
     public double[] FiniteDifferenceGradient(float[] x, float[] y, Loss loss, double step = 1e-6)
     {
         var gradient = new double[Parameters.Length];
-        for (var k = 0; k < Parameters.Length; k++)
-        {
-            var saved = Parameters[k];
-            Parameters[k] = saved + step;
-            var plus = Loss(x, y, loss);
-            Parameters[k] = saved - step;
-            var minus = Loss(x, y, loss);
-            Parameters[k] = saved;
-            gradient[k] = (plus - minus) / (2 * step);
-        }
-
+        for (var k = 0; k < Parameters.Length; k++) gradient[k] = FiniteDifference(x, y, loss, k, step);
         return gradient;
+    }
+
+    /// <summary>The central difference of the loss in parameter <paramref name="k"/>, which is left as it was.</summary>
+    public double FiniteDifference(float[] x, float[] y, Loss loss, int k, double step = 1e-6)
+    {
+        var saved = Parameters[k];
+        Parameters[k] = saved + step;
+        var plus = Loss(x, y, loss);
+        Parameters[k] = saved - step;
+        var minus = Loss(x, y, loss);
+        Parameters[k] = saved;
+        return (plus - minus) / (2 * step);
     }
 
     private static void Activate(double[] z, Activation activation)

@@ -33,24 +33,21 @@ internal static class FastSigmoid
     private const float P4 = 1.6666665459e-1f;
     private const float P5 = 5.0000001201e-1f;
 
-    /// <summary><c>values[i] = 1 / (1 + e^-values[i])</c>.</summary>
+    /// <summary><c>values[i] = 1 / (1 + e^-values[i])</c>, widest vectors first (the optimizers' element-wise loop).</summary>
     public static unsafe void Apply(Span<float> values)
     {
         fixed (float* start = values)
         {
-            var p = start;
-            var end = start + values.Length;
-            if (Vector512.IsHardwareAccelerated) p = Apply<Simd512>(p, end);
-            if (Vector256.IsHardwareAccelerated) p = Apply<Simd256>(p, end);
-            if (Vector128.IsHardwareAccelerated) p = Apply<Simd128>(p, end);
-            Apply<Scalar>(p, end);
+            var update = new InPlace(start);
+            OptimizerKernels.Run(ref update, values.Length);
         }
     }
 
-    private static unsafe float* Apply<TVector>(float* p, float* end) where TVector : struct, ISimdVector<TVector>
+    private readonly unsafe struct InPlace(float* values) : IParameterUpdate
     {
-        for (; p + TVector.Count <= end; p += TVector.Count) Of(TVector.Load(p)).Store(p);
-        return p;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply<TVector>(nint index) where TVector : struct, ISimdVector<TVector> =>
+            Of(TVector.Load(values + index)).Store(values + index);
     }
 
     /// <summary>The logistic function of one value (the scalar tail's code).</summary>

@@ -213,8 +213,9 @@ public abstract partial class SequentialModel
     private static unsafe void Gather(Span<float> destination, ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int width)
     {
         // Checked here once; the copies below are then in bounds.
-        for (var i = 0; i < rows.Length; i++)
-            if ((uint)rows[i] >= (uint)(source.Length / width)) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the data.");
+        var available = (uint)(source.Length / width);
+        foreach (var row in rows)
+            if ((uint)row >= available) throw new ArgumentOutOfRangeException(nameof(rows), $"Row {row} is outside the data.");
         if (destination.Length < (long)rows.Length * width) throw new ArgumentException("The batch buffer is too small.", nameof(destination));
 
         fixed (float* to = destination)

@@ -277,32 +277,25 @@ internal static class TopK
 }
 
 /// <summary>
-/// Keras's <c>Precision</c>: true positives / (true positives + false positives), every output thresholded at
-/// <paramref name="threshold"/> and counted on its own (outputs flattened, as Keras does by default). 0 when nothing was predicted positive.
+/// Counts over every output thresholded on its own (outputs flattened, as Keras does by default): true positives,
+/// false positives and false negatives, from which <see cref="Precision"/> and <see cref="Recall"/> take their ratio.
 /// </summary>
-public sealed class Precision(float threshold = 0.5f) : Metric
+public abstract class ThresholdCountMetric(float threshold) : Metric
 {
-    private long _truePositives;
-    private long _falsePositives;
-
     /// <summary>Outputs above it are predicted positive.</summary>
     public float Threshold { get; } = threshold;
 
-    /// <inheritdoc />
-    public override string Name => "precision";
+    protected long TruePositives { get; private set; }
+
+    protected long FalsePositives { get; private set; }
+
+    protected long FalseNegatives { get; private set; }
 
     /// <inheritdoc />
-    public override void Reset()
-    {
-        _truePositives = 0;
-        _falsePositives = 0;
-    }
+    public override void Reset() => (TruePositives, FalsePositives, FalseNegatives) = (0, 0, 0);
 
-    /// <inheritdoc />
-    public override double Result() => _truePositives + _falsePositives == 0 ? 0 : (double)_truePositives / (_truePositives + _falsePositives);
-
-    /// <inheritdoc />
-    public override Metric Clone() => new Precision(Threshold);
+    /// <summary><paramref name="part"/> / (<paramref name="part"/> + <paramref name="other"/>), or 0 when both are 0.</summary>
+    protected static double Ratio(long part, long other) => part + other == 0 ? 0 : (double)part / (part + other);
 
     /// <inheritdoc />
     protected override void UpdateBatch(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units, int width)
@@ -310,52 +303,45 @@ public sealed class Precision(float threshold = 0.5f) : Metric
         RequireDenseTargets(units, width);
         for (var i = 0; i < outputs.Length; i++)
         {
-            if (!(outputs[i] > Threshold)) continue;
-            if (targets[i] > 0.5f) _truePositives++;
-            else _falsePositives++;
+            var predicted = outputs[i] > Threshold;
+            var actual = targets[i] > 0.5f;
+            if (predicted && actual) TruePositives++;
+            else if (predicted) FalsePositives++;
+            else if (actual) FalseNegatives++;
         }
     }
+}
+
+/// <summary>
+/// Keras's <c>Precision</c>: true positives / (true positives + false positives), every output thresholded at
+/// <paramref name="threshold"/> and counted on its own. 0 when nothing was predicted positive.
+/// </summary>
+public sealed class Precision(float threshold = 0.5f) : ThresholdCountMetric(threshold)
+{
+    /// <inheritdoc />
+    public override string Name => "precision";
+
+    /// <inheritdoc />
+    public override double Result() => Ratio(TruePositives, FalsePositives);
+
+    /// <inheritdoc />
+    public override Metric Clone() => new Precision(Threshold);
 }
 
 /// <summary>
 /// Keras's <c>Recall</c>: true positives / (true positives + false negatives), every output thresholded at
 /// <paramref name="threshold"/> and counted on its own. 0 when there were no positive targets.
 /// </summary>
-public sealed class Recall(float threshold = 0.5f) : Metric
+public sealed class Recall(float threshold = 0.5f) : ThresholdCountMetric(threshold)
 {
-    private long _truePositives;
-    private long _falseNegatives;
-
-    /// <summary>Outputs above it are predicted positive.</summary>
-    public float Threshold { get; } = threshold;
-
     /// <inheritdoc />
     public override string Name => "recall";
 
     /// <inheritdoc />
-    public override void Reset()
-    {
-        _truePositives = 0;
-        _falseNegatives = 0;
-    }
-
-    /// <inheritdoc />
-    public override double Result() => _truePositives + _falseNegatives == 0 ? 0 : (double)_truePositives / (_truePositives + _falseNegatives);
+    public override double Result() => Ratio(TruePositives, FalseNegatives);
 
     /// <inheritdoc />
     public override Metric Clone() => new Recall(Threshold);
-
-    /// <inheritdoc />
-    protected override void UpdateBatch(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units, int width)
-    {
-        RequireDenseTargets(units, width);
-        for (var i = 0; i < outputs.Length; i++)
-        {
-            if (!(targets[i] > 0.5f)) continue;
-            if (outputs[i] > Threshold) _truePositives++;
-            else _falseNegatives++;
-        }
-    }
 }
 
 /// <summary>
