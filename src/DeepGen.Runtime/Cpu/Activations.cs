@@ -11,6 +11,13 @@ namespace DeepGen.Cpu;
 /// reads the pre-activation instead, which a training pass keeps for those layers only
 /// (<see cref="DerivativeNeedsPreActivation"/>).
 /// </summary>
+/// <remarks>
+/// Forward and backward give the same bits for an element whatever span, tile, thread or vector width it arrives
+/// through: each is either written once over the kernels' vector types (<c>IVectorFunction</c>: the tail runs the
+/// lanes' operations), a plain vector loop of exactly rounded operations (+, -, ×, select) whose scalar tail does the
+/// same, or scalar code per element. That is what makes a prediction independent of the pass it is in and training
+/// independent of the thread count (tested for every activation at odd batch sizes and widths).
+/// </remarks>
 public interface IActivationFunction
 {
     /// <summary>The activation this struct implements.</summary>
@@ -59,7 +66,7 @@ public readonly struct TanhActivation : IActivationFunction
 {
     public static bool DerivativeNeedsPreActivation => false;
     public static Activation Kind => Activation.Tanh;
-    public static void Forward(Span<float> values) => TensorPrimitives.Tanh(values, values);
+    public static void Forward(Span<float> values) => FastTanh.Apply(values);
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs) =>
         ElementWise.Apply<TanhDerivative>(gradient, outputs);
 
@@ -75,9 +82,15 @@ public readonly struct ReluActivation : IActivationFunction
 {
     public static bool DerivativeNeedsPreActivation => false;
     public static Activation Kind => Activation.Relu;
-    public static void Forward(Span<float> values) => TensorPrimitives.Max(values, 0f, values);
+    public static void Forward(Span<float> values) => VectorFunction.Apply<Relu>(values);
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs) =>
         ElementWise.Apply<ReluDerivative>(gradient, outputs);
+
+    private readonly struct Relu : IVectorFunction
+    {
+        public static TVector Of<TVector>(TVector x) where TVector : struct, ISimdVector<TVector> =>
+            TVector.KeepNaN(x, TVector.Max(x, TVector.Zero));
+    }
 
     private readonly struct ReluDerivative : ElementWise.IOperation
     {
@@ -98,15 +111,15 @@ public readonly struct LeakyReluActivation : IActivationFunction
 
     public static Activation Kind => Activation.LeakyRelu;
     public static bool DerivativeNeedsPreActivation => false;
-    public static void Forward(Span<float> values) => ElementWise.Map<LeakyRelu>(values);
+    public static void Forward(Span<float> values) => VectorFunction.Apply<LeakyRelu>(values);
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs) =>
         ElementWise.Apply<LeakyReluDerivative>(gradient, outputs);
 
-    private readonly struct LeakyRelu : ElementWise.IUnaryOperation
+    // With a slope below 1, max(x, slope · x) is x for positive x and slope · x for negative x (and -0 for -0).
+    private readonly struct LeakyRelu : IVectorFunction
     {
-        public static Vector<float> Invoke(Vector<float> x) =>
-            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * NegativeSlope);
-        public static float Invoke(float x) => x > 0f ? x : x * NegativeSlope;
+        public static TVector Of<TVector>(TVector x) where TVector : struct, ISimdVector<TVector> =>
+            TVector.KeepNaN(x, TVector.Max(x, x * TVector.Broadcast(NegativeSlope)));
     }
 
     // The output has the sign of the input (the slope is positive), so it tells which branch was taken.
@@ -262,15 +275,14 @@ public readonly struct HardSigmoidActivation : IActivationFunction
 
     public static Activation Kind => Activation.HardSigmoid;
     public static bool DerivativeNeedsPreActivation => false;
-    public static void Forward(Span<float> values) => ElementWise.Map<HardSigmoid>(values);
+    public static void Forward(Span<float> values) => VectorFunction.Apply<HardSigmoid>(values);
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs) =>
         ElementWise.Apply<HardSigmoidDerivative>(gradient, outputs);
 
-    private readonly struct HardSigmoid : ElementWise.IUnaryOperation
+    private readonly struct HardSigmoid : IVectorFunction
     {
-        public static Vector<float> Invoke(Vector<float> x) =>
-            Vector.Min(Vector.Max(x * Slope + new Vector<float>(0.5f), Vector<float>.Zero), Vector<float>.One);
-        public static float Invoke(float x) => Math.Min(Math.Max(x * Slope + 0.5f, 0f), 1f);
+        public static TVector Of<TVector>(TVector x) where TVector : struct, ISimdVector<TVector> =>
+            TVector.KeepNaN(x, TVector.Min(TVector.Max(x * TVector.Broadcast(Slope) + TVector.Broadcast(0.5f), TVector.Zero), TVector.Broadcast(1f)));
     }
 
     private readonly struct HardSigmoidDerivative : ElementWise.IOperation
@@ -373,20 +385,6 @@ internal static class ElementWise
         var rate = new Vector<float>(learningRate);
         for (var i = 0; i < p.Length; i++) p[i] -= rate * g[i];
         for (var i = p.Length * Vector<float>.Count; i < parameters.Length; i++) parameters[i] -= learningRate * gradients[i];
-    }
-
-    public interface IUnaryOperation
-    {
-        static abstract Vector<float> Invoke(Vector<float> value);
-        static abstract float Invoke(float value);
-    }
-
-    /// <summary><c>values[i] = TOperation(values[i])</c>.</summary>
-    public static void Map<TOperation>(Span<float> values) where TOperation : struct, IUnaryOperation
-    {
-        var v = MemoryMarshal.Cast<float, Vector<float>>(values);
-        for (var i = 0; i < v.Length; i++) v[i] = TOperation.Invoke(v[i]);
-        for (var i = v.Length * Vector<float>.Count; i < values.Length; i++) values[i] = TOperation.Invoke(values[i]);
     }
 
     public interface IOperation

@@ -34,6 +34,12 @@ internal interface ISimdVector<TSelf> where TSelf : struct, ISimdVector<TSelf>
     static abstract TSelf PowerOfTwo(TSelf n);
     /// <summary>The lanes of <paramref name="source"/> that are NaN, and <paramref name="value"/> elsewhere.</summary>
     static abstract TSelf KeepNaN(TSelf source, TSelf value);
+    /// <summary><c>|value|</c> (the sign bit cleared).</summary>
+    static abstract TSelf Abs(TSelf value);
+    /// <summary><paramref name="magnitude"/> with the sign bit of <paramref name="sign"/>.</summary>
+    static abstract TSelf CopySign(TSelf magnitude, TSelf sign);
+    /// <summary><paramref name="whenLess"/> in the lanes where <c>left &lt; right</c>, <paramref name="otherwise"/> elsewhere (NaN compares false).</summary>
+    static abstract TSelf SelectLess(TSelf left, TSelf right, TSelf whenLess, TSelf otherwise);
     unsafe void Store(float* destination);
 }
 
@@ -61,6 +67,12 @@ internal readonly struct Simd512 : ISimdVector<Simd512>
     public static Simd512 PowerOfTwo(Simd512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n._value) + Vector512.Create(127), 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 KeepNaN(Simd512 source, Simd512 value) => new(Vector512.ConditionalSelect(Vector512.IsNaN(source._value), source._value, value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Abs(Simd512 value) => new(Vector512.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 CopySign(Simd512 magnitude, Simd512 sign) => new(Vector512.CopySign(magnitude._value, sign._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 SelectLess(Simd512 left, Simd512 right, Simd512 whenLess, Simd512 otherwise) =>
+        new(Vector512.ConditionalSelect(Vector512.LessThan(left._value, right._value), whenLess._value, otherwise._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -89,6 +101,12 @@ internal readonly struct Simd256 : ISimdVector<Simd256>
     public static Simd256 PowerOfTwo(Simd256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n._value) + Vector256.Create(127), 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 KeepNaN(Simd256 source, Simd256 value) => new(Vector256.ConditionalSelect(Vector256.IsNaN(source._value), source._value, value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Abs(Simd256 value) => new(Vector256.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 CopySign(Simd256 magnitude, Simd256 sign) => new(Vector256.CopySign(magnitude._value, sign._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 SelectLess(Simd256 left, Simd256 right, Simd256 whenLess, Simd256 otherwise) =>
+        new(Vector256.ConditionalSelect(Vector256.LessThan(left._value, right._value), whenLess._value, otherwise._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -117,6 +135,12 @@ internal readonly struct Simd128 : ISimdVector<Simd128>
     public static Simd128 PowerOfTwo(Simd128 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32(n._value) + Vector128.Create(127), 23).AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 KeepNaN(Simd128 source, Simd128 value) => new(Vector128.ConditionalSelect(Vector128.IsNaN(source._value), source._value, value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Abs(Simd128 value) => new(Vector128.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 CopySign(Simd128 magnitude, Simd128 sign) => new(Vector128.CopySign(magnitude._value, sign._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 SelectLess(Simd128 left, Simd128 right, Simd128 whenLess, Simd128 otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.LessThan(left._value, right._value), whenLess._value, otherwise._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => _value.Store(destination);
 }
@@ -146,6 +170,12 @@ internal readonly struct Scalar : ISimdVector<Scalar>
     public static Scalar PowerOfTwo(Scalar n) => new(BitConverter.Int32BitsToSingle(((int)n._value + 127) << 23));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Scalar KeepNaN(Scalar source, Scalar value) => float.IsNaN(source._value) ? source : value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Scalar Abs(Scalar value) => new(MathF.Abs(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar CopySign(Scalar magnitude, Scalar sign) => new(MathF.CopySign(magnitude._value, sign._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Scalar SelectLess(Scalar left, Scalar right, Scalar whenLess, Scalar otherwise) =>
+        left._value < right._value ? whenLess : otherwise;
     public float Value => _value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Store(float* destination) => *destination = _value;

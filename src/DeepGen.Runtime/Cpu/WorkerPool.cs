@@ -48,6 +48,7 @@ internal sealed class WorkerPool
     private int _done;
     private int _busy;
     private Exception? _failure;
+    private long _unitsRunByWorkers;
 
     private WorkerPool(int workerCount)
     {
@@ -65,6 +66,12 @@ internal sealed class WorkerPool
 
     /// <summary>Threads a parallel call may use, the caller's included.</summary>
     public int MaxThreads => _workers.Length + 1;
+
+    /// <summary>
+    /// Units that worker threads (not callers) have run since the process started: lets a test prove that a run meant
+    /// to use several threads really did.
+    /// </summary>
+    public long UnitsRunByWorkers => Interlocked.Read(ref _unitsRunByWorkers);
 
     /// <summary>Runs every unit of <paramref name="work"/> on at most <paramref name="threads"/> threads, the caller's included.</summary>
     public void Run(IParallelWork work, int threads)
@@ -134,6 +141,8 @@ internal sealed class WorkerPool
                 }
                 finally
                 {
+                    // Counted before the unit is reported done, so a caller that returned sees it.
+                    if (thread != 0) Interlocked.Increment(ref _unitsRunByWorkers);
                     Interlocked.Increment(ref _done);
                 }
             }
