@@ -41,10 +41,10 @@ public class ActivationBitwiseTests
     public void Forward_gives_each_element_the_same_bits_in_any_span(Activation activation)
     {
         var values = Values(1037, seed: 1);
-        var alone = values.Select(v => { float[] one = [v]; Forward(activation, one); return one[0]; }).ToArray();
+        var alone = values.Select(v => { float[] one = [v]; Activations.Forward(activation, one); return one[0]; }).ToArray();
 
         var whole = values.ToArray();
-        Forward(activation, whole);
+        Activations.Forward(activation, whole);
         AssertBitwise(alone, whole, activation, "a 1,037-element span");
 
         // Pieces of every small length at every alignment, as tile segments arrive.
@@ -52,7 +52,7 @@ public class ActivationBitwiseTests
         {
             var pieces = values.ToArray();
             for (var start = 0; start < pieces.Length; start += length)
-                Forward(activation, pieces.AsSpan(start, Math.Min(length, pieces.Length - start)));
+                Activations.Forward(activation, pieces.AsSpan(start, Math.Min(length, pieces.Length - start)));
             AssertBitwise(alone, pieces, activation, $"pieces of {length}");
         }
     }
@@ -63,7 +63,7 @@ public class ActivationBitwiseTests
     {
         var values = Values(517, seed: 2);
         var saved = values.ToArray();
-        if (!NeedsPreActivation(activation)) Forward(activation, saved);
+        if (!Activations.NeedsPreActivation(activation)) Activations.Forward(activation, saved);
         var upstream = Values(517, seed: 3);
         for (var i = 0; i < upstream.Length; i++) if (!float.IsFinite(upstream[i])) upstream[i] = 0.5f;
 
@@ -71,7 +71,7 @@ public class ActivationBitwiseTests
         for (var i = 0; i < values.Length; i++)
         {
             float[] one = [upstream[i]];
-            Backward(activation, one, saved.AsSpan(i, 1));
+            Activations.Backward(activation, one, saved.AsSpan(i, 1));
             alone[i] = one[0];
         }
 
@@ -81,7 +81,7 @@ public class ActivationBitwiseTests
             for (var start = 0; start < pieces.Length; start += length)
             {
                 var count = Math.Min(length, pieces.Length - start);
-                Backward(activation, pieces.AsSpan(start, count), saved.AsSpan(start, count));
+                Activations.Backward(activation, pieces.AsSpan(start, count), saved.AsSpan(start, count));
             }
 
             AssertBitwise(alone, pieces, activation, $"backward in pieces of {length}");
@@ -151,59 +151,5 @@ public class ActivationBitwiseTests
         for (var i = 0; i < expected.Length; i++)
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
                 $"{activation}, {how}: element {i} is {actual[i]:G9}, alone {expected[i]:G9}.");
-    }
-
-    private static bool NeedsPreActivation(Activation activation) => activation switch
-    {
-        Activation.Linear => LinearActivation.DerivativeNeedsPreActivation,
-        Activation.Sigmoid => SigmoidActivation.DerivativeNeedsPreActivation,
-        Activation.Relu => ReluActivation.DerivativeNeedsPreActivation,
-        Activation.Tanh => TanhActivation.DerivativeNeedsPreActivation,
-        Activation.LeakyRelu => LeakyReluActivation.DerivativeNeedsPreActivation,
-        Activation.Elu => EluActivation.DerivativeNeedsPreActivation,
-        Activation.Selu => SeluActivation.DerivativeNeedsPreActivation,
-        Activation.Gelu => GeluActivation.DerivativeNeedsPreActivation,
-        Activation.Softplus => SoftplusActivation.DerivativeNeedsPreActivation,
-        Activation.Swish => SwishActivation.DerivativeNeedsPreActivation,
-        Activation.HardSigmoid => HardSigmoidActivation.DerivativeNeedsPreActivation,
-        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
-    };
-
-    private static void Forward(Activation activation, Span<float> values)
-    {
-        switch (activation)
-        {
-            case Activation.Linear: LinearActivation.Forward(values); break;
-            case Activation.Sigmoid: SigmoidActivation.Forward(values); break;
-            case Activation.Relu: ReluActivation.Forward(values); break;
-            case Activation.Tanh: TanhActivation.Forward(values); break;
-            case Activation.LeakyRelu: LeakyReluActivation.Forward(values); break;
-            case Activation.Elu: EluActivation.Forward(values); break;
-            case Activation.Selu: SeluActivation.Forward(values); break;
-            case Activation.Gelu: GeluActivation.Forward(values); break;
-            case Activation.Softplus: SoftplusActivation.Forward(values); break;
-            case Activation.Swish: SwishActivation.Forward(values); break;
-            case Activation.HardSigmoid: HardSigmoidActivation.Forward(values); break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
-    }
-
-    private static void Backward(Activation activation, Span<float> gradient, ReadOnlySpan<float> saved)
-    {
-        switch (activation)
-        {
-            case Activation.Linear: LinearActivation.Backward(gradient, saved); break;
-            case Activation.Sigmoid: SigmoidActivation.Backward(gradient, saved); break;
-            case Activation.Relu: ReluActivation.Backward(gradient, saved); break;
-            case Activation.Tanh: TanhActivation.Backward(gradient, saved); break;
-            case Activation.LeakyRelu: LeakyReluActivation.Backward(gradient, saved); break;
-            case Activation.Elu: EluActivation.Backward(gradient, saved); break;
-            case Activation.Selu: SeluActivation.Backward(gradient, saved); break;
-            case Activation.Gelu: GeluActivation.Backward(gradient, saved); break;
-            case Activation.Softplus: SoftplusActivation.Backward(gradient, saved); break;
-            case Activation.Swish: SwishActivation.Backward(gradient, saved); break;
-            case Activation.HardSigmoid: HardSigmoidActivation.Backward(gradient, saved); break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
     }
 }

@@ -34,7 +34,7 @@ public class ActivationTests
     public void Forward_matches_the_definition(Activation activation)
     {
         var values = Points.ToArray();
-        Forward(activation, values);
+        Activations.Forward(activation, values);
         for (var i = 0; i < values.Length; i++)
         {
             var expected = Definition(activation, Points[i]);
@@ -48,9 +48,9 @@ public class ActivationTests
     public void Backward_matches_finite_differences(Activation activation)
     {
         var outputs = Points.ToArray();
-        Forward(activation, outputs);
+        Activations.Forward(activation, outputs);
         var gradient = Enumerable.Repeat(1.5f, Points.Length).ToArray();
-        Backward(activation, gradient, NeedsPreActivation(activation) ? Points : outputs);
+        Activations.Backward(activation, gradient, Activations.NeedsPreActivation(activation) ? Points : outputs);
         for (var i = 0; i < Points.Length; i++)
         {
             const double h = 1e-6;
@@ -89,7 +89,7 @@ public class ActivationTests
     public void A_loss_applies_the_output_jacobian(Activation activation)
     {
         var outputs = Points.ToArray();
-        Forward(activation, outputs);
+        Activations.Forward(activation, outputs);
         var targets = outputs.Select((p, i) => p + (i % 3 - 1) * 0.5f).ToArray();
         var gradient = new float[outputs.Length];
         Loss.MeanSquaredError.Gradient(gradient, outputs, targets, 1, outputs.Length, activation);
@@ -110,38 +110,6 @@ public class ActivationTests
         var error = Assert.Throws<ArgumentException>(() =>
             Loss.MeanSquaredError.Gradient(new float[3], new float[3], new float[3], 1, 3, activation));
         Assert.Contains("pre-activations", error.Message);
-    }
-
-    private static bool NeedsPreActivation(Activation activation) => activation is Activation.Gelu or Activation.Swish;
-
-    private static void Forward(Activation activation, Span<float> values)
-    {
-        switch (activation)
-        {
-            case Activation.LeakyRelu: LeakyReluActivation.Forward(values); break;
-            case Activation.Elu: EluActivation.Forward(values); break;
-            case Activation.Selu: SeluActivation.Forward(values); break;
-            case Activation.Gelu: GeluActivation.Forward(values); break;
-            case Activation.Softplus: SoftplusActivation.Forward(values); break;
-            case Activation.Swish: SwishActivation.Forward(values); break;
-            case Activation.HardSigmoid: HardSigmoidActivation.Forward(values); break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
-    }
-
-    private static void Backward(Activation activation, Span<float> gradient, ReadOnlySpan<float> saved)
-    {
-        switch (activation)
-        {
-            case Activation.LeakyRelu: LeakyReluActivation.Backward(gradient, saved); break;
-            case Activation.Elu: EluActivation.Backward(gradient, saved); break;
-            case Activation.Selu: SeluActivation.Backward(gradient, saved); break;
-            case Activation.Gelu: GeluActivation.Backward(gradient, saved); break;
-            case Activation.Softplus: SoftplusActivation.Backward(gradient, saved); break;
-            case Activation.Swish: SwishActivation.Backward(gradient, saved); break;
-            case Activation.HardSigmoid: HardSigmoidActivation.Backward(gradient, saved); break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
     }
 
     /// <summary>
