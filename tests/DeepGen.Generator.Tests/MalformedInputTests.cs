@@ -107,6 +107,8 @@ public class MalformedInputTests
         { "layer-names-like-gpu-kernels", Model("""[Model(Input = 4)] [Dense(3, Name = "Loss")] [Dense(3, Name = "Softmax")] [Dense(2, Name = "Accelerator")] [Dense(2, Activation.Softmax, Name = "Tile")]""") },
         { "class-named-like-the-gpu-method", Model("[Model(Input = 4)] [Dense(2)]", "ToDevice") },
         { "class-named-like-the-gpu-nested-class", Model("[Model(Input = 4)] [Dense(2)]", "GpuKernels") },
+        { "nested-in-a-class-named-like-the-gpu-nested-class", "using DeepGen; public partial class GpuKernels { [Model(Input = 4)] [Dense(2, Activation.Softmax)] public partial class M; }" },
+        { "namespace-named-like-gpu-types", "using DeepGen; namespace ILGPU.Runtime.DeepGen; [Model(Input = 4)] [Dense(3, Name = \"Accelerator\")] [Dense(2, Name = \"Group\")] public partial class Grid;" },
         { "layer-name-is-contextual-keyword", Model("""[Model(Input = 4)] [Dense(3, Name = "var")] [Dense(2, Name = "value")]""") },
         { "class-named-like-a-generated-member", Model("[Model(Input = 4)] [Dense(2)]", "Forward") },
         { "class-named-like-a-constant", Model("[Model(Input = 4)] [Dense(2)]", "InputSize") },
