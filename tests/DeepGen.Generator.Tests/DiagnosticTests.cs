@@ -103,6 +103,25 @@ public class DiagnosticTests
             """);
     }
 
+    [Theory]
+    [InlineData("the accessor", "public int Hidden => 0;")]
+    [InlineData("a constant", "public const int HiddenUnits = 3;")]
+    [InlineData("a method", "private void HiddenForward() { }")]
+    public void DG0007_TheClassAlreadyDeclaresAGeneratedLayerMember(string problem, string member)
+    {
+        _ = problem;
+        var diagnostic = AssertReports("DG0007", """Dense(2, Name = "Hidden")""", $$"""
+            using DeepGen;
+            [Model(Input = 4)]
+            [Dense(2, Name = "Hidden")]
+            public partial class Net
+            {
+                {{member}}
+            }
+            """);
+        Assert.Contains("the class already declares a member named", diagnostic.GetMessage());
+    }
+
     [Fact]
     public void DG0007_GeneratedConstantWouldHaveTheClassName() =>
         AssertReports("DG0007", "Dense(2)", """
@@ -123,6 +142,8 @@ public class DiagnosticTests
     [InlineData("named like a generated constant", "public partial class InputSize;")]
     [InlineData("named like the GPU file's method", "public partial class ToDevice;")]
     [InlineData("named like the GPU file's nested class", "public partial class GpuKernels;")]
+    [InlineData("declares a generated constant", "public partial class M { public const int OutputSize = 2; }")]
+    [InlineData("declares the GPU file's method", "public partial class M { public void ToDevice() { } }")]
     public void DG0008_UnsupportedType(string problem, string declaration)
     {
         _ = problem;

@@ -74,7 +74,7 @@ internal static class ModelParser
         }
 
         var layers = new List<LayerSpec>();
-        var taken = new TakenNames();
+        var taken = new TakenNames(DeclaredMemberNames(type));
         var index = -1;
         var previousWasDropout = false;
         foreach (var attribute in layerAttributes)
@@ -161,6 +161,8 @@ internal static class ModelParser
             problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from DeepGen.SequentialModel";
         else if (MemberNames.Generated.Contains(type.Name))
             problem = $"the generated part declares a member named '{type.Name}', and a member cannot have the name of its class";
+        else if (MemberNames.Generated.FirstOrDefault(DeclaredMemberNames(type).Contains) is { } declared)
+            problem = $"it declares a member named '{declared}', which the generated part declares too; rename that member";
         else
         {
             for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -190,9 +192,22 @@ internal static class ModelParser
     private static bool IsPartial(INamedTypeSymbol type) =>
         type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
 
+    /// <summary>
+    /// The names of the members the user's own declarations of the class hold (in any of its partial parts; the
+    /// generated part is not in the compilation the generator reads). A generated member of the same name would be a
+    /// duplicate or an overload the user did not ask for, so such a name is refused, overloads included.
+    /// </summary>
+    private static HashSet<string> DeclaredMemberNames(INamedTypeSymbol type) =>
+        new(type.GetMembers()
+            .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary })
+            .Select(m => m.Name), StringComparer.Ordinal);
+
     /// <summary>The names the layers read so far have taken, in each scope the generated code names after a layer.</summary>
-    private sealed class TakenNames
+    private sealed class TakenNames(HashSet<string> declaredByTheClass)
     {
+        /// <summary>Members the user declared in the model class (see <see cref="DeclaredMemberNames"/>).</summary>
+        public HashSet<string> DeclaredByTheClass { get; } = declaredByTheClass;
+
         public HashSet<string> Layers { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Members of the model class: accessors, constants and methods.</summary>
@@ -229,6 +244,9 @@ internal static class ModelParser
         if (layerName == className) return "a member cannot have the name of its class";
         if (MemberNames.IsReserved(layerName)) return "that name is taken by a member of every model";
         if (taken.Layers.Contains(layerName)) return "another layer of this model already has that name";
+        foreach (var member in MemberNames.LayerMembers(layerName))
+            if (taken.DeclaredByTheClass.Contains(member))
+                return $"the class already declares a member named '{member}', which the generated code declares for this layer; rename one of them";
         foreach (var member in MemberNames.LayerMembers(layerName))
         {
             if (member == className) return $"its generated member '{member}' would have the name of its class";
