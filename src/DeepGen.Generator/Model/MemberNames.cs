@@ -14,6 +14,7 @@ namespace DeepGen.Generator.Model;
 /// <see cref="GpuKernels"/> from the GPU file when the project references DeepGen.Gpu), and that nested kernel class,
 /// which derives from <c>DeepGen.Gpu.GpuKernelSet</c>. Each has its own list below. A layer name is checked against
 /// both whether or not the project references DeepGen.Gpu today, so adding the reference never breaks a build.
+/// Members the user declares in the model class are checked against the same names (see ModelParser).
 /// </remarks>
 internal static class MemberNames
 {
