@@ -81,6 +81,11 @@ public class DiagnosticTests
     [InlineData("reserved", """Dense(2, Name = "Parameters")""", "")]
     [InlineData("private generated field", """Dense(2, Name = "ArchitectureDefinition")""", "")]
     [InlineData("class name", """Dense(2, Name = "Net")""", "")]
+    [InlineData("inherited method", """Dense(2, Name = "Embed")""", "")]
+    [InlineData("inherited property", """Dense(2, Name = "IsInferenceOnly")""", "")]
+    [InlineData("inherited static method", """Dense(2, Name = "ReferenceEquals")""", "")]
+    [InlineData("method of the GPU file", """Dense(2, Name = "ToDevice")""", "")]
+    [InlineData("nested class of the GPU file", """Dense(2, Name = "GpuKernels")""", "")]
     [InlineData("duplicate", """Dense(2, Name = "Hidden")""", """[Dense(3, Name = "Hidden")]""")]
     [InlineData("duplicate of a default name", "Dense(2)", """[Dense(3, Name = "Dense1")]""")]
     [InlineData("clashes with a generated constant", """Dense(2, Name = "XUnits")""", """[Dense(3, Name = "X")]""")]
@@ -96,6 +101,25 @@ public class DiagnosticTests
             [{{badLayer}}]
             public partial class Net;
             """);
+    }
+
+    [Theory]
+    [InlineData("the accessor", "public int Hidden => 0;")]
+    [InlineData("a constant", "public const int HiddenUnits = 3;")]
+    [InlineData("a method", "private void HiddenForward() { }")]
+    public void DG0007_TheClassAlreadyDeclaresAGeneratedLayerMember(string problem, string member)
+    {
+        _ = problem;
+        var diagnostic = AssertReports("DG0007", """Dense(2, Name = "Hidden")""", $$"""
+            using DeepGen;
+            [Model(Input = 4)]
+            [Dense(2, Name = "Hidden")]
+            public partial class Net
+            {
+                {{member}}
+            }
+            """);
+        Assert.Contains("the class already declares a member named", diagnostic.GetMessage());
     }
 
     [Fact]
@@ -116,6 +140,10 @@ public class DiagnosticTests
     [InlineData("file-local", "file partial class M;")]
     [InlineData("named like a generated member", "public partial class Forward;")]
     [InlineData("named like a generated constant", "public partial class InputSize;")]
+    [InlineData("named like the GPU file's method", "public partial class ToDevice;")]
+    [InlineData("named like the GPU file's nested class", "public partial class GpuKernels;")]
+    [InlineData("declares a generated constant", "public partial class M { public const int OutputSize = 2; }")]
+    [InlineData("declares the GPU file's method", "public partial class M { public void ToDevice() { } }")]
     public void DG0008_UnsupportedType(string problem, string declaration)
     {
         _ = problem;

@@ -77,6 +77,10 @@ internal static class GeneratorHarness
 
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources));
 
+    /// <summary>Runs over <paramref name="sources"/> in a CPU-only project, or one that references DeepGen.Gpu.</summary>
+    public static GeneratorRun Run(bool gpu, params string[] sources) =>
+        Run(gpu ? CreateGpuCompilation(sources) : CreateCompilation(sources));
+
     public static GeneratorRun Run(Compilation input, GeneratorDriver? driver = null)
     {
         driver = (driver ?? CreateDriver()).RunGeneratorsAndUpdateCompilation(input, out var output, out var generatorDiagnostics);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using DeepGen.Generator.Model;
 using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator.Emitting;
@@ -34,7 +35,7 @@ internal static class GpuEmitter
     private const string Grid = "global::ILGPU.Grid";
     private const string SharedMemory = "global::ILGPU.SharedMemory";
     private const string XMath = "global::ILGPU.Algorithms.XMath";
-    private const string KernelsClass = "GpuKernels";
+    private const string KernelsClass = MemberNames.GpuKernels;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -77,7 +78,7 @@ internal static class GpuEmitter
         w.Line("/// This model on <paramref name=\"device\"/>: its parameters are copied there now and back into this model after each");
         w.Line("/// Fit, so it can be saved, loaded and run on the CPU as usual. Dispose the result to free the device memory.");
         w.Line("/// </summary>");
-        w.Line($"public {GpuModel} ToDevice({Device} device) =>");
+        w.Line($"public {GpuModel} {MemberNames.ToDevice}({Device} device) =>");
         w.Line($"    new(this, device, new {KernelsClass}((device ?? throw new global::System.ArgumentNullException(nameof(device))).Accelerator));");
         w.Line();
         WriteKernelSet(w, plan);
@@ -119,35 +120,35 @@ internal static class GpuEmitter
         w.Line("/// <summary>Compiles every kernel for <paramref name=\"accelerator\"/>: slow once, then each launch is a delegate call.</summary>");
         w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator)");
         foreach (var kernel in kernels)
-            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}Kernel);");
+            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
         w.Close();
         w.Line();
 
-        var forwardCalls = plan.Layers.Select(l => $"{l.Name}Forward(batch);").ToList();
+        var forwardCalls = plan.Layers.Select(l => $"{Names(l).ForwardKernel}(batch);").ToList();
         w.Line("/// <inheritdoc />");
-        w.Open($"public override void Forward(in {Batch} batch)");
+        w.Open($"public override void {MemberNames.Forward}(in {Batch} batch)");
         foreach (var call in forwardCalls) w.Line(call);
-        if (Last(plan).Activation == Activation.Softmax) w.Line("Softmax(batch);");
+        if (Last(plan).Activation == Activation.Softmax) w.Line($"{MemberNames.SoftmaxKernel}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Open($"public override void ForwardAndLoss(in {Batch} batch)");
+        w.Open($"public override void {MemberNames.ForwardAndLoss}(in {Batch} batch)");
         foreach (var call in forwardCalls) w.Line(call);
-        w.Line("Loss(batch);");
-        w.Line("ReduceStep(batch);");
+        w.Line($"{MemberNames.LossKernel}(batch);");
+        w.Line($"{MemberNames.ReduceStep}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Open($"public override void TrainStep(in {Batch} batch)");
+        w.Open($"public override void {MemberNames.TrainStep}(in {Batch} batch)");
         foreach (var call in forwardCalls) w.Line(call);
-        w.Line("Loss(batch);");
-        w.Line("ReduceStep(batch);");
+        w.Line($"{MemberNames.LossKernel}(batch);");
+        w.Line($"{MemberNames.ReduceStep}(batch);");
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
-            var n = plan.Layers[i].Name;
-            if (i > 0) w.Line($"{n}InputGradient(batch);");
-            w.Line($"{n}WeightGradient(batch);");
-            w.Line($"{n}BiasGradient(batch);");
+            var n = Names(plan.Layers[i]);
+            if (i > 0) w.Line($"{n.InputGradientKernel}(batch);");
+            w.Line($"{n.WeightGradientKernel}(batch);");
+            w.Line($"{n.BiasGradientKernel}(batch);");
         }
 
         w.Close();
@@ -155,7 +156,7 @@ internal static class GpuEmitter
         foreach (var kernel in kernels)
         {
             w.Line();
-            w.Line($"/// <summary>Launches {kernel.Name}Kernel on <paramref name=\"batch\"/>, without waiting.</summary>");
+            w.Line($"/// <summary>Launches {kernel.Name}{MemberNames.KernelMethodSuffix} on <paramref name=\"batch\"/>, without waiting.</summary>");
             w.Line($"public void {kernel.Name}(in {Batch} batch) =>");
             w.Line($"    {Field(kernel.Name)}({kernel.Grid}, {string.Join(", ", kernel.Parameters.Select(p => p.Argument))});");
         }
@@ -164,7 +165,7 @@ internal static class GpuEmitter
         {
             w.Line();
             foreach (var comment in kernel.Comment) w.Line("// " + comment);
-            w.Open($"private static void {kernel.Name}Kernel({string.Join(", ", kernel.Parameters.Select(p => $"{p.Type} {p.Name}"))})");
+            w.Open($"private static void {kernel.Name}{MemberNames.KernelMethodSuffix}({string.Join(", ", kernel.Parameters.Select(p => $"{p.Type} {p.Name}"))})");
             kernel.Body(w);
             w.Close();
         }
@@ -219,7 +220,7 @@ internal static class GpuEmitter
             ? (row, k) => $"inputs[(long)order[orderOffset + {row}] * {inputs} + {k}]"
             : (row, k) => $"activations[batch * {Text(layer.OutputOffsetPerSample - layer.Inputs)} + {row} * {inputs} + {k}]";
         var f = layer.Activation == Activation.Softmax ? "linear (softmax follows per row)" : layer.Activation.ToString().ToLowerInvariant();
-        return new Kernel($"{layer.Name}Forward", $"TileGrid(batch.Batch, {units})", parameters,
+        return new Kernel(Names(layer).ForwardKernel, $"{MemberNames.TileGrid}(batch.Batch, {units})", parameters,
             new[]
             {
                 $"{layer.Name}: output[batch, {units}] = {f}(input[batch, {inputs}] · W[{inputs}, {units}] + b[{units}]).",
@@ -240,7 +241,7 @@ internal static class GpuEmitter
         var inputs = Text(layer.Inputs);
         var units = Text(layer.Units);
         var previousOffset = Text(previous.OutputOffsetPerSample);
-        return new Kernel($"{layer.Name}InputGradient", $"TileGrid(batch.Batch, {inputs})",
+        return new Kernel(Names(layer).InputGradientKernel, $"{MemberNames.TileGrid}(batch.Batch, {inputs})",
             new[] { ParametersArg, ActivationsArg, DeltasArg, BatchArg },
             new[]
             {
@@ -267,7 +268,7 @@ internal static class GpuEmitter
         Func<string, string, string> loadA = previous is null
             ? (row, sample) => $"inputs[(long)order[orderOffset + {sample}] * {inputs} + {row}]"
             : (row, sample) => $"activations[batch * {Text(previous.OutputOffsetPerSample)} + {sample} * {inputs} + {row}]";
-        return new Kernel($"{layer.Name}WeightGradient", $"TileGrid({inputs}, {units})", parameters,
+        return new Kernel(Names(layer).WeightGradientKernel, $"{MemberNames.TileGrid}({inputs}, {units})", parameters,
             new[]
             {
                 $"{layer.Name}: dW[{inputs}, {units}] = input[batch, {inputs}]ᵀ · delta[batch, {units}], summed over the batch in sample order;",
@@ -287,7 +288,7 @@ internal static class GpuEmitter
     private static Kernel BiasGradient(LayerPlan layer)
     {
         var units = Text(layer.Units);
-        return new Kernel($"{layer.Name}BiasGradient", $"RowGrid({units})",
+        return new Kernel(Names(layer).BiasGradientKernel, $"{MemberNames.RowGrid}({units})",
             new[] { ParametersArg, GradientsArg, DeltasArg, BatchArg, LearningRateArg },
             new[] { $"{layer.Name}: db[{units}] = Σ over the batch of delta, one thread per unit in sample order; b -= learningRate · db." },
             w =>
@@ -305,7 +306,7 @@ internal static class GpuEmitter
     private static Kernel Softmax(ModelPlan plan)
     {
         var last = Last(plan);
-        return new Kernel("Softmax", "RowGrid(batch.Batch)", new[] { ActivationsArg, BatchArg },
+        return new Kernel(MemberNames.SoftmaxKernel, $"{MemberNames.RowGrid}(batch.Batch)", new[] { ActivationsArg, BatchArg },
             new[] { $"Softmax over each row of {last.Name}'s outputs, in place, stably (max subtracted). Prediction only: training fuses it into Loss." },
             w =>
             {
@@ -321,7 +322,7 @@ internal static class GpuEmitter
         var last = Last(plan);
         var units = last.Units;
         var n = Text(units);
-        return new Kernel("Loss", "RowGrid(batch.Batch)",
+        return new Kernel(MemberNames.LossKernel, $"{MemberNames.RowGrid}(batch.Batch)",
             new[] { ActivationsArg, DeltasArg, TargetsArg, OrderArg, OrderOffsetArg, BatchArg, SampleResultsArg, LossKindArg },
             new[]
             {
@@ -509,7 +510,9 @@ internal static class GpuEmitter
 
     private static LayerPlan Last(ModelPlan plan) => plan.Layers[plan.Layers.Count - 1];
 
-    private static string Field(string kernelName) => "_" + char.ToLowerInvariant(kernelName[0]) + kernelName.Substring(1);
+    private static string Field(string kernelName) => MemberNames.KernelField(kernelName);
+
+    private static LayerMemberNames Names(LayerPlan layer) => new(layer.Name);
 
     private static string Identifier(string name) => ModelScope.Identifier(name);
 

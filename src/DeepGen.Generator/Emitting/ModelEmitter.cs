@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using DeepGen.Generator.Model;
 using DeepGen.Generator.Planning;
 
 namespace DeepGen.Generator.Emitting;
@@ -24,7 +25,7 @@ internal static class ModelEmitter
     private const string Kernels = "global::DeepGen.Cpu.DenseKernels";
     private const string Regularization = "global::DeepGen.Cpu.Regularization";
     private const string InitializerType = "global::DeepGen.Initializer";
-    private const string ArchitectureField = "ArchitectureDefinition";
+    private const string ArchitectureField = MemberNames.ArchitectureDefinition;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -102,44 +103,44 @@ internal static class ModelEmitter
     private static void WriteConstants(SourceWriter w, ModelPlan plan)
     {
         w.Line("/// <summary>Inputs per sample.</summary>");
-        w.Line($"public const int InputSize = {Literal(plan.Spec.InputSize)};");
+        w.Line($"public const int {MemberNames.InputSize} = {Literal(plan.Spec.InputSize)};");
         w.Line("/// <summary>Outputs per sample.</summary>");
-        w.Line($"public const int OutputSize = {Literal(plan.OutputSize)};");
+        w.Line($"public const int {MemberNames.OutputSize} = {Literal(plan.OutputSize)};");
         w.Line("/// <summary>Weights and biases in all: the length of the parameter and gradient buffers.</summary>");
-        w.Line($"public const int ParameterCount = {Literal(plan.ParameterCount)};");
+        w.Line($"public const int {MemberNames.ParameterCount} = {Literal(plan.ParameterCount)};");
         w.Line("/// <summary>Floats of activations (and of deltas) per sample of a batch.</summary>");
-        w.Line($"public const int ActivationsPerSample = {Literal(plan.ActivationsPerSample)};");
+        w.Line($"public const int {MemberNames.ActivationsPerSample} = {Literal(plan.ActivationsPerSample)};");
         if (plan.WorkspacePerSample > 0)
         {
             w.Line("/// <summary>Floats per sample a training pass keeps after the activations: pre-activations, dropout outputs and masks.</summary>");
-            w.Line($"public const int WorkspacePerSample = {Literal(plan.WorkspacePerSample)};");
+            w.Line($"public const int {MemberNames.WorkspacePerSample} = {Literal(plan.WorkspacePerSample)};");
         }
 
         foreach (var layer in plan.Layers)
         {
-            var n = layer.Name;
+            var n = Names(layer);
             w.Line();
-            w.Line($"// Layer {layer.Index}, {n}: {layer.Inputs} → {layer.Units}, {layer.Activation}" + (layer.HasDropout ? $", then dropout {FloatText(layer.Spec.DropoutRate!.Value)}" : ""));
-            w.Line($"public const int {n}Inputs = {Literal(layer.Inputs)};");
-            w.Line($"public const int {n}Units = {Literal(layer.Units)};");
-            w.Line($"public const int {n}WeightsOffset = {Literal(layer.WeightsOffset)};  // [{layer.Inputs}, {layer.Units}] in the parameters");
+            w.Line($"// Layer {layer.Index}, {layer.Name}: {layer.Inputs} → {layer.Units}, {layer.Activation}" + (layer.HasDropout ? $", then dropout {FloatText(layer.Spec.DropoutRate!.Value)}" : ""));
+            w.Line($"public const int {n.Inputs} = {Literal(layer.Inputs)};");
+            w.Line($"public const int {n.Units} = {Literal(layer.Units)};");
+            w.Line($"public const int {n.WeightsOffset} = {Literal(layer.WeightsOffset)};  // [{layer.Inputs}, {layer.Units}] in the parameters");
             w.Line(layer.Spec.UseBias
-                ? $"public const int {n}BiasOffset = {Literal(layer.BiasOffset)};  // [{layer.Units}] in the parameters"
-                : $"public const int {n}BiasOffset = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
-            w.Line($"public const int {n}OutputOffset = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
+                ? $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // [{layer.Units}] in the parameters"
+                : $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
+            w.Line($"public const int {n.OutputOffset} = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
             if (layer.KeepsPreActivation)
-                w.Line($"public const int {n}PreActivationOffset = {Literal(layer.PreActivationOffsetPerSample)};  // × batch, in the workspace: {layer.Activation}'s derivative reads its input");
+                w.Line($"public const int {n.PreActivationOffset} = {Literal(layer.PreActivationOffsetPerSample)};  // × batch, in the workspace: {layer.Activation}'s derivative reads its input");
             if (layer.HasDropout)
             {
-                w.Line($"public const int {n}DropoutOutputOffset = {Literal(layer.DropoutOutputOffsetPerSample)};  // × batch, in the workspace: what {n}'s next layer reads in training");
-                w.Line($"public const int {n}DropoutMaskOffset = {Literal(layer.DropoutMaskOffsetPerSample)};  // × batch, in the workspace: 0 or 1 / (1 - rate) per output");
-                w.Line($"private const float {n}DropoutRate = {FloatLiteral(layer.Spec.DropoutRate!.Value)};");
+                w.Line($"public const int {n.DropoutOutputOffset} = {Literal(layer.DropoutOutputOffsetPerSample)};  // × batch, in the workspace: what {layer.Name}'s next layer reads in training");
+                w.Line($"public const int {n.DropoutMaskOffset} = {Literal(layer.DropoutMaskOffsetPerSample)};  // × batch, in the workspace: 0 or 1 / (1 - rate) per output");
+                w.Line($"private const float {n.DropoutRate} = {FloatLiteral(layer.Spec.DropoutRate!.Value)};");
             }
 
             if (layer.IsRegularized)
             {
-                w.Line($"private const float {n}L1 = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW² on the weights");
-                w.Line($"private const float {n}L2 = {FloatLiteral(layer.Spec.L2)};");
+                w.Line($"private const float {n.L1} = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW² on the weights");
+                w.Line($"private const float {n.L2} = {FloatLiteral(layer.Spec.L2)};");
             }
         }
 
@@ -148,20 +149,20 @@ internal static class ModelEmitter
 
     private static void WriteArchitecture(SourceWriter w, ModelPlan plan)
     {
-        w.Line($"private static readonly {ArchitectureType} {ArchitectureField} = new(\"{plan.Spec.ClassName}\", InputSize, new {LayerInfoType}[]");
+        w.Line($"private static readonly {ArchitectureType} {ArchitectureField} = new(\"{plan.Spec.ClassName}\", {MemberNames.InputSize}, new {LayerInfoType}[]");
         w.Line("{").Indent();
         foreach (var l in plan.Layers)
         {
-            var n = l.Name;
+            var n = Names(l);
             var options = new List<string>();
             if (!l.Spec.UseBias) options.Add("UseBias = false");
             if (l.Spec.KernelInitializer != Initializer.GlorotUniform) options.Add($"KernelInitializer = {InitializerType}.{l.Spec.KernelInitializer}");
             if (l.Spec.BiasInitializer != Initializer.Zeros) options.Add($"BiasInitializer = {InitializerType}.{l.Spec.BiasInitializer}");
-            if (l.IsRegularized) options.Add($"L1 = {n}L1, L2 = {n}L2");
-            if (l.KeepsPreActivation) options.Add($"PreActivationOffsetPerSample = {n}PreActivationOffset");
-            if (l.HasDropout) options.Add($"DropoutRate = {n}DropoutRate, DropoutOutputOffsetPerSample = {n}DropoutOutputOffset, DropoutMaskOffsetPerSample = {n}DropoutMaskOffset");
+            if (l.IsRegularized) options.Add($"L1 = {n.L1}, L2 = {n.L2}");
+            if (l.KeepsPreActivation) options.Add($"PreActivationOffsetPerSample = {n.PreActivationOffset}");
+            if (l.HasDropout) options.Add($"DropoutRate = {n.DropoutRate}, DropoutOutputOffsetPerSample = {n.DropoutOutputOffset}, DropoutMaskOffsetPerSample = {n.DropoutMaskOffset}");
             var initializer = options.Count == 0 ? "" : " { " + string.Join(", ", options) + " }";
-            w.Line($"new({Text(l.Index)}, \"{n}\", {n}Inputs, {n}Units, {ActivationType}.{l.Activation}, {n}WeightsOffset, {n}BiasOffset, {n}OutputOffset){initializer},");
+            w.Line($"new({Text(l.Index)}, \"{l.Name}\", {n.Inputs}, {n.Units}, {ActivationType}.{l.Activation}, {n.WeightsOffset}, {n.BiasOffset}, {n.OutputOffset}){initializer},");
         }
         w.Outdent().Line("});");
         w.Line();
@@ -180,7 +181,7 @@ internal static class ModelEmitter
         {
             w.Line();
             w.Line($"/// <summary>Layer {layer.Index}: dense, {layer.Inputs} → {layer.Units}, {layer.Activation}.</summary>");
-            w.Line($"public {DenseLayerType} {layer.Name} => Layer({Text(layer.Index)});");
+            w.Line($"public {DenseLayerType} {layer.Name} => {MemberNames.Layer}({Text(layer.Index)});");
         }
 
         w.Line();
@@ -189,18 +190,18 @@ internal static class ModelEmitter
     private static void WriteForward(SourceWriter w, ModelPlan plan)
     {
         w.Line("/// <inheritdoc />");
-        w.Open($"protected override void Forward({ReadOnlySpan} input, {Span} activations, int batch, bool training)");
+        w.Open($"protected override void {MemberNames.Forward}({ReadOnlySpan} input, {Span} activations, int batch, bool training)");
         foreach (var layer in plan.Layers) w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
         if (plan.WorkspacePerSample > 0)
             w.Line("// The workspace is touched in training only, so inference needs no more than the activations.");
         foreach (var layer in plan.Layers)
         {
             if (layer.KeepsPreActivation)
-                w.Line($"var {PreActivation(layer)} = training ? {Slice("activations", layer, "PreActivationOffset")} : default;");
+                w.Line($"var {PreActivation(layer)} = training ? {Slice("activations", layer, Names(layer).PreActivationOffset)} : default;");
             if (layer.HasDropout)
             {
-                w.Line($"var {Dropped(layer)} = training ? {Slice("activations", layer, "DropoutOutputOffset")} : default;");
-                w.Line($"var {Mask(layer)} = training ? {Slice("activations", layer, "DropoutMaskOffset")} : default;");
+                w.Line($"var {Dropped(layer)} = training ? {Slice("activations", layer, Names(layer).DropoutOutputOffset)} : default;");
+                w.Line($"var {Mask(layer)} = training ? {Slice("activations", layer, Names(layer).DropoutMaskOffset)} : default;");
             }
         }
 
@@ -208,13 +209,13 @@ internal static class ModelEmitter
         foreach (var layer in plan.Layers)
         {
             w.Line(layer.KeepsPreActivation
-                ? $"{layer.Name}Forward({Output(layer)}, {PreActivation(layer)}, {previous}, batch);"
-                : $"{layer.Name}Forward({Output(layer)}, {previous}, batch);");
+                ? $"{Names(layer).Forward}({Output(layer)}, {PreActivation(layer)}, {previous}, batch);"
+                : $"{Names(layer).Forward}({Output(layer)}, {previous}, batch);");
             previous = Output(layer);
             if (layer.HasDropout)
             {
                 w.Line($"// Dropout after {layer.Name}, in training only: the next layer reads the dropped outputs, else the outputs themselves.");
-                w.Line($"if (training) ApplyDropout({Dropped(layer)}, {Mask(layer)}, {Output(layer)}, {layer.Name}DropoutRate);");
+                w.Line($"if (training) {MemberNames.ApplyDropout}({Dropped(layer)}, {Mask(layer)}, {Output(layer)}, {Names(layer).DropoutRate});");
                 previous = $"training ? {Dropped(layer)} : {Output(layer)}";
             }
         }
@@ -227,7 +228,7 @@ internal static class ModelEmitter
     {
         var last = plan.Layers[plan.Layers.Count - 1];
         w.Line("/// <inheritdoc />");
-        w.Open($"protected override void Backward({ReadOnlySpan} input, {ReadOnlySpan} activations, {Span} deltas, {Span} scratch, int batch, float learningRate)");
+        w.Open($"protected override void {MemberNames.Backward}({ReadOnlySpan} input, {ReadOnlySpan} activations, {Span} deltas, {Span} scratch, int batch, float learningRate)");
         var previousLayers = plan.Layers.Take(plan.Layers.Count - 1).ToList();
         // A previous layer's outputs are read as the next layer's input (unless dropped) and for its derivative (unless
         // that reads pre-activations): declare them only where used.
@@ -236,11 +237,11 @@ internal static class ModelEmitter
                 w.Line($"var {Output(layer)} = {Slice("activations", layer)};");
         foreach (var layer in previousLayers)
         {
-            if (layer.KeepsPreActivation) w.Line($"var {PreActivation(layer)} = {Slice("activations", layer, "PreActivationOffset")};");
+            if (layer.KeepsPreActivation) w.Line($"var {PreActivation(layer)} = {Slice("activations", layer, Names(layer).PreActivationOffset)};");
             if (layer.HasDropout)
             {
-                w.Line($"var {Dropped(layer)} = {Slice("activations", layer, "DropoutOutputOffset")};");
-                w.Line($"var {Mask(layer)} = {Slice("activations", layer, "DropoutMaskOffset")};");
+                w.Line($"var {Dropped(layer)} = {Slice("activations", layer, Names(layer).DropoutOutputOffset)};");
+                w.Line($"var {Mask(layer)} = {Slice("activations", layer, Names(layer).DropoutMaskOffset)};");
             }
         }
 
@@ -251,15 +252,15 @@ internal static class ModelEmitter
             var layer = plan.Layers[i];
             if (i == 0)
             {
-                w.Line($"{layer.Name}Backward({Delta(layer)}, input, batch, learningRate);");
+                w.Line($"{Names(layer).Backward}({Delta(layer)}, input, batch, learningRate);");
                 continue;
             }
 
             var p = plan.Layers[i - 1];
             var read = p.HasDropout ? Dropped(p) : Output(p);
             w.Line(NeedsExtendedBackward(p)
-                ? $"{layer.Name}Backward({Delta(p)}, {Delta(layer)}, {read}, {(p.KeepsPreActivation ? PreActivation(p) : Output(p))}, {(p.HasDropout ? Mask(p) : ReadOnlySpan + ".Empty")}, scratch, batch, learningRate);"
-                : $"{layer.Name}Backward({Delta(p)}, {Delta(layer)}, {read}, scratch, batch, learningRate);");
+                ? $"{Names(layer).Backward}({Delta(p)}, {Delta(layer)}, {read}, {(p.KeepsPreActivation ? PreActivation(p) : Output(p))}, {(p.HasDropout ? Mask(p) : ReadOnlySpan + ".Empty")}, scratch, batch, learningRate);"
+                : $"{Names(layer).Backward}({Delta(p)}, {Delta(layer)}, {read}, scratch, batch, learningRate);");
         }
 
         w.Close();
@@ -274,22 +275,22 @@ internal static class ModelEmitter
         var last = plan.Layers[plan.Layers.Count - 1];
         var regularized = plan.Layers.Where(l => l.IsRegularized).ToList();
         w.Line("/// <inheritdoc />");
-        w.Open($"public override float TrainStep({ReadOnlySpan} input, {ReadOnlySpan} targets, int batch, {LossType} loss, {OptimizerType} optimizer)");
-        w.Line("var buffers = BeginTrainStep(input, targets, batch, loss, optimizer);");
-        w.Line("Forward(input, buffers.Activations, batch, training: true);");
+        w.Open($"public override float {MemberNames.TrainStep}({ReadOnlySpan} input, {ReadOnlySpan} targets, int batch, {LossType} loss, {OptimizerType} optimizer)");
+        w.Line($"var buffers = {MemberNames.BeginTrainStep}(input, targets, batch, loss, optimizer);");
+        w.Line($"{MemberNames.Forward}(input, buffers.Activations, batch, training: true);");
         w.Line($"var output = {Slice("buffers.Activations", last)};");
         w.Line($"var outputDelta = {Slice("buffers.Deltas", last)};");
         if (last.KeepsPreActivation)
         {
             w.Line($"// {last.Activation}'s derivative reads the pre-activations, which the loss does not see: the loss writes dLoss/d(output),");
             w.Line("// and the derivative is applied here.");
-            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.Linear);");
-            w.Line($"global::DeepGen.Cpu.{last.Activation}Activation.Backward(outputDelta, {Slice("buffers.Activations", last, "PreActivationOffset")});");
+            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, {MemberNames.OutputSize}, {ActivationType}.Linear);");
+            w.Line($"global::DeepGen.Cpu.{last.Activation}Activation.Backward(outputDelta, {Slice("buffers.Activations", last, Names(last).PreActivationOffset)});");
         }
         else
         {
             w.Line($"// The loss writes dLoss/d(pre-activation) of the last layer, its gradient fused with the {last.Activation}.");
-            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, OutputSize, {ActivationType}.{last.Activation});");
+            w.Line($"var value = loss.Gradient(outputDelta, output, targets, batch, {MemberNames.OutputSize}, {ActivationType}.{last.Activation});");
         }
 
         if (regularized.Count > 0)
@@ -297,35 +298,35 @@ internal static class ModelEmitter
             w.Line("// Weight penalties join the loss as Keras adds them, read before the fused update changes the weights;");
             w.Line("// their gradients are added in the backward pass.");
             foreach (var layer in regularized)
-                w.Line($"value += {Regularization}.Penalty({Weights(layer)}, {layer.Name}L1, {layer.Name}L2);");
+                w.Line($"value += {Regularization}.Penalty({Weights(layer)}, {Names(layer).L1}, {Names(layer).L2});");
         }
 
         w.Line("// Plain SGD is applied inside the backward pass, tile by tile; any other optimizer updates afterwards.");
-        w.Line("var learningRate = FusedSgdLearningRate(optimizer);");
-        w.Line("Backward(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);");
-        w.Line("optimizer.Step(Parameters, GradientBuffer, appliedInBackward: learningRate != 0f);");
+        w.Line($"var learningRate = {MemberNames.FusedSgdLearningRate}(optimizer);");
+        w.Line($"{MemberNames.Backward}(input, buffers.Activations, buffers.Deltas, buffers.Scratch, batch, learningRate);");
+        w.Line($"optimizer.Step({MemberNames.Parameters}, {MemberNames.GradientBuffer}, appliedInBackward: learningRate != 0f);");
         w.Line("return value;");
         w.Close();
     }
 
     private static void WriteLayerForward(SourceWriter w, LayerPlan layer)
     {
-        var n = layer.Name;
+        var n = Names(layer);
         var f = layer.Activation.ToString().ToLowerInvariant();
         var bias = layer.Spec.UseBias ? $" + b[{layer.Units}]" : "";
         var fused = layer.Spec.UseBias ? $"bias and {f}" : f;
         w.Line();
-        w.Line($"// {n}: output[batch, {layer.Units}] = {f}(input[batch, {layer.Inputs}] · W[{layer.Inputs}, {layer.Units}]{bias})" +
+        w.Line($"// {layer.Name}: output[batch, {layer.Units}] = {f}(input[batch, {layer.Inputs}] · W[{layer.Inputs}, {layer.Units}]{bias})" +
                (layer.Activation == Activation.Softmax ? "; softmax over each row once the product is done" : $"; {fused} fused into each tile") +
                (layer.KeepsPreActivation ? "," : ""));
         if (layer.KeepsPreActivation)
         {
             w.Line($"//   and in training the pre-activations copied to preActivations from the same tile ({f}'s derivative reads them).");
-            w.Line($"private void {n}Forward({Span} output, {Span} preActivations, {ReadOnlySpan} input, int batch) =>");
+            w.Line($"private void {n.Forward}({Span} output, {Span} preActivations, {ReadOnlySpan} input, int batch) =>");
         }
         else
         {
-            w.Line($"private void {n}Forward({Span} output, {ReadOnlySpan} input, int batch) =>");
+            w.Line($"private void {n.Forward}({Span} output, {ReadOnlySpan} input, int batch) =>");
         }
 
         var kernel = layer.Activation == Activation.Softmax
@@ -334,67 +335,70 @@ internal static class ModelEmitter
         w.Indent();
         w.Line(kernel);
         w.Line($"    output, {(layer.KeepsPreActivation ? "preActivations, " : "")}input, {WeightsReadOnly(layer)}, {BiasArgument(layer, ReadOnlySpan)},");
-        w.Line($"    batch, {n}Inputs, {n}Units);");
+        w.Line($"    batch, {n.Inputs}, {n.Units});");
         w.Outdent();
     }
 
     private static void WriteLayerBackward(SourceWriter w, LayerPlan layer, LayerPlan? previous)
     {
-        var n = layer.Name;
+        var n = Names(layer);
         var weights = Weights(layer);
         var biasUpdate = layer.Spec.UseBias ? "dW = inputᵀ · delta and db = Σ over the batch of delta" : "dW = inputᵀ · delta (no bias)";
-        var penalty = layer.IsRegularized ? $" + {n}L1 · sign(W) + 2 · {n}L2 · W" : "";
+        var penalty = layer.IsRegularized ? $" + {n.L1} · sign(W) + 2 · {n.L2} · W" : "";
         w.Line();
         if (previous is not null)
         {
             var derivative = previous.Activation == Activation.Linear ? "" : $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(" + (previous.KeepsPreActivation ? "its pre-activation)" : "input)");
             var dropout = previous.HasDropout ? " ⊙ dropoutMask" : "";
-            w.Line($"// {n}: the delta of {previous.Name}, inputDelta[batch, {layer.Inputs}] = (delta[batch, {layer.Units}] · Wᵀ){dropout}{derivative}, first,");
+            w.Line($"// {layer.Name}: the delta of {previous.Name}, inputDelta[batch, {layer.Inputs}] = (delta[batch, {layer.Units}] · Wᵀ){dropout}{derivative}, first,");
             w.Line($"//   while W is unchanged; then {biasUpdate}{penalty}, with W -= learningRate · dW");
             w.Line("//   applied to each tile as it is computed when learningRate is not 0.");
             if (NeedsExtendedBackward(previous))
             {
-                w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, {Span} scratch, int batch, float learningRate)");
+                w.Open($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, {Span} scratch, int batch, float learningRate)");
                 w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
-                w.Line($"    inputDelta, delta, {weights}, derivativeInput, dropoutMask, scratch, batch, {n}Inputs, {n}Units);");
+                w.Line($"    inputDelta, delta, {weights}, derivativeInput, dropoutMask, scratch, batch, {n.Inputs}, {n.Units});");
             }
             else
             {
-                w.Open($"private void {n}Backward({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch, float learningRate)");
+                w.Open($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {Span} scratch, int batch, float learningRate)");
                 w.Line($"{Kernels}.InputGradients<global::DeepGen.Cpu.{previous.Activation}Activation>(");
-                w.Line($"    inputDelta, delta, {weights}, input, scratch, batch, {n}Inputs, {n}Units);");
+                w.Line($"    inputDelta, delta, {weights}, input, scratch, batch, {n.Inputs}, {n.Units});");
             }
         }
         else
         {
-            w.Line($"// {n}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}]{penalty}" + (layer.Spec.UseBias ? " and db = Σ over the batch of delta," : " (no bias),"));
+            w.Line($"// {layer.Name}: dW[{layer.Inputs}, {layer.Units}] = input[batch, {layer.Inputs}]ᵀ · delta[batch, {layer.Units}]{penalty}" + (layer.Spec.UseBias ? " and db = Σ over the batch of delta," : " (no bias),"));
             w.Line("//   with W -= learningRate · dW applied to each tile when learningRate is not 0. The model's input needs no gradient.");
-            w.Open($"private void {n}Backward({ReadOnlySpan} delta, {ReadOnlySpan} input, int batch, float learningRate)");
+            w.Open($"private void {n.Backward}({ReadOnlySpan} delta, {ReadOnlySpan} input, int batch, float learningRate)");
         }
 
-        var biasGradients = layer.Spec.UseBias ? $"GradientBuffer.Slice({n}BiasOffset, {n}Units)" : Span + ".Empty";
-        var regularizer = layer.IsRegularized ? $", {n}L1, {n}L2" : "";
+        var biasGradients = layer.Spec.UseBias ? $"{MemberNames.GradientBuffer}.Slice({n.BiasOffset}, {n.Units})" : Span + ".Empty";
+        var regularizer = layer.IsRegularized ? $", {n.L1}, {n.L2}" : "";
         w.Line($"{Kernels}.WeightGradients(");
-        w.Line($"    GradientBuffer.Slice({n}WeightsOffset, {n}Inputs * {n}Units), {biasGradients}, input, delta,");
-        w.Line($"    {weights}, {BiasArgument(layer, Span)}, learningRate{regularizer}, batch, {n}Inputs, {n}Units);");
+        w.Line($"    {MemberNames.GradientBuffer}.Slice({n.WeightsOffset}, {n.Inputs} * {n.Units}), {biasGradients}, input, delta,");
+        w.Line($"    {weights}, {BiasArgument(layer, Span)}, learningRate{regularizer}, batch, {n.Inputs}, {n.Units});");
         w.Close();
     }
 
-    private static string Weights(LayerPlan layer) => $"Parameters.Slice({layer.Name}WeightsOffset, {layer.Name}Inputs * {layer.Name}Units)";
+    private static string Weights(LayerPlan layer) => $"{MemberNames.Parameters}.Slice({Names(layer).WeightsOffset}, {Names(layer).Inputs} * {Names(layer).Units})";
 
     private static string WeightsReadOnly(LayerPlan layer) => Weights(layer);
 
     private static string BiasArgument(LayerPlan layer, string emptyType) =>
-        layer.Spec.UseBias ? $"Parameters.Slice({layer.Name}BiasOffset, {layer.Name}Units)" : emptyType + ".Empty";
+        layer.Spec.UseBias ? $"{MemberNames.Parameters}.Slice({Names(layer).BiasOffset}, {Names(layer).Units})" : emptyType + ".Empty";
 
-    private static string Slice(string buffer, LayerPlan layer, string offset = "OutputOffset") =>
-        $"{buffer}.Slice(batch * {layer.Name}{offset}, batch * {layer.Name}Units)";
+    /// <summary>A layer's part of a per-sample buffer: <paramref name="offset"/> (its outputs by default) times the batch.</summary>
+    private static string Slice(string buffer, LayerPlan layer, string? offset = null) =>
+        $"{buffer}.Slice(batch * {offset ?? Names(layer).OutputOffset}, batch * {Names(layer).Units})";
 
-    private static string PreActivation(LayerPlan layer) => Camel(layer.Name) + "PreActivation";
+    private static LayerMemberNames Names(LayerPlan layer) => new(layer.Name);
 
-    private static string Dropped(LayerPlan layer) => Camel(layer.Name) + "Dropped";
+    private static string PreActivation(LayerPlan layer) => Names(layer).PreActivationLocal;
 
-    private static string Mask(LayerPlan layer) => Camel(layer.Name) + "Mask";
+    private static string Dropped(LayerPlan layer) => Names(layer).DroppedLocal;
+
+    private static string Mask(LayerPlan layer) => Names(layer).MaskLocal;
 
     /// <summary>The shortest text that reads back as the same float, e.g. <c>0.5</c>, <c>1E-05</c>.</summary>
     private static string FloatText(double value) => ((float)value).ToString("R", Invariant);
@@ -402,13 +406,11 @@ internal static class ModelEmitter
     /// <summary>A float literal, e.g. <c>0.5f</c>.</summary>
     private static string FloatLiteral(double value) => FloatText(value) + "f";
 
-    private static string Output(LayerPlan layer) => Camel(layer.Name) + "Output";
+    private static string Output(LayerPlan layer) => Names(layer).OutputLocal;
 
-    private static string Delta(LayerPlan layer) => Camel(layer.Name) + "Delta";
+    private static string Delta(LayerPlan layer) => Names(layer).DeltaLocal;
 
     private static string Identifier(string name) => ModelScope.Identifier(name);
-
-    private static string Camel(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
 
     private static string Text(long value) => value.ToString(Invariant);
 

@@ -20,28 +20,6 @@ internal static class ModelParser
     public const string DenseAttributeName = "DeepGen.DenseAttribute";
     public const string DropoutAttributeName = "DeepGen.DropoutAttribute";
 
-    /// <summary>Member names of the generated class and its base: a layer may not take one of these names.</summary>
-    private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
-    {
-        "Architecture", "ModelArchitecture", "Parameters", "Gradients", "GradientBuffer", "Layers", "Layer", "Fit",
-        "Evaluate", "Predict", "Save", "Load", "TrainStep", "Forward", "Backward", "Buffers", "BeginTrainStep",
-        "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "Equals", "GetHashCode", "ToString",
-        "GetType", "MemberwiseClone", "Finalize", "ArchitectureDefinition", "Summary", "TrainingRandomState",
-        "ApplyDropout", "WorkspacePerSample", "RegularizationPenalty",
-    };
-
-    /// <summary>Members the generated class declares whatever its layers: the model class may not take one of these names.</summary>
-    private static readonly HashSet<string> GeneratedMemberNames = new(StringComparer.Ordinal)
-    {
-        "InputSize", "OutputSize", "ParameterCount", "ActivationsPerSample", "ArchitectureDefinition", "Forward",
-        "Backward", "TrainStep", "WorkspacePerSample",
-    };
-
-    /// <summary>What each layer adds to the generated class besides its accessor: its constants and its two methods.</summary>
-    private static readonly string[] LayerMemberSuffixes =
-        { "Inputs", "Units", "WeightsOffset", "BiasOffset", "OutputOffset", "Forward", "Backward", "PreActivationOffset",
-          "DropoutOutputOffset", "DropoutMaskOffset", "DropoutRate", "L1", "L2" };
-
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
@@ -96,9 +74,7 @@ internal static class ModelParser
         }
 
         var layers = new List<LayerSpec>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        var members = new HashSet<string>(StringComparer.Ordinal);
-        var locals = new HashSet<string>(StringComparer.Ordinal);
+        var taken = new TakenNames(DeclaredMemberNames(type));
         var index = -1;
         var previousWasDropout = false;
         foreach (var attribute in layerAttributes)
@@ -138,12 +114,10 @@ internal static class ModelParser
             else if ((Activation)activationValue == Activation.Softmax && index != denseAttributes.Count - 1)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, location, index, name));
 
-            var nameProblem = CheckLayerName(layerName, type.Name, names, members, locals);
+            var nameProblem = CheckLayerName(layerName, type.Name, taken);
             if (nameProblem is not null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, location, index, name, layerName, nameProblem));
-            names.Add(layerName);
-            members.UnionWith(LayerMembers(layerName));
-            locals.Add(Camel(layerName));
+            taken.Add(layerName);
             var kernelInitializer = ReadNamedInt(dense, "KernelInitializer") ?? (int)Initializer.GlorotUniform;
             var biasInitializer = ReadNamedInt(dense, "BiasInitializer") ?? (int)Initializer.Zeros;
             foreach (var (property, value) in new[] { ("KernelInitializer", kernelInitializer), ("BiasInitializer", biasInitializer) })
@@ -185,8 +159,10 @@ internal static class ModelParser
         else if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType &&
                  baseType.ToDisplayString() != "DeepGen.SequentialModel")
             problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from DeepGen.SequentialModel";
-        else if (GeneratedMemberNames.Contains(type.Name))
+        else if (MemberNames.Generated.Contains(type.Name))
             problem = $"the generated part declares a member named '{type.Name}', and a member cannot have the name of its class";
+        else if (MemberNames.Generated.FirstOrDefault(DeclaredMemberNames(type).Contains) is { } declared)
+            problem = $"it declares a member named '{declared}', which the generated part declares too; rename that member";
         else
         {
             for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -217,36 +193,80 @@ internal static class ModelParser
         type.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
 
     /// <summary>
-    /// Checks a layer name against everything the generated code derives from it: the accessor, the constants and
-    /// methods named <c>{name}Inputs</c> … <c>{name}Backward</c>, and the camelCase locals <c>{name}Output</c> and
-    /// <c>{name}Delta</c>; none may clash with the class, the model's fixed members or another layer's.
+    /// The names of the members the user's own declarations of the class hold (in any of its partial parts; the
+    /// generated part is not in the compilation the generator reads). A generated member of the same name would be a
+    /// duplicate or an overload the user did not ask for, so such a name is refused, overloads included.
     /// </summary>
-    private static string? CheckLayerName(string layerName, string className, HashSet<string> takenNames,
-        HashSet<string> takenMembers, HashSet<string> takenLocals)
+    private static HashSet<string> DeclaredMemberNames(INamedTypeSymbol type) =>
+        new(type.GetMembers()
+            .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary })
+            .Select(m => m.Name), StringComparer.Ordinal);
+
+    /// <summary>The names the layers read so far have taken, in each scope the generated code names after a layer.</summary>
+    private sealed class TakenNames(HashSet<string> declaredByTheClass)
+    {
+        /// <summary>Members the user declared in the model class (see <see cref="DeclaredMemberNames"/>).</summary>
+        public HashSet<string> DeclaredByTheClass { get; } = declaredByTheClass;
+
+        public HashSet<string> Layers { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Members of the model class: accessors, constants and methods.</summary>
+        public HashSet<string> Members { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Locals of Forward and Backward, named after the layers in camelCase.</summary>
+        public HashSet<string> Locals { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Members of the GPU file's nested kernel class: launchers, kernel bodies and their delegate fields.</summary>
+        public HashSet<string> KernelMembers { get; } = new(StringComparer.Ordinal);
+
+        public void Add(string layerName)
+        {
+            Layers.Add(layerName);
+            Members.UnionWith(MemberNames.LayerMembers(layerName));
+            Locals.Add(MemberNames.Camel(layerName));
+            KernelMembers.UnionWith(LayerKernelMembers(layerName));
+        }
+    }
+
+    private static IEnumerable<string> LayerKernelMembers(string layerName) =>
+        MemberNames.LayerKernels(layerName).SelectMany(MemberNames.KernelMembers);
+
+    /// <summary>
+    /// Checks a layer name against everything the generated code derives from it (see <see cref="MemberNames"/>): the
+    /// accessor, the constants and methods named <c>{name}Inputs</c> … <c>{name}Backward</c>, the camelCase locals
+    /// <c>{name}Output</c> and <c>{name}Delta</c>, and the GPU file's kernels <c>{name}Forward</c> …
+    /// <c>{name}BiasGradient</c>; none may clash with the class, the model's fixed or inherited members or another layer's.
+    /// </summary>
+    private static string? CheckLayerName(string layerName, string className, TakenNames taken)
     {
         if (!SyntaxFacts.IsValidIdentifier(layerName) || SyntaxFacts.GetKeywordKind(layerName) != SyntaxKind.None)
             return "a layer name must be a C# identifier, because it names the generated accessor";
         if (layerName == className) return "a member cannot have the name of its class";
-        if (ReservedNames.Contains(layerName)) return "that name is taken by a member of every model";
-        if (takenNames.Contains(layerName)) return "another layer of this model already has that name";
-        foreach (var member in LayerMembers(layerName))
+        if (MemberNames.IsReserved(layerName)) return "that name is taken by a member of every model";
+        if (taken.Layers.Contains(layerName)) return "another layer of this model already has that name";
+        foreach (var member in MemberNames.LayerMembers(layerName))
+            if (taken.DeclaredByTheClass.Contains(member))
+                return $"the class already declares a member named '{member}', which the generated code declares for this layer; rename one of them";
+        foreach (var member in MemberNames.LayerMembers(layerName))
         {
             if (member == className) return $"its generated member '{member}' would have the name of its class";
-            if (takenMembers.Contains(member))
+            if (MemberNames.IsReserved(member)) return $"its generated member '{member}' is taken by a member of every model";
+            if (taken.Members.Contains(member))
                 return $"its generated member '{member}' clashes with a member generated for another layer";
         }
 
-        if (takenLocals.Contains(Camel(layerName)))
+        if (taken.Locals.Contains(MemberNames.Camel(layerName)))
             return "another layer's name differs from it only in the case of its first letter, and the generated code names locals after layers in camelCase";
+        foreach (var member in LayerKernelMembers(layerName))
+        {
+            if (MemberNames.KernelClassReserved.Contains(member))
+                return $"its GPU kernel member '{member}' is taken by a member of every model's GPU kernel class";
+            if (taken.KernelMembers.Contains(member))
+                return $"its GPU kernel member '{member}' clashes with a kernel generated for another layer";
+        }
+
         return null;
     }
-
-    private static IEnumerable<string> LayerMembers(string layerName) =>
-        LayerMemberSuffixes.Select(suffix => layerName + suffix).Prepend(layerName);
-
-    /// <summary>The emitter's camelCase form of a layer name, which names its locals.</summary>
-    private static string Camel(string name) =>
-        name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
 
     /// <summary>Parameters and activations are indexed with <c>int</c>; a model whose buffers need more is refused.</summary>
     private static bool CheckSize(string name, int input, List<LayerSpec> layers, Location location, List<DiagnosticInfo> diagnostics)

@@ -14,8 +14,18 @@ public static class IdxReader
 {
     private const byte UnsignedByte = 0x08;
 
-    /// <summary>The largest array read: far above MNIST, far below what would exhaust memory on a bad header.</summary>
-    public const long MaxElements = 1L << 31;
+    /// <summary>
+    /// The most values a file may declare: <see cref="Array.MaxLength"/> (2,147,483,591), the longest .NET array, so
+    /// the values fit in a <c>byte[]</c> and their conversion to a <c>float[]</c> of the same length (four times the
+    /// bytes) fits too. A header that declares more is refused before anything is allocated.
+    /// </summary>
+    public const long MaxElements = 0x7FFF_FFC7;
+
+    /// <summary>
+    /// The first buffer for values whose length cannot be checked up front (gzip, or a stream that cannot seek). It
+    /// grows, doubling, only as values arrive, so a short file claiming billions of values costs what it holds.
+    /// </summary>
+    private const int FirstChunk = 1 << 16;
 
     public static IdxArray Read(string path)
     {
@@ -68,13 +78,7 @@ public static class IdxReader
                     throw Invalid(source, $"its dimensions [{string.Join(", ", shape[..(i + 1)])}…] describe more than {MaxElements:N0} values");
             }
 
-            if (!compressed && stream.CanSeek && stream.Length - stream.Position < count)
-                throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {stream.Length - stream.Position:N0}: the file is truncated");
-
-            var data = new byte[count];
-            var got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-            if (got < count)
-                throw Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {got:N0}: the file is truncated");
+            var data = ReadValues(stream, (int)count, shape, source, compressed);
             if (stream.ReadByte() >= 0)
                 throw Invalid(source, $"bytes follow the {count:N0} values its header declares");
             return new IdxArray(shape, data);
@@ -84,6 +88,37 @@ public static class IdxReader
             throw new InvalidIdxFileException($"'{source}' is not a valid gzip file: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Reads the <paramref name="count"/> values the header declares. A raw file that can seek is checked against its
+    /// length first; anything else is read in chunks that grow only after they are filled, so memory follows the data
+    /// actually present, never the header's claim.
+    /// </summary>
+    private static byte[] ReadValues(Stream stream, int count, int[] shape, string source, bool compressed)
+    {
+        if (!compressed && stream.CanSeek)
+        {
+            var remaining = stream.Length - stream.Position;
+            if (remaining < count) throw Truncated(source, count, shape, remaining);
+            var all = new byte[count];
+            var got = stream.ReadAtLeast(all, count, throwOnEndOfStream: false);
+            if (got < count) throw Truncated(source, count, shape, got);
+            return all;
+        }
+
+        var data = new byte[Math.Min(count, FirstChunk)];
+        var filled = 0;
+        while (true)
+        {
+            filled += stream.ReadAtLeast(data.AsSpan(filled), data.Length - filled, throwOnEndOfStream: false);
+            if (filled < data.Length) throw Truncated(source, count, shape, filled);
+            if (filled == count) return data;
+            Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+        }
+    }
+
+    private static InvalidIdxFileException Truncated(string source, long count, int[] shape, long found) =>
+        Invalid(source, $"expected {count:N0} bytes of data for shape [{string.Join(", ", shape)}], found {found:N0}: the file is truncated");
 
     private static InvalidIdxFileException Invalid(string source, string problem) => new($"'{source}' is not a valid IDX file: {problem}.");
 

@@ -148,6 +148,8 @@ public static class Mnist
         var array = IdxReader.Read(path);
         if (array.Shape is not [_, 28, 28])
             throw new InvalidIdxFileException($"'{path}' holds an array of shape [{string.Join(", ", array.Shape)}]; MNIST images are [count, 28, 28].");
+        // The reader caps the values at IdxReader.MaxElements (Array.MaxLength), so a float[] of the same length is
+        // always a valid array; it takes four times the bytes, which the file must really have held to get here.
         var pixels = new float[array.Data.Length];
         for (var i = 0; i < pixels.Length; i++) pixels[i] = array.Data[i];
         return pixels;

@@ -50,6 +50,70 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void The_size_limit_is_what_a_dotnet_array_can_hold() =>
+        // The values become a byte[] and then, for images, a float[] of the same length: both must be possible.
+        Assert.Equal(IdxReader.MaxElements, Array.MaxLength);
+
+    public static TheoryData<int[], bool> HugeShapes() => new()
+    {
+        { [int.MaxValue], false },
+        { [int.MaxValue], true },
+        { [32_768, 65_536], false }, // exactly 2^31 values
+        { [32_768, 65_536], true },
+        { [Array.MaxLength + 1], false },
+        { [Array.MaxLength + 1], true },
+    };
+
+    [Theory]
+    [MemberData(nameof(HugeShapes))]
+    public void A_header_claiming_more_values_than_an_array_holds_is_refused_before_allocating(int[] shape, bool gzip)
+    {
+        using var folder = new TempFolder();
+        var bytes = IdxFiles.Build(shape, new byte[16]);
+        var path = folder.File(gzip ? "huge.gz" : "huge");
+        File.WriteAllBytes(path, gzip ? IdxFiles.Gzip(bytes) : bytes);
+
+        var e = Assert.Throws<InvalidIdxFileException>(() => IdxReader.Read(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains($"describe more than {Array.MaxLength:N0} values", e.Message);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    public void A_small_file_claiming_a_large_count_fails_having_allocated_only_what_it_held(bool gzip, bool seekable)
+    {
+        // 40-odd bytes that claim a billion values: the reader must find the end of the data, not allocate a gigabyte first.
+        const int claimed = 1_000_000_000;
+        var bytes = IdxFiles.Build([claimed], new byte[20]);
+        if (gzip) bytes = IdxFiles.Gzip(bytes);
+        Stream stream = seekable ? new MemoryStream(bytes) : new ForwardOnlyStream(bytes);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidIdxFileException>(() => IdxReader.Read(stream, "claims-a-billion"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains($"expected {claimed:N0} bytes of data for shape [{claimed}], found 20: the file is truncated", e.Message);
+        Assert.True(allocated < 4 << 20, $"Reading a {bytes.Length}-byte file allocated {allocated:N0} bytes.");
+    }
+
+    [Fact]
+    public void A_stream_that_cannot_seek_is_read_in_full_when_it_holds_its_values()
+    {
+        // Larger than the first chunk the reader takes, so the growth path is exercised, and not a power of two.
+        var data = new byte[300_001];
+        new Random(5).NextBytes(data);
+        foreach (var gzip in new[] { false, true })
+        {
+            var bytes = IdxFiles.Build([300_001], data);
+            var array = IdxReader.Read(new ForwardOnlyStream(gzip ? IdxFiles.Gzip(bytes) : bytes), "forward-only");
+            Assert.Equal([300_001], array.Shape);
+            Assert.Equal(data, array.Data);
+        }
+    }
+
+    [Fact]
     public void A_corrupt_gzip_stream_is_refused()
     {
         using var folder = new TempFolder();

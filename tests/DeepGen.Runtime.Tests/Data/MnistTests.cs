@@ -45,6 +45,25 @@ public class MnistTests
     }
 
     [Fact]
+    public void A_small_gzip_claiming_a_million_images_is_refused_without_allocating_them()
+    {
+        // What --data DIR reads: a folder of the user's files. A 60-byte .gz whose header claims a million 28×28
+        // images (784 MB of bytes, then 3 GB of floats) but holds two must fail on its own bytes, not on memory.
+        using var folder = new TempFolder();
+        IdxFiles.WriteMnist(folder.Path, train: 2, test: 2, gzip: true);
+        var path = folder.File("train-images-idx3-ubyte.gz");
+        File.WriteAllBytes(path, IdxFiles.Gzip(IdxFiles.Build([1_000_000, 28, 28], IdxFiles.Pixels(2, 1))));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidIdxFileException>(() => Mnist.LoadFolder(folder.Path));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains(path, e.Message);
+        Assert.Contains("expected 784,000,000 bytes of data for shape [1000000, 28, 28], found 1,568: the file is truncated", e.Message);
+        Assert.True(allocated < 16 << 20, $"Refusing the file allocated {allocated:N0} bytes.");
+    }
+
+    [Fact]
     public void Files_of_the_wrong_shape_or_count_are_refused()
     {
         using var folder = new TempFolder();

@@ -1,0 +1,204 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace DeepGen.Generator.Model;
+
+/// <summary>
+/// Every name the generated code declares in a model class or inherits there, in one list: the emitters write their
+/// identifiers from these constants, and the parser refuses a layer or model class whose name (or a name derived
+/// from it) would take one (DG0007, DG0008). A member added to <c>DeepGen.SequentialModel</c> or to a generated file
+/// must be added here; NamingTests reflect over the runtime and the generated files to prove none is missing.
+/// </summary>
+/// <remarks>
+/// Two classes are generated per model: the model class itself (CPU file, and <see cref="ToDevice"/> plus the nested
+/// <see cref="GpuKernels"/> from the GPU file when the project references DeepGen.Gpu), and that nested kernel class,
+/// which derives from <c>DeepGen.Gpu.GpuKernelSet</c>. Each has its own list below. A layer name is checked against
+/// both whether or not the project references DeepGen.Gpu today, so adding the reference never breaks a build.
+/// Members the user declares in the model class are checked against the same names (see ModelParser).
+/// </remarks>
+internal static class MemberNames
+{
+    // ---- Inherited by the model class and used by the generated code -------------------------------------------
+
+    public const string Parameters = "Parameters";
+    public const string GradientBuffer = "GradientBuffer";
+    public const string Layer = "Layer";
+    public const string Forward = "Forward";
+    public const string Backward = "Backward";
+    public const string TrainStep = "TrainStep";
+    public const string BeginTrainStep = "BeginTrainStep";
+    public const string ApplyDropout = "ApplyDropout";
+    public const string FusedSgdLearningRate = "FusedSgdLearningRate";
+
+    /// <summary>
+    /// The public and protected members of <c>DeepGen.SequentialModel</c> and <c>System.Object</c>: a generated member
+    /// of one of these names would hide it (CS0108, an error under warnings-as-errors).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Inherited = new[]
+    {
+        // SequentialModel: training, inference, files, layers.
+        "Architecture", Parameters, "Gradients", GradientBuffer, "Layers", Layer, Forward, Backward, TrainStep,
+        BeginTrainStep, "Buffers", ApplyDropout, FusedSgdLearningRate, "RegularizationPenalty", "TrainingRandomState",
+        "Fit", "Evaluate", "Predict", "ReserveInferenceWorkspaces", "DefaultInferenceBatchSize", "Save", "Load",
+        "LoadForInference", "IsInferenceOnly", "Embed", "GetLayer", "TryGetLayer", "LayerNames", "Summary",
+        "ModelMetadataKey", "ArchitectureMetadataKey", "FormatMetadataKey",
+        // System.Object.
+        "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
+    };
+
+    // ---- Declared in the model class by the CPU file, whatever its layers ---------------------------------------
+
+    public const string InputSize = "InputSize";
+    public const string OutputSize = "OutputSize";
+    public const string ParameterCount = "ParameterCount";
+    public const string ActivationsPerSample = "ActivationsPerSample";
+    public const string WorkspacePerSample = "WorkspacePerSample";
+    public const string ArchitectureDefinition = "ArchitectureDefinition";
+
+    // ---- Declared in the model class by the GPU file ------------------------------------------------------------
+
+    /// <summary>The method that moves a model onto a device.</summary>
+    public const string ToDevice = "ToDevice";
+
+    /// <summary>The nested class of the model's compiled kernels.</summary>
+    public const string GpuKernels = "GpuKernels";
+
+    /// <summary>Members every generated model class declares, whatever its layers (the constructor aside).</summary>
+    public static readonly IReadOnlyList<string> Generated = new[]
+    {
+        InputSize, OutputSize, ParameterCount, ActivationsPerSample, WorkspacePerSample, ArchitectureDefinition,
+        Forward, Backward, TrainStep, ToDevice, GpuKernels,
+    };
+
+    /// <summary>Every name a layer may not take, because every model class already has a member of that name.</summary>
+    public static readonly IReadOnlyList<string> Reserved = Inherited.Concat(Generated).Distinct().ToArray();
+
+    private static readonly HashSet<string> ReservedSet = new(Reserved);
+
+    public static bool IsReserved(string name) => ReservedSet.Contains(name);
+
+    // ---- Declared in the model class for each layer: the accessor is the layer's name, these follow it ----------
+
+    public const string InputsSuffix = "Inputs";
+    public const string UnitsSuffix = "Units";
+    public const string WeightsOffsetSuffix = "WeightsOffset";
+    public const string BiasOffsetSuffix = "BiasOffset";
+    public const string OutputOffsetSuffix = "OutputOffset";
+    public const string PreActivationOffsetSuffix = "PreActivationOffset";
+    public const string DropoutOutputOffsetSuffix = "DropoutOutputOffset";
+    public const string DropoutMaskOffsetSuffix = "DropoutMaskOffset";
+    public const string DropoutRateSuffix = "DropoutRate";
+    public const string L1Suffix = "L1";
+    public const string L2Suffix = "L2";
+    public const string ForwardSuffix = "Forward";
+    public const string BackwardSuffix = "Backward";
+
+    /// <summary>Every member of the model class a layer of this name may add: its accessor, constants and methods.</summary>
+    public static IEnumerable<string> LayerMembers(string layerName) => new LayerMemberNames(layerName).ClassMembers;
+
+    // ---- Locals of Forward and Backward, named after each layer in camelCase --------------------------------------
+
+    public const string OutputLocalSuffix = "Output";
+    public const string DeltaLocalSuffix = "Delta";
+    public const string PreActivationLocalSuffix = "PreActivation";
+    public const string DroppedLocalSuffix = "Dropped";
+    public const string MaskLocalSuffix = "Mask";
+
+    /// <summary>A layer name with its first letter in lower case: the stem of the locals named after the layer.</summary>
+    public static string Camel(string name) =>
+        name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
+
+    // ---- The nested kernel class of the GPU file ----------------------------------------------------------------
+
+    public const string ForwardAndLoss = "ForwardAndLoss";
+    public const string ReduceStep = "ReduceStep";
+    public const string TileGrid = "TileGrid";
+    public const string RowGrid = "RowGrid";
+    public const string Accelerator = "Accelerator";
+
+    /// <summary>The loss kernel, one per model.</summary>
+    public const string LossKernel = "Loss";
+
+    /// <summary>The prediction-only softmax kernel, for a model whose last layer is softmax.</summary>
+    public const string SoftmaxKernel = "Softmax";
+
+    public const string InputGradientSuffix = "InputGradient";
+    public const string WeightGradientSuffix = "WeightGradient";
+    public const string BiasGradientSuffix = "BiasGradient";
+
+    /// <summary>Follows a kernel's name to name the static method that is its body.</summary>
+    public const string KernelMethodSuffix = "Kernel";
+
+    /// <summary>
+    /// The public and protected members of <c>DeepGen.Gpu.GpuKernelSet</c> (and <c>System.Object</c>), which the
+    /// nested kernel class inherits.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KernelSetInherited = new[]
+    {
+        "Tile", "RowGroupSize", Accelerator, Forward, ForwardAndLoss, TrainStep, TileGrid, RowGrid, ReduceStep,
+        "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
+    };
+
+    /// <summary>The field that holds a kernel's loaded delegate: <c>_</c> and the kernel's name in camelCase.</summary>
+    public static string KernelField(string kernelName) => "_" + Camel(kernelName);
+
+    /// <summary>The launchers of a layer's kernels in the nested kernel class.</summary>
+    public static IEnumerable<string> LayerKernels(string layerName) => new LayerMemberNames(layerName).Kernels;
+
+    /// <summary>A kernel's members in the nested kernel class: its launcher, its body and its delegate field.</summary>
+    public static IEnumerable<string> KernelMembers(string kernelName) =>
+        new[] { kernelName, kernelName + KernelMethodSuffix, KernelField(kernelName) };
+
+    /// <summary>Members the nested kernel class declares or inherits whatever the layers.</summary>
+    public static readonly IReadOnlyList<string> KernelClassReserved = KernelSetInherited
+        .Concat(new[] { GpuKernels })
+        .Concat(KernelMembers(LossKernel))
+        .Concat(KernelMembers(SoftmaxKernel))
+        .Distinct()
+        .ToArray();
+}
+
+/// <summary>The names generated for one layer, each its name followed by a suffix of <see cref="MemberNames"/>.</summary>
+internal readonly struct LayerMemberNames(string layerName)
+{
+    /// <summary>The layer's accessor in the model class, and the stem of every other name here.</summary>
+    public string Accessor => layerName;
+
+    // Constants and methods of the model class.
+    public string Inputs => layerName + MemberNames.InputsSuffix;
+    public string Units => layerName + MemberNames.UnitsSuffix;
+    public string WeightsOffset => layerName + MemberNames.WeightsOffsetSuffix;
+    public string BiasOffset => layerName + MemberNames.BiasOffsetSuffix;
+    public string OutputOffset => layerName + MemberNames.OutputOffsetSuffix;
+    public string PreActivationOffset => layerName + MemberNames.PreActivationOffsetSuffix;
+    public string DropoutOutputOffset => layerName + MemberNames.DropoutOutputOffsetSuffix;
+    public string DropoutMaskOffset => layerName + MemberNames.DropoutMaskOffsetSuffix;
+    public string DropoutRate => layerName + MemberNames.DropoutRateSuffix;
+    public string L1 => layerName + MemberNames.L1Suffix;
+    public string L2 => layerName + MemberNames.L2Suffix;
+    public string Forward => layerName + MemberNames.ForwardSuffix;
+    public string Backward => layerName + MemberNames.BackwardSuffix;
+
+    /// <summary>Every member of the model class named after the layer.</summary>
+    public IEnumerable<string> ClassMembers => new[]
+    {
+        Accessor, Inputs, Units, WeightsOffset, BiasOffset, OutputOffset, PreActivationOffset, DropoutOutputOffset,
+        DropoutMaskOffset, DropoutRate, L1, L2, Forward, Backward,
+    };
+
+    // Locals of Forward and Backward.
+    public string OutputLocal => MemberNames.Camel(layerName) + MemberNames.OutputLocalSuffix;
+    public string DeltaLocal => MemberNames.Camel(layerName) + MemberNames.DeltaLocalSuffix;
+    public string PreActivationLocal => MemberNames.Camel(layerName) + MemberNames.PreActivationLocalSuffix;
+    public string DroppedLocal => MemberNames.Camel(layerName) + MemberNames.DroppedLocalSuffix;
+    public string MaskLocal => MemberNames.Camel(layerName) + MemberNames.MaskLocalSuffix;
+
+    // Kernels of the GPU file's nested kernel class.
+    public string ForwardKernel => layerName + MemberNames.ForwardSuffix;
+    public string InputGradientKernel => layerName + MemberNames.InputGradientSuffix;
+    public string WeightGradientKernel => layerName + MemberNames.WeightGradientSuffix;
+    public string BiasGradientKernel => layerName + MemberNames.BiasGradientSuffix;
+
+    /// <summary>Every kernel of the nested kernel class named after the layer.</summary>
+    public IEnumerable<string> Kernels => new[] { ForwardKernel, InputGradientKernel, WeightGradientKernel, BiasGradientKernel };
+}
