@@ -353,7 +353,9 @@ public static class SafeTensorsWriter
 {
     /// <summary>
     /// Writes atomically: into a temporary file in the same folder, flushed to disk, then renamed over
-    /// <paramref name="path"/>. A failure leaves any existing file untouched and no temporary file behind.
+    /// <paramref name="path"/>, and the folder flushed too where the system allows it (Linux, macOS, FreeBSD), so a
+    /// power loss cannot lose the new name. A failure leaves any existing file untouched and no temporary file
+    /// behind; temporary files that killed saves of the same <paramref name="path"/> left are removed.
     /// </summary>
     public static void Write(string path, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -362,22 +364,38 @@ public static class SafeTensorsWriter
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Cannot save '{path}': the folder '{folder}' does not exist.");
         var header = BuildHeader(tensors, metadata); // validate before touching the disk
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var fileName = Path.GetFileName(full);
+        RemoveStaleTemporaries(folder, fileName);
+        var temporary = Path.Combine(folder, TemporaryPrefix(fileName) + Guid.NewGuid().ToString("N") + TemporarySuffix);
+        FileStream? stream = null;
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            WriteTo(stream, header, tensors);
+            stream.Flush(flushToDisk: true);
+            // Elsewhere the temporary file stays open, and so locked, until it has its final name: a save of the
+            // same file starting meanwhile sees it in use and leaves it alone. Windows renames only closed files.
+            if (OperatingSystem.IsWindows())
             {
-                WriteTo(stream, header, tensors);
-                stream.Flush(flushToDisk: true);
+                stream.Dispose();
+                stream = null;
             }
 
             File.Move(temporary, full, overwrite: true);
         }
         catch
         {
+            stream?.Dispose();
+            stream = null;
             TryDelete(temporary);
             throw;
         }
+        finally
+        {
+            stream?.Dispose();
+        }
+
+        FolderSync.TryFlush(folder);
     }
 
     public static void Write(Stream stream, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
@@ -455,6 +473,47 @@ public static class SafeTensorsWriter
         buffer.GetBuffer().AsSpan(0, length).CopyTo(header);
         header.AsSpan(length).Fill((byte)' ');
         return header;
+    }
+
+    private const string TemporarySuffix = ".tmp";
+
+    private static string TemporaryPrefix(string fileName) => "." + fileName + ".";
+
+    /// <summary>
+    /// Deletes the temporary files of earlier saves of <paramref name="fileName"/> that were killed before their
+    /// rename. A save in progress holds its temporary file open without sharing until the rename, so one that can be
+    /// opened that way is abandoned; one that cannot is left alone. Best effort: what cannot be deleted stays.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string folder, string fileName)
+    {
+        var prefix = TemporaryPrefix(fileName);
+        try
+        {
+            foreach (var candidate in Directory.EnumerateFiles(folder, "*" + TemporarySuffix))
+            {
+                var name = Path.GetFileName(candidate.AsSpan());
+                if (name.Length != prefix.Length + 32 + TemporarySuffix.Length || !name.StartsWith(prefix, StringComparison.Ordinal) ||
+                    !Guid.TryParseExact(name.Slice(prefix.Length, 32), "N", out _))
+                    continue;
+                try
+                {
+                    using var abandoned = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (IOException)
+                {
+                    // In use: a save in progress.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     private static void TryDelete(string path)
