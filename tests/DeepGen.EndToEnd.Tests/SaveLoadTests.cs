@@ -207,6 +207,31 @@ public class SaveLoadTests : IDisposable
         Assert.Equal(before, model.Parameters.ToArray());
     }
 
+    [Fact]
+    public void A_header_of_200000_tensors_is_refused_with_memory_bounded_by_the_header_not_by_its_entries()
+    {
+        // A 12 MB header: the loaders read the header once, forward only, and stop at a few more tensors than the
+        // model has, instead of building a document of it and an entry per tensor (about ten times its size).
+        var json = new StringBuilder("{");
+        for (var i = 0; i < 200_000; i++) json.Append($"\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}},");
+        json.Length--;
+        var path = WriteRaw("many.safetensors", Encoding.UTF8.GetBytes(json.Append('}').ToString()), dataBytes: 0);
+        var size = new FileInfo(path).Length;
+        var model = new SmallClassifier(seed: 2);
+        var before = model.Parameters.ToArray();
+
+        foreach (var load in new Action[] { () => model.Load(path), () => model.LoadPyTorch(path) })
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<InvalidModelFileException>(load);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            Assert.Contains("more than 104 tensors", e.Message);
+            Assert.True(allocated < size + 1024 * 1024, $"Refusing a {size:N0}-byte file allocated {allocated:N0} bytes.");
+        }
+
+        Assert.Equal(before, model.Parameters.ToArray());
+    }
+
     private string WriteRaw(string name, byte[] header, int dataBytes)
     {
         var bytes = new byte[8 + header.Length + dataBytes];

@@ -54,7 +54,7 @@ public abstract partial class SequentialModel
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        LoadFrom(SafeTensorsFile.Open(handle, path), path);
+        LoadFrom(SafeTensorsFile.Open(handle, path, MaxTensorsToRead(Architecture)), path);
     }
 
     /// <summary><see cref="Load(string)"/> from a file already open (or read): <paramref name="path"/> names it in messages.</summary>
@@ -94,6 +94,12 @@ public abstract partial class SequentialModel
 
         loaded.CopyTo(_parameters, 0);
     }
+
+    /// <summary>
+    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own two per layer and a
+    /// margin, so that a few extra tensors are still named in the error while a header of millions is refused early.
+    /// </summary>
+    internal static int MaxTensorsToRead(ModelArchitecture architecture) => 2 * architecture.Layers.Count + 100;
 
     private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, long[] shape)
     {

@@ -58,7 +58,7 @@ public static class PyTorchWeights
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        LoadFrom(model, SafeTensorsFile.Open(handle, path), path);
+        LoadFrom(model, SafeTensorsFile.Open(handle, path, SequentialModel.MaxTensorsToRead(model.Architecture)), path);
     }
 
     /// <summary><see cref="Load(SequentialModel, string)"/> from a file already open (or read): <paramref name="path"/> names it in messages.</summary>
@@ -95,7 +95,7 @@ public static class PyTorchWeights
         if (unmapped.Count > 0)
             throw new ArgumentException($"The layer map does not say where layer(s) {string.Join(", ", unmapped)} come from.", nameof(layerPrefixes));
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        Load(model, SafeTensorsFile.Open(handle, path), path, layerPrefixes);
+        Load(model, SafeTensorsFile.Open(handle, path, SequentialModel.MaxTensorsToRead(model.Architecture)), path, layerPrefixes);
     }
 
     private static void Load(SequentialModel model, SafeTensorsFile file, string path, IReadOnlyDictionary<string, string> layerPrefixes)

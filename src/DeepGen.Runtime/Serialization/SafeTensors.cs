@@ -63,7 +63,7 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Read(string path)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        var (header, dataStart) = ReadCheckedHeader(handle, path);
+        var (header, dataStart) = ReadCheckedHeader(handle, path, int.MaxValue);
         RequireInMemorySize(header, path);
         var data = new byte[header.DataLength];
         ReadExactly(handle, data, dataStart, path);
@@ -86,7 +86,7 @@ public sealed class SafeTensorsFile
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw Invalid(sourceName, $"it ends inside its {headerLength:N0}-byte header");
-        var header = ParseHeader(headerBytes, sourceName);
+        var header = ParseHeader(headerBytes, sourceName, int.MaxValue);
         if (available is { } length) CheckDataLength(header, length - headerLength, sourceName);
         RequireInMemorySize(header, sourceName);
 
@@ -101,11 +101,13 @@ public sealed class SafeTensorsFile
 
     /// <summary>
     /// Reads and checks the header of the file open as <paramref name="handle"/>; tensors are read from it on demand,
-    /// so the caller keeps it open while it reads them. Nothing but the header is read here.
+    /// so the caller keeps it open while it reads them. Nothing but the header is read here. A header describing
+    /// more than <paramref name="maxTensors"/> tensors is refused as soon as that many are read, so a loader that
+    /// knows how many it can take keeps the memory of a hostile header's entries bounded.
     /// </summary>
-    internal static SafeTensorsFile Open(SafeFileHandle handle, string path)
+    internal static SafeTensorsFile Open(SafeFileHandle handle, string path, int maxTensors = int.MaxValue)
     {
-        var (header, dataStart) = ReadCheckedHeader(handle, path);
+        var (header, dataStart) = ReadCheckedHeader(handle, path, maxTensors);
         return new SafeTensorsFile(path, header, null, handle, dataStart);
     }
 
@@ -133,7 +135,7 @@ public sealed class SafeTensorsFile
     }
 
     /// <summary>The header, checked against the file's length; and where the data section starts.</summary>
-    private static (Header, long DataStart) ReadCheckedHeader(SafeFileHandle handle, string path)
+    private static (Header, long DataStart) ReadCheckedHeader(SafeFileHandle handle, string path, int maxTensors)
     {
         var fileLength = RandomAccess.GetLength(handle);
         Span<byte> prefix = stackalloc byte[PrefixBytes];
@@ -142,7 +144,7 @@ public sealed class SafeTensorsFile
         var headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), fileLength - PrefixBytes, path);
         var headerBytes = new byte[headerLength];
         ReadExactly(handle, headerBytes, PrefixBytes, path);
-        var header = ParseHeader(headerBytes, path);
+        var header = ParseHeader(headerBytes, path, maxTensors);
         CheckDataLength(header, fileLength - PrefixBytes - headerLength, path);
         return (header, PrefixBytes + headerLength);
     }
@@ -193,97 +195,128 @@ public sealed class SafeTensorsFile
     private sealed record Header(
         List<SafeTensorEntry> Tensors, Dictionary<string, string> Metadata, Dictionary<string, SafeTensorEntry> ByName, long DataLength);
 
-    private static Header ParseHeader(byte[] header, string source)
+    /// <summary>
+    /// Parses the header with a forward-only reader: memory is the header's bytes and the entries kept, no document
+    /// of the whole header, and at most <paramref name="maxTensors"/> tensors are taken.
+    /// </summary>
+    private static Header ParseHeader(byte[] header, string source, int maxTensors)
     {
-        // JsonDocument checks UTF-8 only outside strings; a name with invalid bytes would throw when it is read.
+        // The JSON reader checks UTF-8 only outside strings; a name with invalid bytes would throw when it is read.
         if (!Utf8.IsValid(header)) throw Invalid(source, "its header is not valid UTF-8");
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(header.AsMemory().TrimEnd((byte)' '));
+            var reader = new Utf8JsonReader(header.AsSpan().TrimEnd((byte)' '));
+            return HeaderFrom(ref reader, source, maxTensors);
         }
         catch (JsonException e)
         {
             throw Invalid(source, $"its header is not valid JSON ({e.Message})", e);
         }
-
-        using (document)
+        catch (InvalidOperationException e)
         {
-            try
-            {
-                return HeaderFrom(document.RootElement, source);
-            }
-            catch (InvalidOperationException e)
-            {
-                // An escaped lone surrogate ("\ud800") is valid JSON but no string: reading it throws.
-                throw Invalid(source, $"its header holds a string that is not valid Unicode ({e.Message})", e);
-            }
+            // An escaped lone surrogate ("\ud800") is valid JSON but no string: reading it throws.
+            throw Invalid(source, $"its header holds a string that is not valid Unicode ({e.Message})", e);
         }
     }
 
-    private static Header HeaderFrom(JsonElement root, string source)
+    /// <summary>The next token; the reader itself throws <see cref="JsonException"/> on malformed JSON.</summary>
+    private static JsonTokenType Next(ref Utf8JsonReader reader, string source) =>
+        reader.Read() ? reader.TokenType : throw Invalid(source, "its header ends inside its JSON");
+
+    private static Header HeaderFrom(ref Utf8JsonReader reader, string source, int maxTensors)
     {
-        if (root.ValueKind != JsonValueKind.Object)
+        if (Next(ref reader, source) != JsonTokenType.StartObject)
             throw Invalid(source, "its header is not a JSON object");
         var tensors = new List<SafeTensorEntry>();
         var byName = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var metadataSeen = false;
-        foreach (var property in root.EnumerateObject())
+        while (Next(ref reader, source) != JsonTokenType.EndObject)
         {
-            if (property.NameEquals("__metadata__"))
+            if (reader.ValueTextEquals("__metadata__"u8))
             {
                 if (metadataSeen) throw Invalid(source, "its __metadata__ is given twice");
                 metadataSeen = true;
-                if (property.Value.ValueKind != JsonValueKind.Object)
+                if (Next(ref reader, source) != JsonTokenType.StartObject)
                     throw Invalid(source, "its __metadata__ is not an object");
-                foreach (var item in property.Value.EnumerateObject())
+                while (Next(ref reader, source) != JsonTokenType.EndObject)
                 {
-                    if (item.Value.ValueKind != JsonValueKind.String)
-                        throw Invalid(source, $"metadata '{item.Name}' is not a string");
-                    if (!metadata.TryAdd(item.Name, item.Value.GetString()!)) throw Invalid(source, $"metadata '{item.Name}' is given twice");
+                    var key = reader.GetString()!;
+                    if (Next(ref reader, source) != JsonTokenType.String)
+                        throw Invalid(source, $"metadata '{key}' is not a string");
+                    if (!metadata.TryAdd(key, reader.GetString()!)) throw Invalid(source, $"metadata '{key}' is given twice");
                 }
 
                 continue;
             }
 
-            var tensor = ParseTensor(property, source);
+            if (tensors.Count == maxTensors)
+                throw Invalid(source, $"it describes more than {maxTensors:N0} tensors, more than the model loading it could take");
+            var tensor = ParseTensor(ref reader, reader.GetString()!, source);
             if (!byName.TryAdd(tensor.Name, tensor)) throw Invalid(source, $"tensor '{tensor.Name}' is described twice");
             tensors.Add(tensor);
         }
 
+        if (reader.Read()) throw Invalid(source, "its header holds more than one JSON value");
         tensors.Sort((a, b) => a.ByteOffset.CompareTo(b.ByteOffset));
         return new Header(tensors, metadata, byName, CheckLayout(tensors, source));
     }
 
-    private static SafeTensorEntry ParseTensor(JsonProperty property, string source)
+    private static SafeTensorEntry ParseTensor(ref Utf8JsonReader reader, string name, string source)
     {
-        var name = property.Name;
-        var value = property.Value;
-        if (value.ValueKind != JsonValueKind.Object)
+        if (Next(ref reader, source) != JsonTokenType.StartObject)
             throw Invalid(source, $"tensor '{name}' is not described by an object");
-        if (!value.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String)
-            throw Invalid(source, $"tensor '{name}' has no dtype string");
-        if (!value.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
-            throw Invalid(source, $"tensor '{name}' has no shape array");
-        if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
-            throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
-
-        var dims = new long[shape.GetArrayLength()];
-        var i = 0;
-        foreach (var dim in shape.EnumerateArray())
+        string? dtype = null;
+        List<long>? dims = null;
+        long[]? offsets = null;
+        while (Next(ref reader, source) != JsonTokenType.EndObject)
         {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var d) || d < 0)
-                throw Invalid(source, $"tensor '{name}' has a dimension that is not a non-negative integer");
-            dims[i++] = d;
+            if (reader.ValueTextEquals("dtype"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.String) throw Invalid(source, $"tensor '{name}' has no dtype string");
+                dtype = reader.GetString()!;
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.StartArray) throw Invalid(source, $"tensor '{name}' has no shape array");
+                dims = [];
+                while (Next(ref reader, source) != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var d) || d < 0)
+                        throw Invalid(source, $"tensor '{name}' has a dimension that is not a non-negative integer");
+                    dims.Add(d);
+                }
+            }
+            else if (reader.ValueTextEquals("data_offsets"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.StartArray) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+                offsets = new long[2];
+                var count = 0;
+                while (Next(ref reader, source) != JsonTokenType.EndArray)
+                {
+                    if (count == 2) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var offset) || offset < 0)
+                        throw Invalid(source, $"tensor '{name}' has a data offset that is not a non-negative integer");
+                    offsets[count++] = offset;
+                }
+
+                if (count != 2) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+            }
+            else
+            {
+                // Another key (the format allows none, but readers ignore them): skip its value, however nested.
+                Next(ref reader, source);
+                reader.Skip();
+            }
         }
 
-        var begin = ReadOffset(offsets[0], name, source);
-        var end = ReadOffset(offsets[1], name, source);
+        if (dtype is null) throw Invalid(source, $"tensor '{name}' has no dtype string");
+        if (dims is null) throw Invalid(source, $"tensor '{name}' has no shape array");
+        if (offsets is null) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+        var (begin, end) = (offsets[0], offsets[1]);
         if (end < begin) throw Invalid(source, $"tensor '{name}' ends (byte {end}) before it begins (byte {begin})");
 
-        var type = dtype.GetString()!;
-        var elementSize = ElementSize(type);
+        var elementSize = ElementSize(dtype);
         if (elementSize > 0)
         {
             long count = 1;
@@ -299,13 +332,8 @@ public sealed class SafeTensorsFile
             }
         }
 
-        return new SafeTensorEntry(name, type, dims, begin, end - begin);
+        return new SafeTensorEntry(name, dtype, [.. dims], begin, end - begin);
     }
-
-    private static long ReadOffset(JsonElement element, string name, string source) =>
-        element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out var offset) && offset >= 0
-            ? offset
-            : throw Invalid(source, $"tensor '{name}' has a data offset that is not a non-negative integer");
 
     /// <summary>Tensors must tile the data section exactly, without gaps or overlaps; returns the length they need.</summary>
     private static long CheckLayout(List<SafeTensorEntry> tensors, string source)
