@@ -17,6 +17,18 @@ public partial class TorchSequential11;
 [Dense(3, Softmax, Name = "Output")]
 public partial class TorchNamedMlp;
 
+/// <summary>A PyTorch MLP whose hidden layer was built with <c>bias=False</c>.</summary>
+[Model(Input = 5)]
+[Dense(7, Tanh, UseBias = false, Name = "Hidden")]
+[Dense(3, Softmax, Name = "Output")]
+public partial class TorchBiasFreeHidden;
+
+/// <summary>A PyTorch MLP whose last layer was built with <c>bias=False</c>: nothing follows its bias's place.</summary>
+[Model(Input = 5)]
+[Dense(7, Tanh, Name = "Hidden")]
+[Dense(3, Linear, UseBias = false, Name = "Output")]
+public partial class TorchBiasFreeOutput;
+
 /// <summary>
 /// Weights saved by PyTorch (<c>[out, in]</c>, module names) load into DeepGen models: written here in PyTorch's
 /// layout with <see cref="SafeTensorsWriter"/>, then the model's outputs are checked against a double-precision
@@ -31,7 +43,7 @@ public sealed class PyTorchImportTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     /// <summary>One PyTorch Linear layer as its state dict holds it.</summary>
-    private sealed record TorchLinear(string Prefix, int In, int Out, float[] Weight, float[] Bias, Activation Activation);
+    private sealed record TorchLinear(string Prefix, int In, int Out, float[] Weight, float[]? Bias, Activation Activation);
 
     [Fact]
     public void Sequential_layers_load_in_numeric_order_and_give_the_reference_outputs()
@@ -151,6 +163,51 @@ public sealed class PyTorchImportTests : IDisposable
         Assert.Contains("NaN", error.Message);
     }
 
+    [Fact]
+    public void Bias_free_layers_load_files_saved_from_bias_false_layers()
+    {
+        var hiddenFree = new List<TorchLinear> { RandomLinear("fc1", 5, 7, Tanh, seed: 1) with { Bias = null }, RandomLinear("fc2", 7, 3, Softmax, seed: 2) };
+        var model = new TorchBiasFreeHidden(seed: 1);
+        model.LoadPyTorch(Write("hidden-free.safetensors", hiddenFree));
+        AssertMatchesReference(model, hiddenFree);
+
+        var outputFree = new List<TorchLinear> { RandomLinear("fc1", 5, 7, Tanh, seed: 3), RandomLinear("fc2", 7, 3, Linear, seed: 4) with { Bias = null } };
+        var last = new TorchBiasFreeOutput(seed: 1);
+        last.LoadPyTorch(Write("output-free.safetensors", outputFree), new Dictionary<string, string> { ["Hidden"] = "fc1", ["Output"] = "fc2" });
+        AssertMatchesReference(last, outputFree);
+    }
+
+    [Fact]
+    public void A_bias_for_a_bias_free_layer_is_refused_by_name_and_the_model_keeps_its_weights()
+    {
+        // Before, this bias was written over the next layer's first weights (then overwritten), so the load "worked".
+        var layers = new List<TorchLinear> { RandomLinear("fc1", 5, 7, Tanh, seed: 1), RandomLinear("fc2", 7, 3, Softmax, seed: 2) };
+        var model = new TorchBiasFreeHidden(seed: 1);
+        var before = model.Parameters.ToArray();
+
+        var error = Assert.Throws<InvalidModelFileException>(() => model.LoadPyTorch(Write("hidden-bias.safetensors", layers)));
+
+        Assert.Contains("'fc1.bias'", error.Message);
+        Assert.Contains("Hidden", error.Message);
+        Assert.Contains("UseBias = false", error.Message);
+        Assert.Equal(before, model.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void A_bias_for_a_bias_free_last_layer_is_refused_by_name()
+    {
+        // Before, the bias's place ran past the end of the parameters: ArgumentOutOfRangeException.
+        var layers = new List<TorchLinear> { RandomLinear("fc1", 5, 7, Tanh, seed: 1), RandomLinear("fc2", 7, 3, Linear, seed: 2) };
+        var model = new TorchBiasFreeOutput(seed: 1);
+        var before = model.Parameters.ToArray();
+
+        var error = Assert.Throws<InvalidModelFileException>(() => model.LoadPyTorch(Write("output-bias.safetensors", layers)));
+
+        Assert.Contains("'fc2.bias'", error.Message);
+        Assert.Contains("Output", error.Message);
+        Assert.Equal(before, model.Parameters.ToArray());
+    }
+
     private static TorchLinear RandomLinear(string prefix, int inputs, int outputs, Activation activation, int seed)
     {
         var random = new Random(seed);
@@ -159,13 +216,18 @@ public sealed class PyTorchImportTests : IDisposable
             [.. Enumerable.Range(0, inputs * outputs).Select(_ => Next())], [.. Enumerable.Range(0, outputs).Select(_ => Next())], activation);
     }
 
-    /// <summary>The layers' tensors as <c>torch.save_file(state_dict)</c> names and shapes them: weight [out, in], bias [out].</summary>
-    private static IEnumerable<TensorToWrite> Tensors(IEnumerable<TorchLinear> layers) =>
-        layers.SelectMany(l => new[]
+    /// <summary>
+    /// The layers' tensors as <c>torch.save_file(state_dict)</c> names and shapes them: weight [out, in], bias [out]
+    /// (none for a layer built with <c>bias=False</c>).
+    /// </summary>
+    private static IEnumerable<TensorToWrite> Tensors(IEnumerable<TorchLinear> layers)
+    {
+        foreach (var l in layers)
         {
-            new TensorToWrite(l.Prefix + ".weight", [l.Out, l.In], l.Weight),
-            new TensorToWrite(l.Prefix + ".bias", [l.Out], l.Bias),
-        });
+            yield return new TensorToWrite(l.Prefix + ".weight", [l.Out, l.In], l.Weight);
+            if (l.Bias is not null) yield return new TensorToWrite(l.Prefix + ".bias", [l.Out], l.Bias);
+        }
+    }
 
     private string Write(string name, IReadOnlyList<TorchLinear> layers) => WriteTensors(name, [.. Tensors(layers)]);
 
@@ -191,7 +253,7 @@ public sealed class PyTorchImportTests : IDisposable
                 var next = new double[layer.Out];
                 for (var o = 0; o < layer.Out; o++)
                 {
-                    var sum = (double)layer.Bias[o];
+                    var sum = layer.Bias is null ? 0.0 : layer.Bias[o];
                     for (var i = 0; i < layer.In; i++) sum += layer.Weight[o * layer.In + i] * values[i];
                     next[o] = layer.Activation switch { Tanh => Math.Tanh(sum), Linear => sum, Softmax => sum, _ => throw new NotSupportedException() };
                 }

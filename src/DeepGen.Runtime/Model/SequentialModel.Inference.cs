@@ -16,7 +16,7 @@ public abstract partial class SequentialModel
     /// allocated are released, none is allocated again, and <see cref="TrainStep"/> or <see cref="Fit"/> throw.
     /// What remains is the parameters and the small pool of activation buffers that predictions share.
     /// </summary>
-    /// <exception cref="Serialization.InvalidModelFileException">The file does not hold this model's weights; the model is unchanged.</exception>
+    /// <exception cref="Serialization.InvalidModelFileException">The file is malformed or does not hold this model's weights; the model is unchanged (and still trains).</exception>
     public void LoadForInference(string path)
     {
         Load(path);

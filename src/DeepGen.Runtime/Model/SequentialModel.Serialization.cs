@@ -44,13 +44,22 @@ public abstract partial class SequentialModel
 
     /// <summary>
     /// Loads weights saved by <see cref="Save"/> (or any safetensors file with the same tensor names and shapes).
-    /// Everything is checked before anything is copied: on any mismatch the model keeps its weights and an
-    /// <see cref="InvalidModelFileException"/> names the tensor and both shapes, or the model the file came from.
+    /// Everything is checked before anything is copied: on any problem the model keeps its weights, bit for bit, and
+    /// an <see cref="InvalidModelFileException"/> names the file and the problem — a malformed file, the model the file
+    /// came from, a missing or unexpected tensor (both shapes for a wrong one), or a weight that is NaN or infinite.
+    /// Only the header and this model's own tensors are read, so memory stays bounded by the model's size.
     /// </summary>
+    /// <exception cref="InvalidModelFileException">The file is malformed or does not hold this model's weights; the model is unchanged.</exception>
     public void Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensorsFile.Read(path);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        LoadFrom(SafeTensorsFile.Open(handle, path, MaxTensorsToRead(Architecture)), path);
+    }
+
+    /// <summary><see cref="Load(string)"/> from a file already open (or read): <paramref name="path"/> names it in messages.</summary>
+    internal void LoadFrom(SafeTensorsFile file, string path)
+    {
         if (file.Metadata.TryGetValue(ArchitectureMetadataKey, out var signature) && signature != Architecture.Signature)
         {
             var writer = file.Metadata.TryGetValue(ModelMetadataKey, out var name) ? $"model '{name}'" : "another model";
@@ -58,34 +67,51 @@ public abstract partial class SequentialModel
                 $"'{path}' holds the weights of {writer} with architecture {signature}, not of '{Architecture.ModelName}' ({Architecture.Signature}).");
         }
 
-        var loaded = new float[_parameters.Length];
+        // Names and shapes first, from the header alone; then the data of exactly these tensors.
+        var wanted = new List<(SafeTensorEntry Entry, int Offset, int Count)>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in Architecture.Layers)
         {
-            ReadTensor(file, path, layer.WeightsTensorName, [layer.Inputs, layer.Units], loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units));
+            wanted.Add((FindTensor(file, path, layer.WeightsTensorName, [layer.Inputs, layer.Units]), layer.WeightsOffset, layer.Inputs * layer.Units));
             expected.Add(layer.WeightsTensorName);
             if (!layer.UseBias) continue;
-            ReadTensor(file, path, layer.BiasTensorName, [layer.Units], loaded.AsSpan(layer.BiasOffset, layer.Units));
+            wanted.Add((FindTensor(file, path, layer.BiasTensorName, [layer.Units]), layer.BiasOffset, layer.Units));
             expected.Add(layer.BiasTensorName);
         }
 
         var unexpected = file.Tensors.Select(t => t.Name).Where(n => !expected.Contains(n)).ToList();
         if (unexpected.Count > 0)
             throw new InvalidModelFileException(
-                $"'{path}' holds tensors that '{Architecture.ModelName}' does not have: {string.Join(", ", unexpected)}. Expected exactly: {string.Join(", ", expected)}.");
+                $"'{path}' holds tensors that '{Architecture.ModelName}' does not have: {WeightChecks.List(unexpected)}. Expected exactly: {string.Join(", ", expected)}.");
+
+        var loaded = new float[_parameters.Length];
+        foreach (var (entry, offset, count) in wanted)
+        {
+            var values = loaded.AsSpan(offset, count);
+            file.ReadFloat32(entry, values);
+            WeightChecks.RequireFinite(values, entry.Name, path);
+        }
 
         loaded.CopyTo(_parameters, 0);
     }
 
-    private static void ReadTensor(SafeTensorsFile file, string path, string name, long[] shape, Span<float> destination)
+    /// <summary>
+    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own two per layer and a
+    /// margin, so that a few extra tensors are still named in the error while a header of millions is refused early.
+    /// </summary>
+    internal static int MaxTensorsToRead(ModelArchitecture architecture) => 2 * architecture.Layers.Count + 100;
+
+    private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, long[] shape)
     {
         if (!file.TryGetTensor(name, out var entry))
             throw new InvalidModelFileException(
-                $"'{path}' has no tensor '{name}' (shape {Format(shape)}). It holds: {string.Join(", ", file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
+                $"'{path}' has no tensor '{name}' (shape {Format(shape)}). It holds: {WeightChecks.List(file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
         if (!entry.Shape.SequenceEqual(shape))
             throw new InvalidModelFileException(
                 $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but this model needs {Format(shape)}.");
-        file.ReadFloat32(entry, destination);
+        if (entry.DType != "F32")
+            throw new InvalidModelFileException($"Tensor '{name}' in '{path}' is {entry.DType}; DeepGen loads F32 weights only.");
+        return entry;
     }
 
     private static string Format(IEnumerable<long> shape) =>

@@ -10,6 +10,7 @@ public static class PyTorchModelExtensions
     /// <c>[in, out]</c>. Without <paramref name="layerPrefixes"/> the file's Linear layers are taken in natural
     /// order of their names; with it, each DeepGen layer name maps to the PyTorch module path it takes.
     /// </summary>
+    /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void LoadPyTorch(this SequentialModel model, string path, IReadOnlyDictionary<string, string>? layerPrefixes = null)
     {
         if (layerPrefixes is null) PyTorchWeights.Load(model, path);

@@ -10,7 +10,9 @@ namespace DeepGen.Serialization;
 /// <para>
 /// PyTorch's <c>nn.Linear</c> stores <c>{module}.weight</c> as <c>[out_features, in_features]</c> and
 /// <c>{module}.bias</c> as <c>[out_features]</c>; DeepGen stores a dense layer's weights as <c>[inputs, units]</c>
-/// (Keras's layout). Weights are transposed on the way in; biases are copied.
+/// (Keras's layout). Weights are transposed on the way in; biases are copied. A layer declared with
+/// <c>UseBias = false</c> takes a module built with <c>bias=False</c>, which has no <c>.bias</c> tensor; a bias in
+/// the file for such a layer is refused by name rather than dropped.
 /// </para>
 /// <para>
 /// Name mapping. By default the file's Linear layers are taken in order and matched to the model's layers in
@@ -22,9 +24,11 @@ namespace DeepGen.Serialization;
 /// </para>
 /// <para>
 /// Everything is checked before any weight is copied, and on any problem the model keeps its weights and an
-/// <see cref="InvalidModelFileException"/> names it: a missing tensor, a tensor the model has no place for, a shape
-/// that is not the layer's <c>[out, in]</c>, a dtype other than F32, or a value that is NaN or infinite. Activations
-/// are not recorded in a state dict: the model's own (its attributes) are used.
+/// <see cref="InvalidModelFileException"/> names it: a malformed file, a missing tensor, a tensor the model has no
+/// place for (a bias for a bias-free layer among them), a shape that is not the layer's <c>[out, in]</c>, a dtype
+/// other than F32, or a value that is NaN or infinite. Only the header and the model's own tensors are read, so
+/// memory stays bounded by the model's size. Activations are not recorded in a state dict: the model's own (its
+/// attributes) are used.
 /// </para>
 /// </remarks>
 public static class PyTorchWeights
@@ -48,11 +52,18 @@ public static class PyTorchWeights
     }
 
     /// <summary>Loads the file's Linear layers, in order (see the remarks), into the model's layers.</summary>
+    /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void Load(SequentialModel model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensorsFile.Read(path);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        LoadFrom(model, SafeTensorsFile.Open(handle, path, SequentialModel.MaxTensorsToRead(model.Architecture)), path);
+    }
+
+    /// <summary><see cref="Load(SequentialModel, string)"/> from a file already open (or read): <paramref name="path"/> names it in messages.</summary>
+    internal static void LoadFrom(SequentialModel model, SafeTensorsFile file, string path)
+    {
         var prefixes = LinearLayerPrefixes(file);
         var layers = model.Architecture.Layers;
         if (prefixes.Count != layers.Count)
@@ -68,6 +79,7 @@ public static class PyTorchWeights
     /// <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer must be mapped, and every tensor in the
     /// file must be used.
     /// </summary>
+    /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void Load(SequentialModel model, string path, IReadOnlyDictionary<string, string> layerPrefixes)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -82,13 +94,15 @@ public static class PyTorchWeights
         var unmapped = layers.Where(l => !layerPrefixes.ContainsKey(l.Name)).Select(l => l.Name).ToList();
         if (unmapped.Count > 0)
             throw new ArgumentException($"The layer map does not say where layer(s) {string.Join(", ", unmapped)} come from.", nameof(layerPrefixes));
-        Load(model, SafeTensorsFile.Read(path), path, layerPrefixes);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Load(model, SafeTensorsFile.Open(handle, path, SequentialModel.MaxTensorsToRead(model.Architecture)), path, layerPrefixes);
     }
 
     private static void Load(SequentialModel model, SafeTensorsFile file, string path, IReadOnlyDictionary<string, string> layerPrefixes)
     {
+        // Names, dtypes and shapes first, from the header alone; then the data of exactly these tensors.
         var architecture = model.Architecture;
-        var loaded = new float[architecture.ParameterCount];
+        var wanted = new List<(LayerInfo Layer, SafeTensorEntry Weight, SafeTensorEntry? Bias)>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in architecture.Layers)
         {
@@ -97,32 +111,55 @@ public static class PyTorchWeights
             var biasName = prefix + BiasSuffix;
             if (!used.Add(weightName))
                 throw new ArgumentException($"The layer map gives module '{prefix}' to more than one layer.", nameof(layerPrefixes));
-            used.Add(biasName);
+            var weight = FindTensor(file, path, weightName, layer, [layer.Units, layer.Inputs]);
+            SafeTensorEntry? bias = null;
+            if (layer.UseBias)
+            {
+                used.Add(biasName);
+                bias = FindTensor(file, path, biasName, layer, [layer.Units]);
+            }
+            else if (file.TryGetTensor(biasName, out var unexpected))
+            {
+                throw new InvalidModelFileException(
+                    $"'{path}' holds '{biasName}' {Format(unexpected.Shape)}, but layer '{layer.Name}' has no bias (UseBias = false) and takes " +
+                    $"only '{weightName}'. Save that module with bias=False, or give the layer a bias.");
+            }
 
-            // PyTorch [out, in] → DeepGen [in, out].
-            var torchWeights = ReadTensor(file, path, weightName, layer, [layer.Units, layer.Inputs]);
-            var weights = loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units);
-            for (var o = 0; o < layer.Units; o++)
-                for (var i = 0; i < layer.Inputs; i++)
-                    weights[i * layer.Units + o] = torchWeights[o * layer.Inputs + i];
-            ReadTensor(file, path, biasName, layer, [layer.Units]).CopyTo(loaded.AsSpan(layer.BiasOffset, layer.Units));
+            wanted.Add((layer, weight, bias));
         }
 
         var extra = file.Tensors.Where(t => !used.Contains(t.Name)).Select(t => $"{t.Name} {Format(t.Shape)}").ToList();
         if (extra.Count > 0)
             throw new InvalidModelFileException(
-                $"'{path}' holds tensors that '{architecture.ModelName}' has no place for: {string.Join(", ", extra)}. " +
+                $"'{path}' holds tensors that '{architecture.ModelName}' has no place for: {WeightChecks.List(extra)}. " +
                 $"Expected exactly: {string.Join(", ", used)}.");
+
+        var loaded = new float[architecture.ParameterCount];
+        foreach (var (layer, weight, bias) in wanted)
+        {
+            // PyTorch [out, in] → DeepGen [in, out].
+            var torchWeights = new float[layer.Units * layer.Inputs];
+            file.ReadFloat32(weight, torchWeights);
+            WeightChecks.RequireFinite(torchWeights, weight.Name, path);
+            var weights = loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units);
+            for (var o = 0; o < layer.Units; o++)
+                for (var i = 0; i < layer.Inputs; i++)
+                    weights[i * layer.Units + o] = torchWeights[o * layer.Inputs + i];
+            if (bias is null) continue;
+            var biases = loaded.AsSpan(layer.BiasOffset, layer.Units);
+            file.ReadFloat32(bias, biases);
+            WeightChecks.RequireFinite(biases, bias.Name, path);
+        }
 
         loaded.CopyTo(model.Parameters);
     }
 
-    private static float[] ReadTensor(SafeTensorsFile file, string path, string name, LayerInfo layer, long[] shape)
+    private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, LayerInfo layer, long[] shape)
     {
         var role = $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)";
         if (!file.TryGetTensor(name, out var entry))
             throw new InvalidModelFileException(
-                $"'{path}' has no tensor '{name}' {Format(shape)} for {role}. It holds: {string.Join(", ", file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
+                $"'{path}' has no tensor '{name}' {Format(shape)} for {role}. It holds: {WeightChecks.List(file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
         if (entry.DType != "F32")
             throw new InvalidModelFileException(
                 $"Tensor '{name}' in '{path}' is {entry.DType}; DeepGen loads F32 weights only (save them with tensor.float()).");
@@ -130,12 +167,7 @@ public static class PyTorchWeights
             throw new InvalidModelFileException(
                 $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but {role} needs {Format(shape)}" +
                 (shape.Length == 2 ? " (PyTorch's [out_features, in_features])." : "."));
-        var values = new float[layer.Units * (shape.Length == 2 ? layer.Inputs : 1)];
-        file.ReadFloat32(entry, values);
-        for (var i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new InvalidModelFileException($"Tensor '{name}' in '{path}' holds {values[i]} at index {i}; weights must be finite.");
-        return values;
+        return entry;
     }
 
     /// <summary>Orders "fc2" before "fc10" and "2" before "10": digit runs compare as numbers, the rest ordinally.</summary>

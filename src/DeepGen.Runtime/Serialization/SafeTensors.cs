@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using Microsoft.Win32.SafeHandles;
 
 namespace DeepGen.Serialization;
 
@@ -17,23 +19,37 @@ public readonly record struct TensorToWrite(string Name, int[] Shape, ReadOnlyMe
 public sealed record SafeTensorEntry(string Name, string DType, long[] Shape, long ByteOffset, long ByteLength);
 
 /// <summary>
-/// A parsed safetensors file, held in memory: an 8-byte little-endian header length, a JSON header naming each
-/// tensor's dtype, shape and byte range, then the data. Every rule of the format is checked on reading.
+/// A parsed safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
+/// and byte range, then the data. Every rule of the format is checked on reading, and the header is checked against
+/// the file's length before any data is read, so a file that claims more (or holds more) than its tensors is refused
+/// without reading it. Checks take time linear in the header's size.
 /// </summary>
 public sealed class SafeTensorsFile
 {
     /// <summary>Headers above this size are refused rather than read (the format's reference reader uses the same limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
-    private readonly byte[] _data;
-    private readonly Dictionary<string, SafeTensorEntry> _byName;
+    private const int PrefixBytes = 8;
 
-    private SafeTensorsFile(IReadOnlyList<SafeTensorEntry> tensors, IReadOnlyDictionary<string, string> metadata, byte[] data)
+    private readonly string _source;
+    private readonly Dictionary<string, SafeTensorEntry> _byName;
+    private readonly long _dataLength;
+
+    // The data section is either held in memory (Read) or read on demand from a file the caller keeps open (Open).
+    private readonly byte[]? _data;
+    private readonly SafeFileHandle? _handle;
+    private readonly long _dataStart;
+
+    private SafeTensorsFile(string source, Header header, byte[]? data, SafeFileHandle? handle, long dataStart)
     {
-        Tensors = tensors;
-        Metadata = metadata;
+        _source = source;
+        Tensors = header.Tensors;
+        Metadata = header.Metadata;
+        _byName = header.ByName;
+        _dataLength = header.DataLength;
         _data = data;
-        _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _handle = handle;
+        _dataStart = dataStart;
     }
 
     /// <summary>The header's <c>__metadata__</c> entries.</summary>
@@ -42,47 +58,75 @@ public sealed class SafeTensorsFile
     /// <summary>The tensors, in the order of their data.</summary>
     public IReadOnlyList<SafeTensorEntry> Tensors { get; }
 
+    /// <summary>Reads and checks a whole file: its header first, then its data into memory.</summary>
+    /// <exception cref="InvalidModelFileException">The file is not a valid safetensors file; the message names the problem.</exception>
     public static SafeTensorsFile Read(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        return Read(stream, path);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var (header, dataStart) = ReadCheckedHeader(handle, path, int.MaxValue);
+        RequireInMemorySize(header, path);
+        var data = new byte[header.DataLength];
+        ReadExactly(handle, data, dataStart, path);
+        return new SafeTensorsFile(path, header, data, null, 0);
     }
 
+    /// <summary>Reads and checks a whole file from a stream, from its current position to its end.</summary>
+    /// <param name="stream">The file's bytes.</param>
     /// <param name="sourceName">Names the source in error messages.</param>
+    /// <exception cref="InvalidModelFileException">The bytes are not a valid safetensors file; the message names the problem.</exception>
     public static SafeTensorsFile Read(Stream stream, string sourceName)
     {
-        Span<byte> prefix = stackalloc byte[8];
-        if (stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false) < 8)
-            throw Invalid(sourceName, "it is shorter than the 8-byte header length every safetensors file starts with");
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeaderBytes)
-            throw Invalid(sourceName, $"its header claims {headerLength:N0} bytes, more than the {MaxHeaderBytes:N0} allowed");
-        if (stream.CanSeek && (long)headerLength > stream.Length - 8)
-            throw Invalid(sourceName, $"its header claims {headerLength:N0} bytes but only {stream.Length - 8:N0} follow");
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> prefix = stackalloc byte[PrefixBytes];
+        if (stream.ReadAtLeast(prefix, PrefixBytes, throwOnEndOfStream: false) < PrefixBytes)
+            throw ShorterThanPrefix(sourceName);
+        long? available = stream.CanSeek ? Math.Max(0, stream.Length - stream.Position) : null;
+        var headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), available, sourceName);
 
-        var header = new byte[headerLength];
-        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+        var headerBytes = new byte[headerLength];
+        if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw Invalid(sourceName, $"it ends inside its {headerLength:N0}-byte header");
-        using var data = new MemoryStream();
-        stream.CopyTo(data);
-        var bytes = data.ToArray();
+        var header = ParseHeader(headerBytes, sourceName, int.MaxValue);
+        if (available is { } length) CheckDataLength(header, length - headerLength, sourceName);
+        RequireInMemorySize(header, sourceName);
 
-        var (tensors, metadata) = ParseHeader(header, sourceName);
-        CheckLayout(tensors, bytes.LongLength, sourceName);
-        return new SafeTensorsFile(tensors, metadata, bytes);
+        // Exactly what the header describes, then one byte more to find out whether anything follows. Where the
+        // stream's length is unknown, memory grows with the bytes that actually come, not with what the header claims.
+        var data = ReadUpTo(stream, header.DataLength, knownToBeThere: available is not null);
+        if (data.Length < header.DataLength) CheckDataLength(header, data.Length, sourceName);
+        Span<byte> probe = stackalloc byte[1];
+        if (stream.Read(probe) > 0) throw Invalid(sourceName, "bytes follow the last tensor");
+        return new SafeTensorsFile(sourceName, header, data, null, 0);
+    }
+
+    /// <summary>
+    /// Reads and checks the header of the file open as <paramref name="handle"/>; tensors are read from it on demand,
+    /// so the caller keeps it open while it reads them. Nothing but the header is read here. A header describing
+    /// more than <paramref name="maxTensors"/> tensors is refused as soon as that many are read, so a loader that
+    /// knows how many it can take keeps the memory of a hostile header's entries bounded.
+    /// </summary>
+    internal static SafeTensorsFile Open(SafeFileHandle handle, string path, int maxTensors = int.MaxValue)
+    {
+        var (header, dataStart) = ReadCheckedHeader(handle, path, maxTensors);
+        return new SafeTensorsFile(path, header, null, handle, dataStart);
     }
 
     public bool TryGetTensor(string name, out SafeTensorEntry entry) => _byName.TryGetValue(name, out entry!);
 
     /// <summary>Copies a float32 tensor into <paramref name="destination"/>, which must hold exactly its elements.</summary>
+    /// <exception cref="InvalidModelFileException">The tensor is not F32.</exception>
     public void ReadFloat32(SafeTensorEntry entry, Span<float> destination)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         if (entry.DType != "F32")
-            throw new InvalidModelFileException($"Tensor '{entry.Name}' is {entry.DType}; DeepGen reads F32 tensors only.");
+            throw new InvalidModelFileException($"Tensor '{entry.Name}' is {entry.DType} in '{_source}'; DeepGen reads F32 tensors only.");
         if (destination.Length * 4L != entry.ByteLength)
             throw new ArgumentException($"Tensor '{entry.Name}' holds {entry.ByteLength / 4} floats; the destination holds {destination.Length}.", nameof(destination));
-        var source = _data.AsSpan((int)entry.ByteOffset, (int)entry.ByteLength);
-        MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
+        if (entry.ByteOffset < 0 || entry.ByteOffset > _dataLength - entry.ByteLength)
+            throw new ArgumentException($"Tensor '{entry.Name}' lies outside the data of '{_source}': it belongs to another file.", nameof(entry));
+        var bytes = MemoryMarshal.AsBytes(destination);
+        if (_data is not null) _data.AsSpan((int)entry.ByteOffset, bytes.Length).CopyTo(bytes);
+        else ReadExactly(_handle!, bytes, _dataStart + entry.ByteOffset, _source);
         if (!BitConverter.IsLittleEndian)
         {
             var raw = MemoryMarshal.Cast<float, int>(destination);
@@ -90,82 +134,189 @@ public sealed class SafeTensorsFile
         }
     }
 
-    private static (List<SafeTensorEntry>, Dictionary<string, string>) ParseHeader(byte[] header, string source)
+    /// <summary>The header, checked against the file's length; and where the data section starts.</summary>
+    private static (Header, long DataStart) ReadCheckedHeader(SafeFileHandle handle, string path, int maxTensors)
     {
-        JsonDocument document;
+        var fileLength = RandomAccess.GetLength(handle);
+        Span<byte> prefix = stackalloc byte[PrefixBytes];
+        if (fileLength < PrefixBytes) throw ShorterThanPrefix(path);
+        ReadExactly(handle, prefix, 0, path);
+        var headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), fileLength - PrefixBytes, path);
+        var headerBytes = new byte[headerLength];
+        ReadExactly(handle, headerBytes, PrefixBytes, path);
+        var header = ParseHeader(headerBytes, path, maxTensors);
+        CheckDataLength(header, fileLength - PrefixBytes - headerLength, path);
+        return (header, PrefixBytes + headerLength);
+    }
+
+    private static void RequireInMemorySize(Header header, string source)
+    {
+        if (header.DataLength > Array.MaxLength)
+            throw Invalid(source, $"its {header.DataLength:N0} bytes of tensors are more than can be held in memory at once");
+    }
+
+    /// <summary>Up to <paramref name="length"/> bytes, fewer where the stream ends first.</summary>
+    private static byte[] ReadUpTo(Stream stream, long length, bool knownToBeThere)
+    {
+        var buffer = new byte[knownToBeThere ? length : Math.Min(length, 1 << 20)];
+        var filled = 0;
+        while (filled < length)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
+            var read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0) return buffer[..filled];
+            filled += read;
+        }
+
+        return buffer;
+    }
+
+    private static long CheckHeaderLength(ulong claimed, long? available, string source)
+    {
+        if (claimed > MaxHeaderBytes)
+            throw Invalid(source, $"its header claims {claimed:N0} bytes, more than the {MaxHeaderBytes:N0} allowed");
+        if (available is { } length && (long)claimed > length)
+            throw Invalid(source, $"its header claims {claimed:N0} bytes but only {length:N0} follow");
+        return (long)claimed;
+    }
+
+    /// <summary>Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/>; a file that ends sooner changed since its header was checked.</summary>
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> destination, long offset, string source)
+    {
+        while (!destination.IsEmpty)
+        {
+            var read = RandomAccess.Read(handle, destination, offset);
+            if (read == 0) throw Invalid(source, "it became shorter while it was read");
+            destination = destination[read..];
+            offset += read;
+        }
+    }
+
+    private sealed record Header(
+        List<SafeTensorEntry> Tensors, Dictionary<string, string> Metadata, Dictionary<string, SafeTensorEntry> ByName, long DataLength);
+
+    /// <summary>
+    /// Parses the header with a forward-only reader: memory is the header's bytes and the entries kept, no document
+    /// of the whole header, and at most <paramref name="maxTensors"/> tensors are taken.
+    /// </summary>
+    private static Header ParseHeader(byte[] header, string source, int maxTensors)
+    {
+        // The JSON reader checks UTF-8 only outside strings; a name with invalid bytes would throw when it is read.
+        if (!Utf8.IsValid(header)) throw Invalid(source, "its header is not valid UTF-8");
         try
         {
-            document = JsonDocument.Parse(header.AsMemory().TrimEnd((byte)' '));
+            var reader = new Utf8JsonReader(header.AsSpan().TrimEnd((byte)' '));
+            return HeaderFrom(ref reader, source, maxTensors);
         }
         catch (JsonException e)
         {
             throw Invalid(source, $"its header is not valid JSON ({e.Message})", e);
         }
-        catch (ArgumentException e)
+        catch (InvalidOperationException e)
         {
-            throw Invalid(source, "its header is not valid UTF-8", e);
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw Invalid(source, "its header is not a JSON object");
-            var tensors = new List<SafeTensorEntry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.Name == "__metadata__")
-                {
-                    if (property.Value.ValueKind != JsonValueKind.Object)
-                        throw Invalid(source, "its __metadata__ is not an object");
-                    foreach (var item in property.Value.EnumerateObject())
-                    {
-                        if (metadata.ContainsKey(item.Name)) throw Invalid(source, $"metadata '{item.Name}' is given twice");
-                        if (item.Value.ValueKind != JsonValueKind.String)
-                            throw Invalid(source, $"metadata '{item.Name}' is not a string");
-                        metadata[item.Name] = item.Value.GetString()!;
-                    }
-
-                    continue;
-                }
-
-                if (tensors.Exists(t => t.Name == property.Name))
-                    throw Invalid(source, $"tensor '{property.Name}' is described twice");
-                tensors.Add(ParseTensor(property, source));
-            }
-
-            tensors.Sort((a, b) => a.ByteOffset.CompareTo(b.ByteOffset));
-            return (tensors, metadata);
+            // An escaped lone surrogate ("\ud800") is valid JSON but no string: reading it throws.
+            throw Invalid(source, $"its header holds a string that is not valid Unicode ({e.Message})", e);
         }
     }
 
-    private static SafeTensorEntry ParseTensor(JsonProperty property, string source)
-    {
-        var name = property.Name;
-        var value = property.Value;
-        if (value.ValueKind != JsonValueKind.Object)
-            throw Invalid(source, $"tensor '{name}' is not described by an object");
-        if (!value.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String)
-            throw Invalid(source, $"tensor '{name}' has no dtype string");
-        if (!value.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array)
-            throw Invalid(source, $"tensor '{name}' has no shape array");
-        if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
-            throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+    /// <summary>The next token; the reader itself throws <see cref="JsonException"/> on malformed JSON.</summary>
+    private static JsonTokenType Next(ref Utf8JsonReader reader, string source) =>
+        reader.Read() ? reader.TokenType : throw Invalid(source, "its header ends inside its JSON");
 
-        var dims = new long[shape.GetArrayLength()];
-        var i = 0;
-        foreach (var dim in shape.EnumerateArray())
+    private static Header HeaderFrom(ref Utf8JsonReader reader, string source, int maxTensors)
+    {
+        if (Next(ref reader, source) != JsonTokenType.StartObject)
+            throw Invalid(source, "its header is not a JSON object");
+        var tensors = new List<SafeTensorEntry>();
+        var byName = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var metadataSeen = false;
+        while (Next(ref reader, source) != JsonTokenType.EndObject)
         {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var d) || d < 0)
-                throw Invalid(source, $"tensor '{name}' has a dimension that is not a non-negative integer");
-            dims[i++] = d;
+            if (reader.ValueTextEquals("__metadata__"u8))
+            {
+                if (metadataSeen) throw Invalid(source, "its __metadata__ is given twice");
+                metadataSeen = true;
+                if (Next(ref reader, source) != JsonTokenType.StartObject)
+                    throw Invalid(source, "its __metadata__ is not an object");
+                while (Next(ref reader, source) != JsonTokenType.EndObject)
+                {
+                    var key = reader.GetString()!;
+                    if (Next(ref reader, source) != JsonTokenType.String)
+                        throw Invalid(source, $"metadata '{key}' is not a string");
+                    if (!metadata.TryAdd(key, reader.GetString()!)) throw Invalid(source, $"metadata '{key}' is given twice");
+                }
+
+                continue;
+            }
+
+            if (tensors.Count == maxTensors)
+                throw Invalid(source, $"it describes more than {maxTensors:N0} tensors, more than the model loading it could take");
+            var tensor = ParseTensor(ref reader, reader.GetString()!, source);
+            if (!byName.TryAdd(tensor.Name, tensor)) throw Invalid(source, $"tensor '{tensor.Name}' is described twice");
+            tensors.Add(tensor);
         }
 
-        var begin = ReadOffset(offsets[0], name, source);
-        var end = ReadOffset(offsets[1], name, source);
+        if (reader.Read()) throw Invalid(source, "its header holds more than one JSON value");
+        tensors.Sort((a, b) => a.ByteOffset.CompareTo(b.ByteOffset));
+        return new Header(tensors, metadata, byName, CheckLayout(tensors, source));
+    }
+
+    private static SafeTensorEntry ParseTensor(ref Utf8JsonReader reader, string name, string source)
+    {
+        if (Next(ref reader, source) != JsonTokenType.StartObject)
+            throw Invalid(source, $"tensor '{name}' is not described by an object");
+        string? dtype = null;
+        List<long>? dims = null;
+        long[]? offsets = null;
+        while (Next(ref reader, source) != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("dtype"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.String) throw Invalid(source, $"tensor '{name}' has no dtype string");
+                dtype = reader.GetString()!;
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.StartArray) throw Invalid(source, $"tensor '{name}' has no shape array");
+                dims = [];
+                while (Next(ref reader, source) != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var d) || d < 0)
+                        throw Invalid(source, $"tensor '{name}' has a dimension that is not a non-negative integer");
+                    dims.Add(d);
+                }
+            }
+            else if (reader.ValueTextEquals("data_offsets"u8))
+            {
+                if (Next(ref reader, source) != JsonTokenType.StartArray) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+                offsets = new long[2];
+                var count = 0;
+                while (Next(ref reader, source) != JsonTokenType.EndArray)
+                {
+                    if (count == 2) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var offset) || offset < 0)
+                        throw Invalid(source, $"tensor '{name}' has a data offset that is not a non-negative integer");
+                    offsets[count++] = offset;
+                }
+
+                if (count != 2) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+            }
+            else
+            {
+                // Another key (the format allows none, but readers ignore them): skip its value, however nested.
+                Next(ref reader, source);
+                reader.Skip();
+            }
+        }
+
+        if (dtype is null) throw Invalid(source, $"tensor '{name}' has no dtype string");
+        if (dims is null) throw Invalid(source, $"tensor '{name}' has no shape array");
+        if (offsets is null) throw Invalid(source, $"tensor '{name}' has no data_offsets pair");
+        var (begin, end) = (offsets[0], offsets[1]);
         if (end < begin) throw Invalid(source, $"tensor '{name}' ends (byte {end}) before it begins (byte {begin})");
 
-        var elementSize = ElementSize(dtype.GetString()!);
+        var elementSize = ElementSize(dtype);
         if (elementSize > 0)
         {
             long count = 1;
@@ -181,16 +332,11 @@ public sealed class SafeTensorsFile
             }
         }
 
-        return new SafeTensorEntry(name, dtype.GetString()!, dims, begin, end - begin);
+        return new SafeTensorEntry(name, dtype, [.. dims], begin, end - begin);
     }
 
-    private static long ReadOffset(JsonElement element, string name, string source) =>
-        element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out var offset) && offset >= 0
-            ? offset
-            : throw Invalid(source, $"tensor '{name}' has a data offset that is not a non-negative integer");
-
-    /// <summary>Tensors must tile the data section exactly: no gaps, no overlaps, nothing after the last.</summary>
-    private static void CheckLayout(List<SafeTensorEntry> tensors, long dataLength, string source)
+    /// <summary>Tensors must tile the data section exactly, without gaps or overlaps; returns the length they need.</summary>
+    private static long CheckLayout(List<SafeTensorEntry> tensors, string source)
     {
         long expected = 0;
         foreach (var tensor in tensors)
@@ -202,10 +348,16 @@ public sealed class SafeTensorsFile
             expected += tensor.ByteLength;
         }
 
-        if (expected != dataLength)
-            throw Invalid(source, expected > dataLength
-                ? $"its data section holds {dataLength:N0} bytes but its tensors need {expected:N0}: the file is truncated"
-                : $"{dataLength - expected:N0} bytes follow the last tensor");
+        return expected;
+    }
+
+    /// <summary>The data section must hold exactly what the tensors need: nothing missing, nothing after the last.</summary>
+    private static void CheckDataLength(Header header, long dataLength, string source)
+    {
+        if (header.DataLength != dataLength)
+            throw Invalid(source, header.DataLength > dataLength
+                ? $"its data section holds {dataLength:N0} bytes but its tensors need {header.DataLength:N0}: the file is truncated"
+                : $"{dataLength - header.DataLength:N0} bytes follow the last tensor");
     }
 
     private static int ElementSize(string dtype) => dtype switch
@@ -217,6 +369,9 @@ public sealed class SafeTensorsFile
         _ => 0, // unknown to us: its size is not checked, and reading it as F32 is refused
     };
 
+    private static InvalidModelFileException ShorterThanPrefix(string source) =>
+        Invalid(source, "it is shorter than the 8-byte header length every safetensors file starts with");
+
     private static InvalidModelFileException Invalid(string source, string problem, Exception? inner = null) =>
         new($"'{source}' is not a valid safetensors file: {problem}.", inner);
 }
@@ -226,7 +381,9 @@ public static class SafeTensorsWriter
 {
     /// <summary>
     /// Writes atomically: into a temporary file in the same folder, flushed to disk, then renamed over
-    /// <paramref name="path"/>. A failure leaves any existing file untouched and no temporary file behind.
+    /// <paramref name="path"/>, and the folder flushed too where the system allows it (Linux, macOS, FreeBSD), so a
+    /// power loss cannot lose the new name. A failure leaves any existing file untouched and no temporary file
+    /// behind; temporary files that killed saves of the same <paramref name="path"/> left are removed.
     /// </summary>
     public static void Write(string path, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -235,22 +392,38 @@ public static class SafeTensorsWriter
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Cannot save '{path}': the folder '{folder}' does not exist.");
         var header = BuildHeader(tensors, metadata); // validate before touching the disk
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var fileName = Path.GetFileName(full);
+        RemoveStaleTemporaries(folder, fileName);
+        var temporary = Path.Combine(folder, TemporaryPrefix(fileName) + Guid.NewGuid().ToString("N") + TemporarySuffix);
+        FileStream? stream = null;
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            WriteTo(stream, header, tensors);
+            stream.Flush(flushToDisk: true);
+            // Elsewhere the temporary file stays open, and so locked, until it has its final name: a save of the
+            // same file starting meanwhile sees it in use and leaves it alone. Windows renames only closed files.
+            if (OperatingSystem.IsWindows())
             {
-                WriteTo(stream, header, tensors);
-                stream.Flush(flushToDisk: true);
+                stream.Dispose();
+                stream = null;
             }
 
             File.Move(temporary, full, overwrite: true);
         }
         catch
         {
+            stream?.Dispose();
+            stream = null;
             TryDelete(temporary);
             throw;
         }
+        finally
+        {
+            stream?.Dispose();
+        }
+
+        FolderSync.TryFlush(folder);
     }
 
     public static void Write(Stream stream, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
@@ -328,6 +501,47 @@ public static class SafeTensorsWriter
         buffer.GetBuffer().AsSpan(0, length).CopyTo(header);
         header.AsSpan(length).Fill((byte)' ');
         return header;
+    }
+
+    private const string TemporarySuffix = ".tmp";
+
+    private static string TemporaryPrefix(string fileName) => "." + fileName + ".";
+
+    /// <summary>
+    /// Deletes the temporary files of earlier saves of <paramref name="fileName"/> that were killed before their
+    /// rename. A save in progress holds its temporary file open without sharing until the rename, so one that can be
+    /// opened that way is abandoned; one that cannot is left alone. Best effort: what cannot be deleted stays.
+    /// </summary>
+    private static void RemoveStaleTemporaries(string folder, string fileName)
+    {
+        var prefix = TemporaryPrefix(fileName);
+        try
+        {
+            foreach (var candidate in Directory.EnumerateFiles(folder, "*" + TemporarySuffix))
+            {
+                var name = Path.GetFileName(candidate.AsSpan());
+                if (name.Length != prefix.Length + 32 + TemporarySuffix.Length || !name.StartsWith(prefix, StringComparison.Ordinal) ||
+                    !Guid.TryParseExact(name.Slice(prefix.Length, 32), "N", out _))
+                    continue;
+                try
+                {
+                    using var abandoned = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (IOException)
+                {
+                    // In use: a save in progress.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     private static void TryDelete(string path)
