@@ -62,7 +62,7 @@ public sealed class TrainingCheckpoint
         _callbacks = ReadCallbacks();
     }
 
-    /// <summary>The file read.</summary>
+    /// <summary>The file read (or the source name given with a stream).</summary>
     public string Path { get; }
 
     /// <summary>Epochs finished when the checkpoint was written; a resumed run continues with the next.</summary>
@@ -98,18 +98,29 @@ public sealed class TrainingCheckpoint
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads and checks a checkpoint from a stream (read to its end), as <see cref="Read(string)"/> does a file.</summary>
+    /// <param name="stream">The checkpoint's bytes.</param>
+    /// <param name="sourceName">Names the source in error messages and becomes <see cref="Path"/>.</param>
+    /// <exception cref="InvalidModelFileException">The bytes are not a valid training checkpoint; the message names the source and the problem.</exception>
+    public static TrainingCheckpoint Read(Stream stream, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(sourceName);
         SafeTensorsFile file;
         try
         {
-            file = SafeTensorsFile.Read(stream, path);
+            file = SafeTensorsFile.Read(stream, sourceName);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             // The safetensors reader's own checks throw InvalidModelFileException; these come from deeper (text that is not UTF-8).
-            throw new InvalidModelFileException($"'{path}' is not a usable training checkpoint: it is not a readable safetensors file ({e.Message}).", e);
+            throw new InvalidModelFileException($"'{sourceName}' is not a usable training checkpoint: it is not a readable safetensors file ({e.Message}).", e);
         }
 
-        return new TrainingCheckpoint(path, file);
+        return new TrainingCheckpoint(sourceName, file);
     }
 
     /// <summary>Writes a checkpoint of a running Fit after its last finished epoch.</summary>
