@@ -7,13 +7,23 @@ namespace DeepGen;
 /// Everything a training run needs to resume exactly where it stopped, as one safetensors file: the weights (one
 /// tensor per layer, named as <see cref="SequentialModel.Save"/> names them), each optimizer state buffer
 /// (<c>optimizer.{name}</c>), and the callbacks' saved arrays (<c>callback.{index}.{name}</c>); in the metadata, the
-/// model and its architecture, the epochs done, the optimizer's type, learning rate and iteration count, the state
-/// of Fit's shuffling stream, the model's own training random stream (dropout) and the callbacks' saved numbers.
+/// model and its architecture, the epochs done, the optimizer's type, learning rate (with a schedule, the factor
+/// callbacks rescaled it by) and iteration count, the state of Fit's shuffling stream, the model's own training random
+/// stream (dropout) and the callbacks' saved numbers.
 /// </summary>
 /// <remarks>
-/// Written atomically (temporary file, then rename), like every DeepGen save. A resumed <see cref="SequentialModel.Fit"/>
-/// replays the shuffles of the epochs already done from its seed, then checks that the shuffling stream is in the
-/// saved state, so a checkpoint resumed with a different seed or data size fails loudly instead of drifting.
+/// <para>
+/// Written atomically (temporary file, then rename), like every DeepGen save, at the end of an epoch. A resumed
+/// <see cref="SequentialModel.Fit"/> replays the shuffles of the epochs already done from its seed, then checks that
+/// the shuffling stream is in the saved state, so a checkpoint resumed with a different seed or data size fails loudly
+/// instead of drifting. A run stopped in the middle of an epoch resumes from the end of the last finished one; either
+/// way it ends bit for bit where an uninterrupted run ends, for every optimizer, with dropout and schedules.
+/// </para>
+/// <para>
+/// A checkpoint is checked in full before it changes anything: a malformed one, or one from another model,
+/// optimizer, set of callbacks or run, is refused with an <see cref="InvalidModelFileException"/> naming the file and
+/// the problem, and leaves the model's weights, its dropout stream and the optimizer's state as they were.
+/// </para>
 /// </remarks>
 public sealed class TrainingCheckpoint
 {
@@ -185,7 +195,8 @@ public sealed class TrainingCheckpoint
             throw Invalid($"it holds the state of a {OptimizerType} optimizer, but this run uses {optimizer.GetType().FullName}");
         if (ScheduleScale is null != optimizer.Schedule is null)
             throw Invalid(ScheduleScale is null
-                ? "it was written by an optimizer with a constant learning rate, but this run's optimizer has a learning-rate schedule"
+                ? $"it has no '{ScheduleScaleKey}', so it was written by an optimizer with a constant learning rate (or by an older DeepGen, " +
+                  "whose checkpoints do not resume a schedule exactly), but this run's optimizer has a learning-rate schedule"
                 : "it was written by an optimizer with a learning-rate schedule, but this run's optimizer has none");
         if (ModelRandomState is null != model.TrainingRandomState is null)
             throw Invalid(ModelRandomState is null
