@@ -132,6 +132,20 @@ public sealed class OptimizerResumeTests : IDisposable
         Bitwise.AssertEqual(straightModel.Parameters.ToArray(), resumedModel.Parameters.ToArray());
     }
 
+    [Fact]
+    public void Nadam_resumed_at_a_huge_iteration_count_takes_its_next_step_at_once()
+    {
+        // A checkpoint may carry any iteration count; Nadam recomputes its momentum product from it on resume.
+        var optimizer = new Nadam(0.01f);
+        optimizer.Initialize(8);
+        optimizer.Iterations = long.MaxValue / 2;
+        var parameters = new float[8];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        optimizer.Step(parameters, [1f, -1f, 2f, -2f, 0.5f, -0.5f, 3f, -3f], appliedInBackward: false);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5));
+        Assert.All(parameters, p => Assert.True(float.IsFinite(p) && p != 0f));
+    }
+
     private History Train(SequentialModel model, Optimizer optimizer, string? backup, Interrupter? interrupter, bool withPlateau = true)
     {
         var callbacks = new List<Callback>();
