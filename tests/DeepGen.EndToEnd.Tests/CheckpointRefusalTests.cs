@@ -21,7 +21,8 @@ public sealed class CheckpointRefusalTests : IDisposable
     {
         { "optimizer.learning_rate", "-0.5", "optimizer.learning_rate" },
         { "optimizer.learning_rate", "fast", "optimizer.learning_rate" },
-        { "optimizer.schedule_scale", "0", "optimizer.schedule_scale" },
+        { "optimizer.schedule_scale", "-1", "optimizer.schedule_scale" },
+        { "optimizer.schedule_scale", "Infinity", "optimizer.schedule_scale" },
         { "optimizer.iterations", "-3", "optimizer.iterations" },
         { "optimizer.iterations", "99999999999999999999", "optimizer.iterations" },
         { "training.epoch", "1e3", "training.epoch" },

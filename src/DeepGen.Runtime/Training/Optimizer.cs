@@ -79,7 +79,7 @@ public abstract class Optimizer
 
     /// <summary>
     /// Puts back the learning rate a checkpoint saved, exactly: the scale of the attached schedule, or the constant rate
-    /// when there is none. The caller has checked the value (a positive, finite scale or rate).
+    /// when there is none. The caller has checked the value (a finite scale, 0 or more, or a positive, finite rate).
     /// </summary>
     internal void RestoreLearningRate(float constantRate, float scheduleScale)
     {

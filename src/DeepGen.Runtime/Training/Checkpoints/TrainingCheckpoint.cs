@@ -59,8 +59,9 @@ public sealed class TrainingCheckpoint
         ArchitectureSignature = Required(SequentialModel.ArchitectureMetadataKey);
         Epoch = ParseInt(EpochKey);
         OptimizerType = Required(OptimizerTypeKey);
-        ScheduleScale = metadata.ContainsKey(ScheduleScaleKey) ? ParseFloat(ScheduleScaleKey, allowZero: false) : null;
-        // A scheduled rate may be zero (a decay's end, a warm-up's start); a constant rate never is.
+        // A scheduled rate may be zero (a decay's end, a warm-up's start; a plateau's float.Epsilon rescaling can round
+        // the scale itself to zero); a constant rate never is.
+        ScheduleScale = metadata.ContainsKey(ScheduleScaleKey) ? ParseFloat(ScheduleScaleKey, allowZero: true) : null;
         LearningRate = ParseFloat(LearningRateKey, allowZero: ScheduleScale is not null);
         Iterations = ParseLong(IterationsKey);
         ShuffleState = ParseState(ShuffleStateKey);
