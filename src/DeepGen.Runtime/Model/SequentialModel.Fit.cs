@@ -40,6 +40,15 @@ public abstract partial class SequentialModel
     /// batches as an uninterrupted one. A <see cref="BackupAndRestore"/> callback sets it from its checkpoint.
     /// </param>
     /// <param name="cancellationToken">Checked between steps; cancelling stops at a batch boundary and throws <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="InvalidModelFileException">
+    /// A callback (such as <see cref="BackupAndRestore"/>) resumes from a checkpoint that is malformed, or that another
+    /// model, optimizer, set of callbacks or run (another seed, sample count, validation split or shuffle setting)
+    /// wrote. Everything is checked before anything is restored, so the model's weights and the optimizer's state are
+    /// left as they were.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// An argument is out of range, or the checkpoint resumed from is from an epoch past <paramref name="epochs"/>.
+    /// </exception>
     /// <exception cref="TrainingDivergedException">A batch loss became NaN or infinite and no callback (such as <see cref="TerminateOnNaN"/>) stopped the run.</exception>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
@@ -119,20 +128,19 @@ public abstract partial class SequentialModel
         };
         foreach (var callback in callbackList) callback.OnTrainBegin(context);
         var startEpoch = initialEpoch;
-        if (context.PendingResume is { } checkpoint)
+        var checkpoint = context.PendingResume;
+        if (checkpoint is not null)
         {
             if (checkpoint.Epoch > epochs)
                 throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {epochs} epochs asked for.");
-            checkpoint.Restore(this, optimizer, callbackList);
             startEpoch = checkpoint.Epoch;
         }
 
         // Replay the shuffles of the epochs already done, so the order and the stream continue as in an uninterrupted run.
         if (shuffle)
             for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
-        if (context.PendingResume is { } resumed && resumed.ShuffleState != random.State)
-            throw new InvalidModelFileException(
-                $"'{resumed.Path}' was written by a run that shuffled differently (another seed, sample count, validation split or shuffle setting); resume with the same arguments.");
+        checkpoint?.Restore(this, optimizer, callbackList, random.State);
+
         context.Epoch = context.CompletedEpoch = startEpoch;
 
         var logs = new List<KeyValuePair<string, double>>();

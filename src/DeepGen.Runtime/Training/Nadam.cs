@@ -69,8 +69,17 @@ public sealed class Nadam : Optimizer
         }
         else
         {
+            // Once uₖ has settled at β₁ and the product no longer changes under it (it has sunk to zero or to the smallest
+            // subnormal), no later step changes a bit: a checkpoint's iteration count, however large, costs at most the
+            // few thousand multiplications that takes for the usual β₁, not one per step.
             _product = 1;
-            for (long k = 1; k <= step; k++) _product *= MomentumAt(k);
+            for (long k = 1; k <= step; k++)
+            {
+                var u = MomentumAt(k);
+                var next = _product * u;
+                if (next == _product && u == Beta1) break;
+                _product = next;
+            }
         }
 
         _productStep = step;

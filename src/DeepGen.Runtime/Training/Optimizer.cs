@@ -74,6 +74,19 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>The factor a rescaled <see cref="Schedule"/> is multiplied by (1 until <see cref="LearningRate"/> is set), which checkpoints save.</summary>
+    internal float ScheduleScale => _scheduleScale;
+
+    /// <summary>
+    /// Puts back the learning rate a checkpoint saved, exactly: the scale of the attached schedule, or the constant rate
+    /// when there is none. The caller has checked the value (a finite scale, 0 or more, or a positive, finite rate).
+    /// </summary>
+    internal void RestoreLearningRate(float constantRate, float scheduleScale)
+    {
+        if (_schedule is null) _learningRate = constantRate;
+        else _scheduleScale = scheduleScale;
+    }
+
     /// <summary>Updates applied so far (Keras's <c>optimizer.iterations</c>). Checkpoints save and restore it.</summary>
     public long Iterations
     {

@@ -5,6 +5,13 @@ namespace DeepGen;
 /// training starts and the checkpoint exists, resumes from it, so that a run interrupted (killed, cancelled,
 /// crashed) and started again with the same arguments ends exactly where an uninterrupted run would.
 /// </summary>
+/// <remarks>
+/// The checkpoint is written at the end of each epoch (Keras's default <c>save_freq="epoch"</c>; saving every few
+/// batches is not offered), so a run stopped in the middle of an epoch trains that epoch again from its start, and
+/// still ends bit for bit as an uninterrupted run. A checkpoint that is damaged, or that another model, optimizer or
+/// set of arguments wrote, stops Fit with an <see cref="Serialization.InvalidModelFileException"/> before anything
+/// is restored; delete the file to start afresh.
+/// </remarks>
 /// <param name="path">The checkpoint file.</param>
 /// <param name="deleteOnTrainEnd">Delete the checkpoint when training finishes normally (Keras's <c>delete_checkpoint</c>).</param>
 public sealed class BackupAndRestore(string path, bool deleteOnTrainEnd = true) : Callback

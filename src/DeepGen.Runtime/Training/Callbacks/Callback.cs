@@ -1,3 +1,4 @@
+using System.Globalization;
 using DeepGen.Serialization;
 
 namespace DeepGen;
@@ -57,6 +58,16 @@ public sealed class CallbackState
     public double Value(string name) => Values.TryGetValue(name, out var value)
         ? value
         : throw new InvalidModelFileException($"The checkpoint's callback state has no value '{name}'; it holds: {string.Join(", ", Values.Keys)}.");
+
+    /// <summary>The number named <paramref name="name"/> as a count (0 to <see cref="int.MaxValue"/>); a clear error when it is not one.</summary>
+    internal int Count(string name)
+    {
+        var value = Value(name);
+        if (!(value >= 0 && value <= int.MaxValue) || value != Math.Floor(value))
+            throw new InvalidModelFileException(string.Create(CultureInfo.InvariantCulture,
+                $"The checkpoint's callback value '{name}' is {value}, not a whole number from 0 to {int.MaxValue}."));
+        return (int)value;
+    }
 }
 
 /// <summary>What a <see cref="Callback"/> sees of a running <see cref="SequentialModel.Fit"/>.</summary>

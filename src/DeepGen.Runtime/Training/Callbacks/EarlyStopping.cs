@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeepGen.Serialization;
 
 namespace DeepGen;
 
@@ -17,6 +18,7 @@ public sealed class EarlyStopping : Callback
     private readonly Monitor _monitor;
     private float[]? _bestWeights;
     private int _firstEpoch;
+    private int _parameterCount;
 
     /// <param name="monitor">The log key to watch (<c>val_loss</c>, <c>accuracy</c>, …).</param>
     /// <param name="minDelta">The smallest change that counts as an improvement.</param>
@@ -71,6 +73,7 @@ public sealed class EarlyStopping : Callback
         BestEpoch = 0;
         _bestWeights = null;
         _firstEpoch = context.Epoch + 1;
+        _parameterCount = context.Model.Architecture.ParameterCount;
     }
 
     /// <inheritdoc />
@@ -125,10 +128,20 @@ public sealed class EarlyStopping : Callback
     public override void LoadState(CallbackState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        Wait = (int)state.Value("wait");
-        Best = state.Value("best");
-        BestEpoch = (int)state.Value("best_epoch");
-        _firstEpoch = (int)state.Value("first_epoch");
-        _bestWeights = state.Tensors.TryGetValue("best_weights", out var weights) ? (float[])weights.Clone() : null;
+        // Everything checked before anything is taken, so a refused state changes nothing.
+        var wait = state.Count("wait");
+        var best = state.Value("best");
+        var bestEpoch = state.Count("best_epoch");
+        var firstEpoch = state.Count("first_epoch");
+        float[]? bestWeights = null;
+        if (state.Tensors.TryGetValue("best_weights", out var weights))
+        {
+            if (weights.Length != _parameterCount)
+                throw new InvalidModelFileException(string.Create(CultureInfo.InvariantCulture,
+                    $"The checkpoint's best weights hold {weights.Length} values; the model has {_parameterCount} parameters."));
+            bestWeights = (float[])weights.Clone();
+        }
+
+        (Wait, Best, BestEpoch, _firstEpoch, _bestWeights) = (wait, best, bestEpoch, firstEpoch, bestWeights);
     }
 }

@@ -107,8 +107,6 @@ public sealed class ReduceLROnPlateau : Callback
     public override void LoadState(CallbackState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        Wait = (int)state.Value("wait");
-        CooldownCounter = (int)state.Value("cooldown_counter");
-        Best = state.Value("best");
+        (Wait, CooldownCounter, Best) = (state.Count("wait"), state.Count("cooldown_counter"), state.Value("best"));
     }
 }
