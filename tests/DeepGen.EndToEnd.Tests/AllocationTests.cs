@@ -110,6 +110,22 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Products_inside_a_unit_of_parallel_work_allocate_nothing_even_the_first_time()
+    {
+        // The products of a forward pass that a worker thread takes whole run on that thread alone, the pool being
+        // busy with the passes. They must not set up a parallel job of their own: a thread allocates one the first
+        // time it runs a product of each kind, so a worker that took no pass while a call warmed up would allocate
+        // in a later call. The epilogue below is of a kind no thread has run before.
+        if (WorkerPool.Shared.MaxThreads < 2) return; // one core: there is no worker thread
+        var work = new ProductsInUnits();
+        work.Execute(-1); // compiles the product outside the measure
+        WorkerPool.Shared.Run(work, 2);
+        Assert.True(work.Allocated[0] == 0 && work.Allocated[1] == 0,
+            $"The product allocated {work.Allocated[0]} bytes on the calling thread and {work.Allocated[1]} on the worker.");
+        Assert.True(work.Threads[0] != work.Threads[1], "Both units ran on one thread.");
+    }
+
+    [Fact]
     public void The_count_sees_what_worker_threads_allocate()
     {
         // The measure the tests above rely on: bytes a unit of parallel work allocates on a worker thread count.
@@ -193,6 +209,55 @@ public class AllocationTests
                 spinner.SpinOnce();
             }
         }
+    }
+
+    /// <summary>
+    /// Two units, each of which waits for the other (so that the caller runs one and the worker the other) and then
+    /// runs a product large enough to be shared between threads, counting the bytes its thread allocates meanwhile.
+    /// Unit -1 runs the product alone, outside a parallel call.
+    /// </summary>
+    private sealed unsafe class ProductsInUnits : IParallelWork
+    {
+        private const int M = 100, N = 500, K = 784;
+        private readonly float[] _a = TestData.Uniform(M * K, -1f, 1f, seed: 3);
+        private readonly float[] _b = TestData.Uniform(K * N, -1f, 1f, seed: 4);
+        private readonly float[][] _c = [new float[M * N], new float[M * N]];
+        private int _arrived;
+
+        public long[] Allocated { get; } = new long[2];
+
+        public int[] Threads { get; } = new int[2];
+
+        public int UnitCount => 2;
+
+        public void Execute(int unit)
+        {
+            if (unit >= 0)
+            {
+                Interlocked.Increment(ref _arrived);
+                var started = Environment.TickCount64;
+                while (Volatile.Read(ref _arrived) < 2)
+                {
+                    if (Environment.TickCount64 - started > 60_000) throw new TimeoutException("The worker thread never took its unit.");
+                    Thread.SpinWait(10);
+                }
+            }
+
+            fixed (float* a = _a, b = _b, c = _c[Math.Max(unit, 0)])
+            {
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                Gemm.Multiply(new GemmShape(c, N, a, K, 1, b, N, M, N, K), default(FreshEpilogue));
+                if (unit < 0) return;
+                Allocated[unit] = GC.GetAllocatedBytesForCurrentThread() - before;
+                Threads[unit] = Environment.CurrentManagedThreadId;
+            }
+        }
+    }
+
+    /// <summary>An epilogue that does nothing, of a kind only <see cref="ProductsInUnits"/> uses.</summary>
+    private readonly unsafe struct FreshEpilogue : IGemmEpilogue
+    {
+        public void Apply(float* c, int ldc, int row, int rows, int column, int columns) { }
     }
 
     /// <summary>
