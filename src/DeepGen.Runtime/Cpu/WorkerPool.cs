@@ -63,14 +63,14 @@ internal sealed class WorkerPool
 
     public static WorkerPool Shared => SharedPool.Value;
 
-    /// <summary>Threads a parallel call may use, the caller's included.</summary>
-    public int MaxThreads => _workers.Length + 1;
-
     /// <summary>
     /// Whether a parallel call is running, so that a call made now (from inside one of its units, or from another
     /// thread) would run every unit itself: its caller can skip setting up work for other threads.
     /// </summary>
     public bool IsBusy => Volatile.Read(ref _busy) != 0;
+
+    /// <summary>Threads a parallel call may use, the caller's included.</summary>
+    public int MaxThreads => _workers.Length + 1;
 
     /// <summary>Runs every unit of <paramref name="work"/> on at most <paramref name="threads"/> threads, the caller's included.</summary>
     public void Run(IParallelWork work, int threads)
