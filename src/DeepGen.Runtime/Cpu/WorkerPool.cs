@@ -64,6 +64,12 @@ internal sealed class WorkerPool
 
     public static WorkerPool Shared => SharedPool.Value;
 
+    /// <summary>
+    /// Whether a parallel call is running, so that a call made now (from inside one of its units, or from another
+    /// thread) would run every unit itself: its caller can skip setting up work for other threads.
+    /// </summary>
+    public bool IsBusy => Volatile.Read(ref _busy) != 0;
+
     /// <summary>Threads a parallel call may use, the caller's included.</summary>
     public int MaxThreads => _workers.Length + 1;
 

@@ -180,9 +180,19 @@ public abstract class Optimizer
                 throw new ArgumentException($"The gradients hold {gradients.Length} floats but the parameters {parameters.Length}.", nameof(gradients));
             Update(parameters, gradients);
         }
+        else
+        {
+            FusedSteps++;
+        }
 
         Iterations++;
     }
+
+    /// <summary>
+    /// Steps whose update the backward pass applied (<see cref="Step"/> with <c>appliedInBackward</c>), so that tests
+    /// can tell the fused path was taken: a fused and an unfused step give the same bits.
+    /// </summary>
+    internal long FusedSteps { get; private set; }
 
     /// <summary>
     /// Applies one update. <paramref name="gradients"/> hold the gradient of the batch-mean loss. Rules that depend on

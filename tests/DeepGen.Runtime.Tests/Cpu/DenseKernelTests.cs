@@ -60,6 +60,73 @@ public class DenseKernelTests
     }
 
     [Theory]
+    [InlineData(1, 3, 5)]
+    [InlineData(17, 7, 45)]
+    [InlineData(37, 45, 29)]
+    [InlineData(100, 500, 10)]  // the output layer
+    [InlineData(100, 784, 500)] // large enough to be shared between threads
+    [InlineData(1, 784, 500)]   // k of 1: memory-bound, also shared
+    public void Weight_gradients_with_a_learning_rate_take_the_sgd_step_on_the_weights(int batch, int inputs, int units)
+    {
+        const float learningRate = 0.25f;
+        var x = NaiveKernels.Random(batch * inputs, 41);
+        var dz = NaiveKernels.Random(batch * units, 42);
+        var w = NaiveKernels.Random(inputs * units, 43);
+        var b = NaiveKernels.Random(units, 44);
+        var (w0, b0) = (w.ToArray(), b.ToArray());
+        var dw = new float[inputs * units];
+        var db = new float[units];
+        DenseKernels.WeightGradients(dw, db, x, dz, w, b, learningRate, batch, inputs, units);
+
+        // The gradients are written as without the update...
+        NaiveKernels.AssertClose(NaiveKernels.WeightGradients(x, dz, batch, inputs, units), dw,
+            NaiveKernels.WeightGradients(Abs(x), Abs(dz), batch, inputs, units), batch, "dW");
+        // ...and every weight and bias took exactly w - learningRate · dw, a multiply then a subtract.
+        AssertSgdStep(w0, dw, learningRate, w, "W");
+        AssertSgdStep(b0, db, learningRate, b, "b");
+    }
+
+    [Fact]
+    public void Weight_gradients_with_a_learning_rate_and_a_penalty_step_on_the_penalized_gradient()
+    {
+        const int batch = 9, inputs = 16, units = 47;
+        const float learningRate = 0.5f, l1 = 0.01f, l2 = 0.02f;
+        var x = NaiveKernels.Random(batch * inputs, 45);
+        var dz = NaiveKernels.Random(batch * units, 46);
+        var w = NaiveKernels.Random(inputs * units, 47);
+        var b = NaiveKernels.Random(units, 48);
+        var (w0, b0) = (w.ToArray(), b.ToArray());
+        var dw = new float[inputs * units];
+        var db = new float[units];
+        DenseKernels.WeightGradients(dw, db, x, dz, w, b, learningRate, l1, l2, batch, inputs, units);
+
+        var plain = NaiveKernels.WeightGradients(x, dz, batch, inputs, units);
+        var penalized = new double[plain.Length];
+        for (var i = 0; i < plain.Length; i++) penalized[i] = plain[i] + l1 * Math.Sign(w0[i]) + 2 * l2 * w0[i];
+        NaiveKernels.AssertClose(penalized, dw, NaiveKernels.WeightGradients(Abs(x), Abs(dz), batch, inputs, units), batch + 2, "dW");
+        AssertSgdStep(w0, dw, learningRate, w, "W");
+        AssertSgdStep(b0, db, learningRate, b, "b");
+    }
+
+    /// <summary>
+    /// <paramref name="after"/> is <paramref name="before"/> after one plain SGD step on <paramref name="gradients"/>,
+    /// bit for bit, and the step changed something (a step of rate 0, or none, fails).
+    /// </summary>
+    private static void AssertSgdStep(float[] before, float[] gradients, float learningRate, float[] after, string what)
+    {
+        var changed = 0;
+        for (var i = 0; i < before.Length; i++)
+        {
+            var expected = before[i] - learningRate * gradients[i];
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(after[i]),
+                $"{what}[{i}] is {after[i]:G9}; {before[i]:G9} - {learningRate} · {gradients[i]:G9} = {expected:G9}.");
+            if (after[i] != before[i]) changed++;
+        }
+
+        Assert.True(changed > before.Length / 2, $"Only {changed} of {before.Length} elements of {what} changed.");
+    }
+
+    [Theory]
     [MemberData(nameof(Shapes))]
     public void Input_gradients_match_the_naive_product(int batch, int inputs, int units)
     {
