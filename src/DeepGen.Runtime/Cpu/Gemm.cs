@@ -89,10 +89,11 @@ internal static unsafe class Gemm
             || (shape.M < RowBlock && (long)shape.N * shape.K >= MemoryBoundThreshold)
             || (shape.K < RowBlock && (long)shape.M * shape.N >= MemoryBoundThreshold);
         var threads = worthThreads ? Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads) : 1;
-        // A busy pool would hand every unit back to this thread (a forward pass that a worker thread took whole runs
-        // its products so): compute it here, without the thread's job, which a worker thread would otherwise
-        // allocate the first time it runs a product of each kind.
-        if (threads <= 1 || WorkerPool.Shared.IsBusy)
+        // On a worker thread (a forward pass that a worker took whole) the pool is busy and would hand every unit
+        // back: compute here, without a job for the thread, which a worker would otherwise allocate the first time it
+        // runs a product of each kind. A caller's thread always takes its job, busy pool or not, so its first call
+        // makes it whatever other threads are doing and later calls allocate nothing.
+        if (threads <= 1 || WorkerPool.IsWorkerThread)
         {
             Compute(shape, epilogue, 0, shape.M, 0, shape.N);
             return;

@@ -65,10 +65,13 @@ internal sealed class WorkerPool
     public static WorkerPool Shared => SharedPool.Value;
 
     /// <summary>
-    /// Whether a parallel call is running, so that a call made now (from inside one of its units, or from another
-    /// thread) would run every unit itself: its caller can skip setting up work for other threads.
+    /// True on the pool's own worker threads. Work that a worker runs (a unit, or a whole forward pass) never gets the
+    /// pool to itself: the call that handed it the work holds the pool until every unit is done.
     /// </summary>
-    public bool IsBusy => Volatile.Read(ref _busy) != 0;
+    public static bool IsWorkerThread => t_isWorker;
+
+    [ThreadStatic]
+    private static bool t_isWorker;
 
     /// <summary>Threads a parallel call may use, the caller's included.</summary>
     public int MaxThreads => _workers.Length + 1;
@@ -157,6 +160,7 @@ internal sealed class WorkerPool
 
     private void WorkerLoop(int index)
     {
+        t_isWorker = true;
         var worker = _workers[index];
         var seen = 0;
         while (true)
