@@ -165,13 +165,7 @@ public class SaveLoadTests : IDisposable
         var before = model.Parameters.ToArray();
 
         foreach (var load in new Action[] { () => model.Load(path), () => model.LoadPyTorch(path) })
-        {
-            var allocated = GC.GetAllocatedBytesForCurrentThread();
-            var e = Assert.Throws<InvalidModelFileException>(load);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-            Assert.Contains($"{tail:N0} bytes follow the last tensor", e.Message);
-            Assert.True(allocated < 4 * size + 256 * 1024, $"Refusing the file allocated {allocated:N0} bytes; the model's file is {size:N0}.");
-        }
+            AssertRefusedAllocatingLess(load, $"{tail:N0} bytes follow the last tensor", 4 * size + 256 * 1024, $"the file (the model's own is {size:N0} bytes)");
 
         Assert.Equal(before, model.Parameters.ToArray());
     }
@@ -221,13 +215,7 @@ public class SaveLoadTests : IDisposable
         var before = model.Parameters.ToArray();
 
         foreach (var load in new Action[] { () => model.Load(path), () => model.LoadPyTorch(path) })
-        {
-            var allocated = GC.GetAllocatedBytesForCurrentThread();
-            var e = Assert.Throws<InvalidModelFileException>(load);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-            Assert.Contains("more than 104 tensors", e.Message);
-            Assert.True(allocated < size + 1024 * 1024, $"Refusing a {size:N0}-byte file allocated {allocated:N0} bytes.");
-        }
+            AssertRefusedAllocatingLess(load, "more than 104 tensors", size + 1024 * 1024, $"a {size:N0}-byte file");
 
         Assert.Equal(before, model.Parameters.ToArray());
     }
@@ -240,5 +228,15 @@ public class SaveLoadTests : IDisposable
         var path = Path.Combine(_folder, name);
         File.WriteAllBytes(path, bytes);
         return path;
+    }
+
+    /// <summary>The load is refused with a message containing <paramref name="message"/>, allocating less than <paramref name="limit"/> bytes.</summary>
+    private static void AssertRefusedAllocatingLess(Action load, string message, long limit, string what)
+    {
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidModelFileException>(load);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Assert.Contains(message, e.Message);
+        Assert.True(allocated < limit, $"Refusing {what} allocated {allocated:N0} bytes.");
     }
 }
