@@ -226,15 +226,22 @@ public readonly struct SoftplusActivation : IActivationFunction
 
     public static void Forward(Span<float> values)
     {
-        // max(x, 0) + log(1 + e^-|x|): never overflows, and in double the small term keeps its digits.
-        foreach (ref var x in values) x = Subnormals.Flushed(Math.Max(x, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs((double)x))));
+        // max(x, 0) + log(1 + e^-|x|): never overflows. log(1 + t) loses t once 1 + t rounds to 1 (below x = -37 in
+        // double), so small t takes its series instead: softplus(-40) is 4.2e-18, not 0.
+        foreach (ref var x in values) x = Subnormals.Flushed(Math.Max(x, 0.0) + LogOnePlus(Math.Exp(-Math.Abs((double)x))));
     }
+
+    /// <summary><c>1 - e^-f</c> for <c>f</c> ≥ 0, to double precision also where <c>e^-f</c> rounds to 1.</summary>
+    private static double OneMinusExpMinus(double f) => f < 1e-5 ? f * (1 - f * (0.5 - f / 6)) : 1.0 - Math.Exp(-f);
+
+    /// <summary><c>log(1 + t)</c> for <c>t</c> in [0, 1], to double precision also where <c>1 + t</c> rounds to 1.</summary>
+    private static double LogOnePlus(double t) => t < 1e-5 ? t * (1 - t * (0.5 - t / 3)) : Math.Log(1.0 + t);
 
     public static void Backward(Span<float> gradient, ReadOnlySpan<float> outputs)
     {
         GeluActivation.CheckSaved(gradient, outputs);
         // e^-f = e^-log(1 + e^x) = 1 / (1 + e^x), so 1 - e^-f = sigmoid(x).
-        for (var i = 0; i < gradient.Length; i++) gradient[i] = Subnormals.Flushed(gradient[i] * (1.0 - Math.Exp(-(double)outputs[i])));
+        for (var i = 0; i < gradient.Length; i++) gradient[i] = Subnormals.Flushed(gradient[i] * OneMinusExpMinus(outputs[i]));
     }
 }
 

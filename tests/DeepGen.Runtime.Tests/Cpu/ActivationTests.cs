@@ -89,6 +89,29 @@ public class ActivationTests
         }
     }
 
+    [Theory]
+    [InlineData(-20.0)]
+    [InlineData(-40.0)]
+    [InlineData(-60.0)]
+    [InlineData(-11.6)]
+    [InlineData(-11.4)]
+    public void Softplus_keeps_its_digits_far_below_zero(double x)
+    {
+        // softplus(x) = log(1 + e^x) = e^x - e^2x / 2 + … here; computed as log(1 + e^x) it rounds to 0 below x = -37.
+        var input = (float)x;
+        var e = Math.Exp(input);
+        var expected = e - e * e / 2;
+        float[] values = [input];
+        SoftplusActivation.Forward(values);
+        Assert.True(Math.Abs(values[0] - expected) <= 1e-6 * expected, $"softplus({x}) = {values[0]:G9}, expected {expected:G9}.");
+
+        // Its derivative, sigmoid(x) = e^x / (1 + e^x), from the output as the backward pass computes it.
+        float[] gradient = [1f];
+        SoftplusActivation.Backward(gradient, values);
+        var slope = e / (1 + e);
+        Assert.True(Math.Abs(gradient[0] - slope) <= 1e-6 * slope, $"softplus'({x}) = {gradient[0]:G9}, expected {slope:G9}.");
+    }
+
     [Fact]
     public void Softmax_gives_zero_never_a_subnormal_probability()
     {
