@@ -103,14 +103,7 @@ public sealed class CheckpointRefusalTests : IDisposable
     private void AssertRefused(Action<Dictionary<string, string>, List<(string Name, int[] Shape, float[] Values)>> edit, string named)
     {
         var (model, optimizer, path) = Prepare();
-        var file = SafeTensorsFile.Read(path);
-        var metadata = file.Metadata.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var tensors = file.Tensors.Select(t =>
-        {
-            var values = new float[t.ByteLength / 4];
-            file.ReadFloat32(t, values);
-            return (t.Name, Shape: t.Shape.Select(d => (int)d).ToArray(), Values: values);
-        }).ToList();
+        var (metadata, tensors) = CheckpointContents.Read(path);
         edit(metadata, tensors);
         SafeTensorsWriter.Write(path, tensors.Select(t => new TensorToWrite(t.Name, t.Shape, t.Values)).ToList(), metadata);
         AssertRefusedUnchanged(model, optimizer, path, named);
