@@ -195,7 +195,7 @@ public class AllocationTests
     /// <para>The least of three runs: a thread of the pool could still allocate for the runtime now and then; code under
     /// test that allocates in its steady state does so in every run.</para>
     /// </remarks>
-    private static long LeastAllocated(int threads, Action action)
+    internal static long LeastAllocated(int threads, Action action)
     {
         CpuBackend.MaxDegreeOfParallelism = threads;
         try
