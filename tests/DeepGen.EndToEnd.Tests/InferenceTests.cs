@@ -1,3 +1,4 @@
+using DeepGen.Tests.Shared;
 using System.Reflection;
 using DeepGen.EndToEnd.Tests.Models;
 using DeepGen.Serialization;
@@ -100,10 +101,7 @@ public class InferenceTests : IDisposable
         Parallel.For(0, concurrent.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => concurrent[i] = model.Predict(x, batchSize: 100));
         Assert.All(concurrent, result => Assert.Equal(alone, result));
 
-        model.Predict(x, predictions, batchSize: 100);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        model.Predict(x, predictions, batchSize: 100);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, AllocationTests.LeastAllocated(2, () => model.Predict(x, predictions, batchSize: 100)));
     }
 
     [Fact]
@@ -131,9 +129,10 @@ public class InferenceTests : IDisposable
             // Every thread's first calls size the pool's buffers and the kernels' per-thread jobs.
             for (var i = 0; i < 3; i++) Work();
             warmedUp.SignalAndWait();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < 5; i++) Work();
-            allocated[t] = GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated[t] = ThreadAllocation.Least(() =>
+            {
+                for (var i = 0; i < 5; i++) Work();
+            });
         })).ToList();
         threads.ForEach(thread => thread.Start());
         threads.ForEach(thread => thread.Join());
@@ -144,18 +143,27 @@ public class InferenceTests : IDisposable
     [Fact]
     public void After_reserving_workspaces_the_first_calls_allocate_nothing()
     {
-        var model = new SeedMlp(seed: 1);
         var x = TestData.Uniform(32 * 784, 0f, 1f, seed: 2);
         var predictions = new float[32 * 10];
         var other = new SeedMlp(seed: 2);
         other.Predict(x, predictions, batchSize: 32); // JIT and the kernels' per-thread jobs, on another model
-        model.ReserveInferenceWorkspaces(2, batchSize: 32);
+        other.Predict(x.AsSpan(0, 784), predictions.AsSpan(0, 10));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        model.Predict(x, predictions, batchSize: 32);
-        model.Predict(x.AsSpan(0, 784), predictions.AsSpan(0, 10));
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.ReserveInferenceWorkspaces(1000));
+        // Each run is the first calls of a fresh model, so each can fail on what the model allocates; the least of
+        // three keeps a one-off allocation of the runtime on this thread (seen once in CI: 6,992 bytes) from failing it.
+        var least = long.MaxValue;
+        for (var run = 0; run < 3 && least > 0; run++)
+        {
+            var model = new SeedMlp(seed: 1);
+            model.ReserveInferenceWorkspaces(2, batchSize: 32);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            model.Predict(x, predictions, batchSize: 32);
+            model.Predict(x.AsSpan(0, 784), predictions.AsSpan(0, 10));
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, least);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeedMlp(seed: 1).ReserveInferenceWorkspaces(1000));
     }
 
     [Fact]
