@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace DeepGen.Cpu;
 
 /// <summary>
@@ -254,7 +256,7 @@ public static unsafe class ConvolutionKernels
                     var ox = tx / g.StrideWidth;
                     if (ox * g.StrideWidth != tx || ox >= g.OutputWidth) continue;
                     var cells = rows + ((long)oy * g.OutputWidth + ox) * patch + (ky * g.KernelWidth + kx) * channels;
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(cells, channels), sum);
+                    TensorPrimitives.Add(sum, new ReadOnlySpan<float>(cells, channels), sum);
                 }
             }
         }
