@@ -299,7 +299,7 @@ public class DiagnosticTests
         [Dropout(0.5)]
         [Dense(3)]
         [Dense(2)]
-        """, "before any [Dense]")]
+        """, "before any layer")]
     [InlineData("""
         [Model(Input = 4)]
         [Dense(3)]

@@ -42,22 +42,18 @@ public readonly record struct Window2D(
         Positive(kernelWidth, nameof(kernelWidth));
         Positive(strideHeight, nameof(strideHeight));
         Positive(strideWidth, nameof(strideWidth));
-        if (!samePadding)
-        {
-            if (kernelHeight > inputHeight)
-                throw new ArgumentException($"The window's height {kernelHeight} exceeds the input's height {inputHeight} with valid padding.", nameof(kernelHeight));
-            if (kernelWidth > inputWidth)
-                throw new ArgumentException($"The window's width {kernelWidth} exceeds the input's width {inputWidth} with valid padding.", nameof(kernelWidth));
-            return new Window2D(inputHeight, inputWidth, channels, kernelHeight, kernelWidth, strideHeight, strideWidth, 0, 0,
-                (inputHeight - kernelHeight) / strideHeight + 1, (inputWidth - kernelWidth) / strideWidth + 1);
-        }
+        if (!samePadding && kernelHeight > inputHeight)
+            throw new ArgumentException($"The window's height {kernelHeight} exceeds the input's height {inputHeight} with valid padding.", nameof(kernelHeight));
+        if (!samePadding && kernelWidth > inputWidth)
+            throw new ArgumentException($"The window's width {kernelWidth} exceeds the input's width {inputWidth} with valid padding.", nameof(kernelWidth));
 
-        var outputHeight = (inputHeight + strideHeight - 1) / strideHeight;
-        var outputWidth = (inputWidth + strideWidth - 1) / strideWidth;
-        var padHeight = Math.Max((outputHeight - 1) * strideHeight + kernelHeight - inputHeight, 0);
-        var padWidth = Math.Max((outputWidth - 1) * strideWidth + kernelWidth - inputWidth, 0);
+        // The rule the generator plans with, so a window built here and one the generated code declares agree.
+        var padding = samePadding ? Padding.Same : Padding.Valid;
         return new Window2D(inputHeight, inputWidth, channels, kernelHeight, kernelWidth, strideHeight, strideWidth,
-            padHeight / 2, padWidth / 2, outputHeight, outputWidth);
+            Layout.WindowRules.PadBefore(inputHeight, kernelHeight, strideHeight, padding),
+            Layout.WindowRules.PadBefore(inputWidth, kernelWidth, strideWidth, padding),
+            Layout.WindowRules.Output(inputHeight, kernelHeight, strideHeight, padding),
+            Layout.WindowRules.Output(inputWidth, kernelWidth, strideWidth, padding));
     }
 
     /// <summary>
