@@ -24,11 +24,65 @@ namespace DeepGen.Benchmarks;
 [MemoryDiagnoser]
 [Gflops]
 [Config(typeof(Config))]
-public class InferenceBenchmarks
+public class InferenceBenchmarks : OnnxComparison
+{
+    [Params(1, 100, 10_000)]
+    public override int Batch { get; set; }
+
+    /// <summary>2 FLOPs per multiply-add of the three layers, per sample.</summary>
+    public static double Flops(BenchmarkCase benchmarkCase) =>
+        2.0 * (int)benchmarkCase.Parameters["Batch"] * (784 * 500 + 500 * 500 + 500 * 10);
+
+    /// <summary>A model a little way into training, so the outputs are not all near 1/10 and the check means something.</summary>
+    protected override SequentialModel CreateModel(out float[] images)
+    {
+        var model = new SeedMlp(seed: 1);
+        var warmUp = new SyntheticMnist(2_000, seed: 4);
+        model.Fit(warmUp.Images, warmUp.Labels, epochs: 1, batchSize: 100, Loss.MeanSquaredError, new Sgd(0.1f),
+            seed: 1, verbosity: Verbosity.Silent);
+        images = SyntheticMnist.Test.Images;
+        return model;
+    }
+}
+
+/// <summary>
+/// The Keras MNIST convnet (two convolutions with max pooling, dropout, softmax), trained a little on 0–1 pixels,
+/// against ONNX Runtime running DeepGen's own ONNX export of it: the same comparison as
+/// <see cref="InferenceBenchmarks"/>.
+/// </summary>
+[MemoryDiagnoser]
+[Gflops]
+[Config(typeof(Config))]
+public class ConvnetInferenceBenchmarks : OnnxComparison
+{
+    [Params(1, 100, 10_000)]
+    public override int Batch { get; set; }
+
+    /// <summary>2 FLOPs per multiply-add of the two convolutions and the dense layer, per sample.</summary>
+    public static double Flops(BenchmarkCase benchmarkCase) =>
+        2.0 * (int)benchmarkCase.Parameters["Batch"] * (26 * 26 * 9 * 32 + 11 * 11 * 288 * 64 + 1600 * 10);
+
+    protected override SequentialModel CreateModel(out float[] images)
+    {
+        var model = new MnistConvnet(seed: 1);
+        var warmUp = new SyntheticMnist(1_000, seed: 4);
+        var x = Array.ConvertAll(warmUp.Images, v => v / 255f);
+        model.Fit(x, warmUp.Labels, epochs: 1, batchSize: 128, Loss.CategoricalCrossEntropy, new Adam(0.001f),
+            seed: 1, verbosity: Verbosity.Silent);
+        images = Array.ConvertAll(SyntheticMnist.Test.Images, v => v / 255f);
+        return model;
+    }
+}
+
+/// <summary>
+/// DeepGen's <c>Predict</c> into a caller's span against ONNX Runtime running the model's ONNX export (the
+/// baseline), on the same inputs; the outputs must agree before anything is timed.
+/// </summary>
+public abstract class OnnxComparison
 {
     private const float Tolerance = 1e-4f;
 
-    private SeedMlp _model = null!;
+    private SequentialModel _model = null!;
     private float[] _x = [];
     private float[] _predictions = [];
     private float[] _ortOutput = [];
@@ -39,31 +93,26 @@ public class InferenceBenchmarks
     private OrtValue? _ortOutputValue;
     private OrtIoBinding? _binding;
 
-    [Params(1, 100, 10_000)]
-    public int Batch { get; set; }
+    /// <summary>Samples per call.</summary>
+    public abstract int Batch { get; set; }
 
-    /// <summary>2 FLOPs per multiply-add of the three layers, per sample.</summary>
-    public static double Flops(BenchmarkCase benchmarkCase) =>
-        2.0 * (int)benchmarkCase.Parameters["Batch"] * (784 * 500 + 500 * 500 + 500 * 10);
+    /// <summary>The model to time, and the images (at least 10,000) to feed it.</summary>
+    protected abstract SequentialModel CreateModel(out float[] images);
 
     [GlobalSetup]
     public void Setup()
     {
-        // A model a little way into training, so the outputs are not all near 1/10 and the check below means something.
-        _model = new SeedMlp(seed: 1);
-        var warmUp = new SyntheticMnist(2_000, seed: 4);
-        _model.Fit(warmUp.Images, warmUp.Labels, epochs: 1, batchSize: 100, Loss.MeanSquaredError, new Sgd(0.1f),
-            seed: 1, verbosity: Verbosity.Silent);
-
-        _x = SyntheticMnist.Test.Images.AsSpan(0, Batch * SeedMlp.InputSize).ToArray();
-        _predictions = new float[Batch * SeedMlp.OutputSize];
-        _ortOutput = new float[Batch * SeedMlp.OutputSize];
+        _model = CreateModel(out var images);
+        var (inputs, outputs) = (_model.Architecture.InputSize, _model.Architecture.OutputSize);
+        _x = images.AsSpan(0, Batch * inputs).ToArray();
+        _predictions = new float[Batch * outputs];
+        _ortOutput = new float[Batch * outputs];
 
         _sessionOptions = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount };
         _session = new InferenceSession(OnnxExporter.ToOnnx(_model), _sessionOptions);
         _runOptions = new RunOptions();
-        _ortInput = OrtValue.CreateTensorValueFromMemory(_x, [Batch, SeedMlp.InputSize]);
-        _ortOutputValue = OrtValue.CreateTensorValueFromMemory(_ortOutput, [Batch, SeedMlp.OutputSize]);
+        _ortInput = OrtValue.CreateTensorValueFromMemory(_x, [Batch, inputs]);
+        _ortOutputValue = OrtValue.CreateTensorValueFromMemory(_ortOutput, [Batch, outputs]);
         _binding = _session.CreateIoBinding();
         _binding.BindInput(OnnxExporter.InputName, _ortInput);
         _binding.BindOutput(OnnxExporter.OutputName, _ortOutputValue);
@@ -120,7 +169,7 @@ public class InferenceBenchmarks
     }
 
     /// <summary>Leaves out <see cref="DeepGenOnePass"/> where the batch fits in one default chunk (it would repeat <see cref="DeepGen"/>).</summary>
-    private sealed class Config : ManualConfig
+    protected sealed class Config : ManualConfig
     {
         public Config() =>
             AddFilter(new SimpleFilter(benchmarkCase =>

@@ -4,12 +4,22 @@ namespace DeepGen.EndToEnd.Tests;
 /// The naive reference every generated model is checked against: straight loops in double precision, written from
 /// the math and sharing no code with the kernels. Its loss follows Keras's definitions.
 /// </summary>
-internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] parameters)
+internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] parameters, double[]? state = null)
 {
     public static ReferenceNetwork Of(SequentialModel model) =>
-        new(model.Architecture, Array.ConvertAll(model.Parameters.ToArray(), v => (double)v));
+        new(model.Architecture, Array.ConvertAll(model.Parameters.ToArray(), v => (double)v),
+            Array.ConvertAll(model.NonTrainableWeights.ToArray(), v => (double)v));
 
     public double[] Parameters { get; } = parameters;
+
+    /// <summary>The model's non-trainable state: batch normalization's moving mean and variance.</summary>
+    public double[] State { get; } = state ?? [];
+
+    /// <summary>
+    /// Whether batch normalization uses the statistics of the batch passed to <see cref="Predict"/> (as a training
+    /// step does) rather than the moving ones (as inference does).
+    /// </summary>
+    public bool BatchStatistics { get; set; }
 
     /// <summary>
     /// Fixed dropout masks by layer index, <c>[samples, units]</c> (0 or the kept scale), applied after that layer's
@@ -33,40 +43,73 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
         return reference;
     }
 
-    /// <summary>Outputs of every sample, <c>[samples, OutputSize]</c>.</summary>
+    /// <summary>Outputs of every sample, <c>[samples, OutputSize]</c>: layer by layer over the whole batch, which batch normalization's statistics need.</summary>
     public double[] Predict(float[] x)
     {
         var samples = x.Length / architecture.InputSize;
-        var result = new double[samples * architecture.OutputSize];
+        var values = new double[samples][];
         for (var s = 0; s < samples; s++)
-            Forward(x.AsSpan(s * architecture.InputSize, architecture.InputSize), s).CopyTo(result, s * architecture.OutputSize);
-        return result;
-    }
-
-    public double[] Forward(ReadOnlySpan<float> sample, int sampleIndex = 0)
-    {
-        var values = Array.ConvertAll(sample.ToArray(), v => (double)v);
+            values[s] = Array.ConvertAll(x.AsSpan(s * architecture.InputSize, architecture.InputSize).ToArray(), v => (double)v);
         foreach (var layer in architecture.Layers)
         {
-            var next = layer.Kind switch
+            var next = layer.Kind == LayerKind.BatchNormalization
+                ? BatchNormalization(layer, values)
+                : values.Select(sample => Layer(layer, sample)).ToArray();
+            for (var s = 0; s < samples; s++)
             {
-                LayerKind.Dense => Dense(layer, values),
-                LayerKind.Conv2D => Convolution(layer, values),
-                LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => Pooling(layer, values),
-                LayerKind.GlobalAveragePooling2D => GlobalPooling(layer, values, average: true),
-                LayerKind.GlobalMaxPooling2D => GlobalPooling(layer, values, average: false),
-                LayerKind.Flatten or LayerKind.Reshape => (double[])values.Clone(),
-                _ => throw new ArgumentOutOfRangeException(nameof(layer), layer.Kind, "No reference for this kind."),
-            };
+                Activate(next[s], layer.Activation);
+                if (DropoutMasks.TryGetValue(layer.Index, out var mask))
+                    for (var j = 0; j < layer.Units; j++) next[s][j] *= mask[s * layer.Units + j];
+            }
 
-            Activate(next, layer.Activation);
-            if (DropoutMasks.TryGetValue(layer.Index, out var mask))
-                for (var j = 0; j < layer.Units; j++) next[j] *= mask[sampleIndex * layer.Units + j];
             values = next;
         }
 
-        return values;
+        return values.SelectMany(v => v).ToArray();
     }
+
+    /// <summary>
+    /// Batch normalization from its definition, per channel (the last axis): in training the mean and biased
+    /// variance over every sample and pixel of the batch, else the moving statistics of <see cref="State"/>.
+    /// </summary>
+    private double[][] BatchNormalization(LayerInfo layer, double[][] values)
+    {
+        var channels = layer.OutputShape.Channels;
+        var next = values.Select(v => new double[v.Length]).ToArray();
+        for (var c = 0; c < channels; c++)
+        {
+            double mean, variance;
+            if (BatchStatistics)
+            {
+                var all = values.SelectMany(v => Enumerable.Range(0, v.Length / channels).Select(p => v[p * channels + c])).ToArray();
+                mean = all.Average();
+                variance = all.Select(v => (v - mean) * (v - mean)).Average();
+            }
+            else
+            {
+                mean = State[layer.StateOffset + c];
+                variance = State[layer.StateOffset + channels + c];
+            }
+
+            var (gamma, beta) = (Parameters[layer.WeightsOffset + c], Parameters[layer.BiasOffset + c]);
+            for (var s = 0; s < values.Length; s++)
+                for (var p = c; p < values[s].Length; p += channels)
+                    next[s][p] = gamma * (values[s][p] - mean) / Math.Sqrt(variance + layer.Epsilon) + beta;
+        }
+
+        return next;
+    }
+
+    private double[] Layer(LayerInfo layer, double[] values) => layer.Kind switch
+    {
+        LayerKind.Dense => Dense(layer, values),
+        LayerKind.Conv2D => Convolution(layer, values),
+        LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => Pooling(layer, values),
+        LayerKind.GlobalAveragePooling2D => GlobalPooling(layer, values, average: true),
+        LayerKind.GlobalMaxPooling2D => GlobalPooling(layer, values, average: false),
+        LayerKind.Flatten or LayerKind.Reshape => (double[])values.Clone(),
+        _ => throw new ArgumentOutOfRangeException(nameof(layer), layer.Kind, "No reference for this kind."),
+    };
 
     private double[] Dense(LayerInfo layer, double[] values)
     {

@@ -33,6 +33,7 @@ internal static class ModelEmitter
     private const string ConvolutionKernels = "global::DeepGen.Cpu.ConvolutionKernels";
     private const string PoolingKernels = "global::DeepGen.Cpu.PoolingKernels";
     private const string ShapeKernels = "global::DeepGen.Cpu.ShapeKernels";
+    private const string BatchNormalizationKernels = "global::DeepGen.Cpu.BatchNormalizationKernels";
     private const string ArchitectureField = MemberNames.ArchitectureDefinition;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -132,7 +133,7 @@ internal static class ModelEmitter
             rows.Add(new[]
             {
                 Text(layer.Index), layer.Kind + window, layer.Name, Shape(layer.Spec.OutputShape),
-                layer.HasWeights ? layer.Activation.ToString() : "", Grouped(layer.ParameterCount),
+                layer.HasWeights && !layer.IsBatchNormalization ? layer.Activation.ToString() : "", Grouped(layer.ParameterCount),
                 layer.HasWeights ? Grouped(layer.WeightsOffset) : "", Grouped(layer.ForwardFlops),
             });
             if (layer.HasDropout)
@@ -153,6 +154,12 @@ internal static class ModelEmitter
     {
         var spec = layer.Spec;
         var options = new List<string>();
+        if (layer.IsBatchNormalization)
+        {
+            options.Add($"momentum {FloatText(spec.Momentum)}; epsilon {FloatText(spec.Epsilon)}");
+            return options;
+        }
+
         if (!spec.UseBias) options.Add("no bias");
         if (spec.KernelInitializer != Initializer.GlorotUniform) options.Add($"kernel {spec.KernelInitializer}");
         if (spec.UseBias && spec.BiasInitializer != Initializer.Zeros) options.Add($"bias {spec.BiasInitializer}");
@@ -233,6 +240,17 @@ internal static class ModelEmitter
                 : $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
         }
 
+        if (layer.IsBatchNormalization)
+        {
+            w.Line($"public const int {n.Channels} = {Literal(spec.Units)};");
+            w.Line($"public const int {n.WeightsOffset} = {Literal(layer.WeightsOffset)};  // gamma [{spec.Units}] in the parameters");
+            w.Line($"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // beta [{spec.Units}] in the parameters");
+            w.Line($"public const int {n.StateOffset} = {Literal(layer.StateOffset)};  // in NonTrainableWeights: moving mean, moving variance, batch mean, batch 1/std, [{spec.Units}] each");
+            w.Line($"public const int {n.NormalizedOffset} = {Literal(layer.NormalizedOffsetPerSample)};  // × batch, in the workspace: the normalized inputs the backward pass reads");
+            w.Line($"private const float {n.Momentum} = {FloatLiteral(spec.Momentum)};");
+            w.Line($"private const float {n.Epsilon} = {FloatLiteral(spec.Epsilon)};");
+        }
+
         w.Line($"public const int {n.OutputOffset} = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
         if (layer.IsConvolution)
             w.Line($"public const int {n.ColumnsOffset} = {Literal(layer.ColumnsOffsetPerSample)};  // × batch, in the activations: [pixels, {layer.PatchSize}] per sample");
@@ -284,6 +302,8 @@ internal static class ModelEmitter
                 if (l.Spec.KernelSize > 0)
                     options.Insert(1, $"KernelSize = {Text(l.Spec.KernelSize)}, Strides = {Text(l.Spec.Strides)}, Padding = {PaddingType}.{l.Spec.Padding}");
                 if (l.IsConvolution) options.Add($"ColumnsOffsetPerSample = {n.ColumnsOffset}");
+                if (l.IsBatchNormalization)
+                    options.Add($"Momentum = {n.Momentum}, Epsilon = {n.Epsilon}, NormalizedOffsetPerSample = {n.NormalizedOffset}, StateOffset = {n.StateOffset}");
             }
 
             var initializer = options.Count == 0 ? "" : " { " + string.Join(", ", options) + " }";
@@ -325,6 +345,8 @@ internal static class ModelEmitter
             w.Line("// The workspace is touched in training only, so inference needs no more than the activations.");
         foreach (var layer in plan.Layers)
         {
+            if (layer.IsBatchNormalization)
+                w.Line($"var {Names(layer).NormalizedLocal} = training ? {Slice("activations", layer, Names(layer).NormalizedOffset)} : default;");
             if (layer.KeepsPreActivation)
                 w.Line($"var {PreActivation(layer)} = training ? {Slice("activations", layer, Names(layer).PreActivationOffset)} : default;");
             if (layer.HasDropout)
@@ -339,6 +361,8 @@ internal static class ModelEmitter
         {
             if (layer.IsConvolution)
                 w.Line($"{Names(layer).Forward}({Output(layer)}, {(layer.KeepsPreActivation ? PreActivation(layer) : "default")}, {previous}, {Names(layer).ColumnsLocal}, batch);");
+            else if (layer.IsBatchNormalization)
+                w.Line($"{Names(layer).Forward}({Output(layer)}, {Names(layer).NormalizedLocal}, {previous}, batch, training);");
             else
                 w.Line(layer.KeepsPreActivation
                     ? $"{Names(layer).Forward}({Output(layer)}, {PreActivation(layer)}, {previous}, batch);"
@@ -372,6 +396,9 @@ internal static class ModelEmitter
             w.Line($"var {Names(layer).ColumnsLocal} = {ColumnsSlice("activations", layer)};");
             w.Line($"var {Names(layer).ColumnDeltasLocal} = {ColumnsSlice("deltas", layer)};  // scratch for the gradient of the columns");
         }
+
+        foreach (var layer in plan.Layers.Where(l => l.IsBatchNormalization))
+            w.Line($"var {Names(layer).NormalizedLocal} = {Slice("activations", layer, Names(layer).NormalizedOffset)};");
 
         foreach (var layer in previousLayers)
         {
@@ -424,6 +451,12 @@ internal static class ModelEmitter
             return;
         }
 
+        if (layer.IsBatchNormalization)
+        {
+            w.Line($"{n.Backward}({inputDelta}, {Delta(layer)}, {n.NormalizedLocal}, {derivative}, {mask}, batch, learningRate);");
+            return;
+        }
+
         if (previous is null)
         {
             w.Line($"// {layer.Name} is the first layer and has no weights: nothing to compute below it.");
@@ -451,6 +484,20 @@ internal static class ModelEmitter
                 w.Line($"private void {n.Forward}({Span} output, {Span} preActivations, {ReadOnlySpan} input, {Span} columns, int batch) =>");
                 w.Line($"    {ConvolutionKernels}.Forward<global::DeepGen.Cpu.{layer.Activation}Activation>(");
                 w.Line($"        output, preActivations, input, columns, {Weights(layer)}, {BiasArgument(layer, ReadOnlySpan)}, batch, {n.Window}, {n.Filters});");
+                return;
+            case LayerKind.BatchNormalization:
+                var rows = $"batch * {Text(layer.Units / spec.Units)}";
+                w.Line($"// {layer.Name}: output[batch, {Shape(spec.OutputShape)}] = gamma · (input - mean) / sqrt(variance + {FloatText(spec.Epsilon)}) + beta, per channel: in training the");
+                w.Line($"//   batch's mean and variance over samples and pixels (normalized inputs kept, moving statistics updated by momentum {FloatText(spec.Momentum)}), else the moving ones");
+                w.Line($"private void {n.Forward}({Span} output, {Span} normalized, {ReadOnlySpan} input, int batch, bool training)");
+                w.Line("{");
+                w.Line("    if (training)");
+                w.Line($"        {BatchNormalizationKernels}.ForwardTraining(output, normalized, {State(n, 2)}, input, {Weights(layer)}, {BiasArgument(layer, ReadOnlySpan)},");
+                w.Line($"            {State(n, 0)}, {State(n, 1)}, {rows}, {n.Channels}, {n.Momentum}, {n.Epsilon});");
+                w.Line("    else");
+                w.Line($"        {BatchNormalizationKernels}.ForwardInference(output, input, {Weights(layer)}, {BiasArgument(layer, ReadOnlySpan)},");
+                w.Line($"            {State(n, 0)}, {State(n, 1)}, {rows}, {n.Channels}, {n.Epsilon});");
+                w.Line("}");
                 return;
             case LayerKind.MaxPooling2D or LayerKind.AveragePooling2D:
                 var what = layer.Kind == LayerKind.MaxPooling2D ? "the largest value" : "the mean";
@@ -498,6 +545,19 @@ internal static class ModelEmitter
             return;
         }
 
+        if (layer.IsBatchNormalization)
+        {
+            if (previous is not null)
+                w.Line($"// {layer.Name}: the delta of {previous.Name}, through the batch's mean and variance{dropout}{derivative}, first, while gamma is unchanged;");
+            w.Line("//   then dgamma = Σ delta · normalized and dbeta = Σ delta over samples and pixels, with gamma and beta -= learningRate · their gradients when learningRate is not 0.");
+            w.Line($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} normalized, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, int batch, float learningRate) =>");
+            w.Line($"    {BatchNormalizationKernels}.Backward<{derivativeType}>(");
+            w.Line($"        inputDelta, delta, normalized, {State(n, 2)}, derivativeInput, dropoutMask, {Weights(layer)}, {BiasArgument(layer, Span)},");
+            w.Line($"        {MemberNames.GradientBuffer}.Slice({n.WeightsOffset}, {n.Channels}), {MemberNames.GradientBuffer}.Slice({n.BiasOffset}, {n.Channels}),");
+            w.Line($"        learningRate, batch * {Text(layer.Units / spec.Units)}, {n.Channels});");
+            return;
+        }
+
         if (previous is null) return;
         w.Line($"// {layer.Name}: the delta of {previous.Name}, inputDelta[batch, {Shape(spec.InputShape)}] = " + layer.Kind switch
         {
@@ -519,6 +579,17 @@ internal static class ModelEmitter
             _ => $"{ShapeKernels}.CopyBackward<{derivativeType}>(inputDelta, delta, derivativeInput, dropoutMask);",
         });
     }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of a batch normalization's state: 0 the moving mean, 1 the moving variance, and
+    /// from 2 the batch statistics (mean and inverse standard deviation, two parts together).
+    /// </summary>
+    private static string State(LayerMemberNames n, int part) => part switch
+    {
+        0 => $"{MemberNames.NonTrainableWeights}.Slice({n.StateOffset}, {n.Channels})",
+        1 => $"{MemberNames.NonTrainableWeights}.Slice({n.StateOffset} + {n.Channels}, {n.Channels})",
+        _ => $"{MemberNames.NonTrainableWeights}.Slice({n.StateOffset} + 2 * {n.Channels}, 2 * {n.Channels})",
+    };
 
     /// <summary>A convolution's unrolled input windows in a per-sample buffer.</summary>
     private static string ColumnsSlice(string buffer, LayerPlan layer) =>
@@ -638,14 +709,17 @@ internal static class ModelEmitter
         w.Close();
     }
 
-    private static string Weights(LayerPlan layer) => layer.IsConvolution
+    private static string Weights(LayerPlan layer) =>
+        layer.IsBatchNormalization ? $"{MemberNames.Parameters}.Slice({Names(layer).WeightsOffset}, {Names(layer).Channels})"
+        : layer.IsConvolution
         ? $"{MemberNames.Parameters}.Slice({Names(layer).WeightsOffset}, {Names(layer).WeightCount})"
         : $"{MemberNames.Parameters}.Slice({Names(layer).WeightsOffset}, {Names(layer).Inputs} * {Names(layer).Units})";
 
     private static string WeightsReadOnly(LayerPlan layer) => Weights(layer);
 
     private static string BiasArgument(LayerPlan layer, string emptyType) =>
-        layer.Spec.UseBias ? $"{MemberNames.Parameters}.Slice({Names(layer).BiasOffset}, {(layer.IsConvolution ? Names(layer).Filters : Names(layer).Units)})" : emptyType + ".Empty";
+        layer.IsBatchNormalization ? $"{MemberNames.Parameters}.Slice({Names(layer).BiasOffset}, {Names(layer).Channels})"
+        : layer.Spec.UseBias ? $"{MemberNames.Parameters}.Slice({Names(layer).BiasOffset}, {(layer.IsConvolution ? Names(layer).Filters : Names(layer).Units)})" : emptyType + ".Empty";
 
     /// <summary>A layer's part of a per-sample buffer: <paramref name="offset"/> (its outputs by default) times the batch.</summary>
     private static string Slice(string buffer, LayerPlan layer, string? offset = null) =>

@@ -21,6 +21,7 @@ internal static class MemberNames
     // ---- Inherited by the model class and used by the generated code -------------------------------------------
 
     public const string Parameters = "Parameters";
+    public const string NonTrainableWeights = "NonTrainableWeights";
     public const string GradientBuffer = "GradientBuffer";
     public const string Layer = "Layer";
     public const string Forward = "Forward";
@@ -37,7 +38,7 @@ internal static class MemberNames
     public static readonly IReadOnlyList<string> Inherited = new[]
     {
         // SequentialModel: training, inference, files, layers.
-        "Architecture", Parameters, "Gradients", GradientBuffer, "Layers", Layer, Forward, Backward, TrainStep,
+        "Architecture", Parameters, NonTrainableWeights, "Gradients", GradientBuffer, "Layers", Layer, Forward, Backward, TrainStep,
         BeginTrainStep, "Buffers", ApplyDropout, FusedSgdLearningRate, "RegularizationPenalty", "TrainingRandomState",
         "Fit", "Evaluate", "Predict", "ReserveInferenceWorkspaces", "DefaultInferenceBatchSize", "Save", "Load",
         "LoadForInference", "IsInferenceOnly", "Embed", "GetLayer", "TryGetLayer", "LayerNames", "Summary",
@@ -96,6 +97,11 @@ internal static class MemberNames
     public const string ColumnsOffsetSuffix = "ColumnsOffset";
     public const string WeightCountSuffix = "WeightCount";
     public const string FiltersSuffix = "Filters";
+    public const string ChannelsSuffix = "Channels";
+    public const string NormalizedOffsetSuffix = "NormalizedOffset";
+    public const string StateOffsetSuffix = "StateOffset";
+    public const string MomentumSuffix = "Momentum";
+    public const string EpsilonSuffix = "Epsilon";
 
     /// <summary>Every member of the model class a layer of this name may add: its accessor, constants and methods.</summary>
     public static IEnumerable<string> LayerMembers(string layerName) => new LayerMemberNames(layerName).ClassMembers;
@@ -109,6 +115,7 @@ internal static class MemberNames
     public const string MaskLocalSuffix = "Mask";
     public const string ColumnsLocalSuffix = "Columns";
     public const string ColumnDeltasLocalSuffix = "ColumnDeltas";
+    public const string NormalizedLocalSuffix = "Normalized";
 
     /// <summary>A layer name with its first letter in lower case: the stem of the locals named after the layer.</summary>
     public static string Camel(string name) =>
@@ -188,12 +195,18 @@ internal readonly struct LayerMemberNames(string layerName)
     public string ColumnsOffset => layerName + MemberNames.ColumnsOffsetSuffix;
     public string WeightCount => layerName + MemberNames.WeightCountSuffix;
     public string Filters => layerName + MemberNames.FiltersSuffix;
+    public string Channels => layerName + MemberNames.ChannelsSuffix;
+    public string NormalizedOffset => layerName + MemberNames.NormalizedOffsetSuffix;
+    public string StateOffset => layerName + MemberNames.StateOffsetSuffix;
+    public string Momentum => layerName + MemberNames.MomentumSuffix;
+    public string Epsilon => layerName + MemberNames.EpsilonSuffix;
 
     /// <summary>Every member of the model class named after the layer.</summary>
     public IEnumerable<string> ClassMembers => new[]
     {
         Accessor, Inputs, Units, WeightsOffset, BiasOffset, OutputOffset, PreActivationOffset, DropoutOutputOffset,
         DropoutMaskOffset, DropoutRate, L1, L2, Forward, Backward, Window, ColumnsOffset, WeightCount, Filters,
+        Channels, NormalizedOffset, StateOffset, Momentum, Epsilon,
     };
 
     // Locals of Forward and Backward.
@@ -204,6 +217,7 @@ internal readonly struct LayerMemberNames(string layerName)
     public string MaskLocal => MemberNames.Camel(layerName) + MemberNames.MaskLocalSuffix;
     public string ColumnsLocal => MemberNames.Camel(layerName) + MemberNames.ColumnsLocalSuffix;
     public string ColumnDeltasLocal => MemberNames.Camel(layerName) + MemberNames.ColumnDeltasLocalSuffix;
+    public string NormalizedLocal => MemberNames.Camel(layerName) + MemberNames.NormalizedLocalSuffix;
 
     // Kernels of the GPU file's nested kernel class.
     public string ForwardKernel => layerName + MemberNames.ForwardSuffix;

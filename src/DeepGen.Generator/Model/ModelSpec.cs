@@ -23,6 +23,10 @@ internal sealed record LayerSpec(string Name, int Units, Activation Activation)
 
     public Padding Padding { get; init; }
 
+    /// <summary>Batch normalization's momentum and epsilon; 0 for other kinds.</summary>
+    public double Momentum { get; init; }
+    public double Epsilon { get; init; }
+
     /// <summary>Per-sample input shape, channels last.</summary>
     public EquatableArray<int> InputShape { get; init; }
 

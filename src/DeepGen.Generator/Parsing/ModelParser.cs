@@ -118,6 +118,7 @@ internal static class ModelParser
                 LayerKind.Conv2D => ReadConv2D(attribute, layerContext, layerCount),
                 LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => ReadPooling(attribute, layerContext),
                 LayerKind.Reshape => ReadReshape(attribute, layerContext),
+                LayerKind.BatchNormalization => ReadBatchNormalization(attribute, layerContext),
                 _ => ReadShapeOnly(layerContext),
             };
             layers.Add(layer);
@@ -290,7 +291,15 @@ internal static class ModelParser
             columns = (long)layer.OutputShape[0] * layer.OutputShape[1] * patch;
         }
 
-        return new LayerFootprint(outputs, weights, biases, columns, ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null);
+        long kept = 0, state = 0;
+        if (layer.Kind == LayerKind.BatchNormalization)
+        {
+            (weights, biases) = (layer.Units, layer.Units);
+            kept = outputs;     // the normalized inputs, which the backward pass reads
+            state = 4L * layer.Units; // moving mean and variance, the last batch's mean and inverse standard deviation
+        }
+
+        return new LayerFootprint(outputs, weights, biases, columns, ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null, kept, state);
     }
 
     internal static long Product(IEnumerable<int> dimensions)
@@ -311,6 +320,7 @@ internal static class ModelParser
         ["DeepGen.GlobalMaxPooling2DAttribute"] = LayerKind.GlobalMaxPooling2D,
         ["DeepGen.FlattenAttribute"] = LayerKind.Flatten,
         ["DeepGen.ReshapeAttribute"] = LayerKind.Reshape,
+        ["DeepGen.BatchNormalizationAttribute"] = LayerKind.BatchNormalization,
     };
 
     /// <summary>Full names of every layer attribute, for the check that finds layers on a class without [Model].</summary>
@@ -400,6 +410,28 @@ internal static class ModelParser
         }
 
         return Shaped(c, c.Input is null ? null : target);
+    }
+
+    /// <summary>Batch normalization: the input's shape, gamma starting at 1 and beta at 0 (Keras's defaults), per channel.</summary>
+    private static LayerSpec ReadBatchNormalization(AttributeData attribute, LayerContext c)
+    {
+        var momentum = ReadNamedDouble(attribute, "Momentum") ?? 0.99;
+        var epsilon = ReadNamedDouble(attribute, "Epsilon") ?? 0.001;
+        if (!(momentum >= 0 && momentum <= 1))
+            c.ArgumentProblem("Momentum", momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "the moving statistics' momentum is in [0, 1]");
+        if (!(epsilon > 0) || double.IsInfinity(epsilon) || !((float)epsilon > 0f) || float.IsInfinity((float)epsilon))
+            c.ArgumentProblem("Epsilon", epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "epsilon must be a positive float");
+        var channels = c.Input is null ? 0 : c.Input[c.Input.Length - 1];
+        return new LayerSpec(c.Name, channels, Activation.Linear)
+        {
+            Kind = c.Kind,
+            KernelInitializer = Initializer.Ones,
+            BiasInitializer = Initializer.Zeros,
+            Momentum = momentum,
+            Epsilon = epsilon,
+            InputShape = (c.Input ?? Array.Empty<int>()).ToEquatableArray(),
+            OutputShape = (c.Input ?? Array.Empty<int>()).ToEquatableArray(),
+        };
     }
 
     /// <summary>Flatten and the global pools: their output follows from the input alone.</summary>

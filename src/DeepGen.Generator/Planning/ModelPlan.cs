@@ -30,8 +30,15 @@ internal sealed record LayerPlan(
     /// <summary>Per-sample offset of a convolution's unrolled input windows (im2col); -1 for other kinds.</summary>
     public int ColumnsOffsetPerSample { get; init; } = -1;
 
+    /// <summary>Per-sample offset of batch normalization's normalized inputs in the workspace; -1 for other kinds.</summary>
+    public int NormalizedOffsetPerSample { get; init; } = -1;
+
+    /// <summary>Offset of the layer's state (batch normalization's statistics) in the model's state buffer; -1 for other kinds.</summary>
+    public int StateOffset { get; init; } = -1;
+
     public LayerKind Kind => Spec.Kind;
-    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D;
+    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.BatchNormalization;
+    public bool IsBatchNormalization => Kind == LayerKind.BatchNormalization;
     public bool IsConvolution => Kind == LayerKind.Conv2D;
 
     /// <summary>A convolution's input channels and the values of one window (kernel² · channels).</summary>
@@ -48,10 +55,11 @@ internal sealed record LayerPlan(
     {
         LayerKind.Dense => Inputs * Units,
         LayerKind.Conv2D => PatchSize * Spec.Units,
+        LayerKind.BatchNormalization => Spec.Units,
         _ => 0,
     };
 
-    public int BiasCount => HasWeights && Spec.UseBias ? Spec.Units : 0;
+    public int BiasCount => HasWeights && (Spec.UseBias || IsBatchNormalization) ? Spec.Units : 0;
     public int ParameterCount => WeightCount + BiasCount;
 
     /// <summary>
@@ -64,6 +72,7 @@ internal sealed record LayerPlan(
         LayerKind.Conv2D => 2L * OutputPixels * PatchSize * Spec.Units,
         LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => (long)Units * Spec.KernelSize * Spec.KernelSize,
         LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D => Inputs,
+        LayerKind.BatchNormalization => 2L * Units, // a multiply and an add per value, the statistics folded into them
         _ => 0,
     };
 
@@ -140,6 +149,8 @@ internal static class LayoutPlanner
                 PreActivationOffsetPerSample = (int)at.PreActivation,
                 DropoutOutputOffsetPerSample = (int)at.DropoutOutput,
                 DropoutMaskOffsetPerSample = (int)at.DropoutMask,
+                NormalizedOffsetPerSample = (int)at.Kept,
+                StateOffset = (int)at.State,
             });
         }
 

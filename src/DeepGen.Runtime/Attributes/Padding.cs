@@ -34,4 +34,6 @@ public enum LayerKind
     Flatten = 6,
     /// <summary>The same values in another shape: <see cref="ReshapeAttribute"/>.</summary>
     Reshape = 7,
+    /// <summary>Each channel normalized by batch statistics in training, by moving ones in inference: <see cref="BatchNormalizationAttribute"/>.</summary>
+    BatchNormalization = 8,
 }

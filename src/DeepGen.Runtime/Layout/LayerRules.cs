@@ -29,8 +29,10 @@ internal static class WindowRules
 /// <summary>What the buffer layout needs to know of one layer: its sizes, per sample where they scale with the batch.</summary>
 internal readonly struct LayerFootprint
 {
-    public LayerFootprint(long outputs, long weights, long biases, long columns, bool keepsPreActivation, bool hasDropout)
+    public LayerFootprint(long outputs, long weights, long biases, long columns, bool keepsPreActivation, bool hasDropout, long kept = 0, long state = 0)
     {
+        Kept = kept;
+        State = state;
         Outputs = outputs;
         Weights = weights;
         Biases = biases;
@@ -56,13 +58,21 @@ internal readonly struct LayerFootprint
 
     /// <summary>Whether a dropout follows the layer.</summary>
     public bool HasDropout { get; }
+
+    /// <summary>Floats per sample a training pass keeps for the backward pass besides pre-activations (batch normalization's normalized values).</summary>
+    public long Kept { get; }
+
+    /// <summary>Floats of state the layer keeps outside the parameters, not trained (batch normalization's moving and batch statistics).</summary>
+    public long State { get; }
 }
 
 /// <summary>Where one layer's numbers live: offsets in the parameter buffer, and per sample in the activation buffer; -1 for a section the layer has not.</summary>
 internal readonly struct LayerOffsets
 {
-    public LayerOffsets(long weights, long bias, long output, long columns, long preActivation, long dropoutOutput, long dropoutMask)
+    public LayerOffsets(long weights, long bias, long output, long columns, long preActivation, long dropoutOutput, long dropoutMask, long kept = -1, long state = -1)
     {
+        Kept = kept;
+        State = state;
         Weights = weights;
         Bias = bias;
         Output = output;
@@ -79,19 +89,27 @@ internal readonly struct LayerOffsets
     public long PreActivation { get; }
     public long DropoutOutput { get; }
     public long DropoutMask { get; }
+    public long Kept { get; }
+    public long State { get; }
 }
 
 /// <summary>
 /// The buffer layout rule. Parameters: per layer, weights then bias, in layer order. Activations (per sample, times
 /// the batch): every layer's outputs in layer order, then every convolution's unrolled windows in layer order, so a
 /// model of dense layers alone has exactly its outputs there. Workspace, after the activations, training only: per
-/// layer its pre-activations, then its dropout outputs and mask.
+/// layer the values it keeps (batch normalization's normalized inputs), its pre-activations, then its dropout
+/// outputs and mask. State (not per sample, not trained): per layer in order.
 /// </summary>
 internal static class BufferLayout
 {
     /// <summary>Lays <paramref name="layers"/> out; sizes are longs so a caller can refuse a model too large for <c>int</c> offsets.</summary>
-    public static LayerOffsets[] Lay(IReadOnlyList<LayerFootprint> layers, out long parameters, out long activationsPerSample, out long workspacePerSample)
+    public static LayerOffsets[] Lay(IReadOnlyList<LayerFootprint> layers, out long parameters, out long activationsPerSample, out long workspacePerSample) =>
+        Lay(layers, out parameters, out activationsPerSample, out workspacePerSample, out _);
+
+    /// <summary>As above, and <paramref name="state"/>, the floats of state every layer keeps together.</summary>
+    public static LayerOffsets[] Lay(IReadOnlyList<LayerFootprint> layers, out long parameters, out long activationsPerSample, out long workspacePerSample, out long state)
     {
+        state = 0;
         var weights = new long[layers.Count];
         var outputs = new long[layers.Count];
         var columns = new long[layers.Count];
@@ -116,7 +134,19 @@ internal static class BufferLayout
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            long preActivation = -1, dropoutOutput = -1, dropoutMask = -1;
+            long preActivation = -1, dropoutOutput = -1, dropoutMask = -1, kept = -1, stateOffset = -1;
+            if (layer.Kept > 0)
+            {
+                kept = next;
+                next += layer.Kept;
+            }
+
+            if (layer.State > 0)
+            {
+                stateOffset = state;
+                state += layer.State;
+            }
+
             if (layer.KeepsPreActivation)
             {
                 preActivation = next;
@@ -130,7 +160,7 @@ internal static class BufferLayout
                 next += 2 * layer.Outputs;
             }
 
-            offsets[i] = new LayerOffsets(weights[i], weights[i] + layer.Weights, outputs[i], columns[i], preActivation, dropoutOutput, dropoutMask);
+            offsets[i] = new LayerOffsets(weights[i], weights[i] + layer.Weights, outputs[i], columns[i], preActivation, dropoutOutput, dropoutMask, kept, stateOffset);
         }
 
         workspacePerSample = next - activationsPerSample;

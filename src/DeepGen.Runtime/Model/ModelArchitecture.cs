@@ -45,6 +45,24 @@ public sealed record LayerInfo(
     /// <summary>Offset of a convolution's unrolled input windows (im2col) in the activation buffer, per sample; -1 for other kinds.</summary>
     public int ColumnsOffsetPerSample { get; init; } = -1;
 
+    /// <summary>Batch normalization's weight of the old moving statistics in each update.</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>Batch normalization's epsilon, added to the variance.</summary>
+    public float Epsilon { get; init; }
+
+    /// <summary>Offset of batch normalization's normalized inputs, kept in training for the backward pass, per sample; -1 for other kinds.</summary>
+    public int NormalizedOffsetPerSample { get; init; } = -1;
+
+    /// <summary>
+    /// Offset of the layer's state in the model's state buffer (batch normalization: moving mean, moving variance,
+    /// then the last training batch's mean and inverse standard deviation, each one per channel); -1 for other kinds.
+    /// </summary>
+    public int StateOffset { get; init; } = -1;
+
+    /// <summary>Floats of state the layer keeps outside the parameters: four per channel for batch normalization, else none.</summary>
+    public int StateCount => Kind == LayerKind.BatchNormalization ? 4 * OutputShape.Channels : 0;
+
     /// <summary>Whether the layer adds a bias (Keras's <c>use_bias</c>); layers without parameters have none whatever this says.</summary>
     public bool UseBias { get; init; } = true;
 
@@ -73,7 +91,7 @@ public sealed record LayerInfo(
     public int DropoutMaskOffsetPerSample { get; init; } = -1;
 
     /// <summary>Whether the layer has weights: dense and convolution layers.</summary>
-    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D;
+    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.BatchNormalization;
 
     /// <summary>
     /// The shape of the weights as saved: <c>[inputs, units]</c> for a dense layer, Keras's
@@ -83,6 +101,7 @@ public sealed record LayerInfo(
     {
         LayerKind.Dense => [Inputs, Units],
         LayerKind.Conv2D => [KernelSize, KernelSize, InputShape.Channels, OutputShape.Channels],
+        LayerKind.BatchNormalization => [OutputShape.Channels],
         _ => [],
     };
 
@@ -91,11 +110,12 @@ public sealed record LayerInfo(
     {
         LayerKind.Dense => Inputs * Units,
         LayerKind.Conv2D => KernelSize * KernelSize * InputShape.Channels * OutputShape.Channels,
+        LayerKind.BatchNormalization => OutputShape.Channels,
         _ => 0,
     };
 
     /// <summary>Number of biases: one per unit of a dense layer or per filter of a convolution; 0 without a bias.</summary>
-    public int BiasCount => !HasWeights || !UseBias ? 0 : Kind == LayerKind.Conv2D ? OutputShape.Channels : Units;
+    public int BiasCount => !HasWeights || !UseBias ? 0 : Kind == LayerKind.Dense ? Units : OutputShape.Channels;
 
     /// <summary>Weights and biases of the layer.</summary>
     public int ParameterCount => WeightCount + BiasCount;
@@ -113,11 +133,25 @@ public sealed record LayerInfo(
     /// <summary>Whether the weights carry an L1 or L2 penalty.</summary>
     public bool IsRegularized => L1 != 0f || L2 != 0f;
 
-    /// <summary>Tensor name of the weights in saved files.</summary>
-    public string WeightsTensorName => Name + ".kernel";
+    /// <summary>Tensor name of the weights in saved files (batch normalization's <c>gamma</c>).</summary>
+    public string WeightsTensorName => Name + (Kind == LayerKind.BatchNormalization ? ".gamma" : ".kernel");
 
-    /// <summary>Tensor name of the bias in saved files.</summary>
-    public string BiasTensorName => Name + ".bias";
+    /// <summary>Tensor name of the bias in saved files (batch normalization's <c>beta</c>).</summary>
+    public string BiasTensorName => Name + (Kind == LayerKind.BatchNormalization ? ".beta" : ".bias");
+
+    /// <summary>
+    /// The state tensors the layer saves besides its parameters, with their places in the model's state buffer:
+    /// batch normalization's <c>{Name}.moving_mean</c> and <c>{Name}.moving_variance</c>; none for other kinds.
+    /// </summary>
+    public IReadOnlyList<ParameterTensor> StateTensors => Kind != LayerKind.BatchNormalization
+        ? []
+        : [
+            new ParameterTensor(Name + ".moving_mean", [OutputShape.Channels], StateOffset, OutputShape.Channels) { IsState = true },
+            new ParameterTensor(Name + ".moving_variance", [OutputShape.Channels], StateOffset + OutputShape.Channels, OutputShape.Channels) { IsState = true },
+        ];
+
+    /// <summary>Every tensor a saved file or checkpoint holds for the layer: <see cref="ParameterTensors"/>, then <see cref="StateTensors"/>.</summary>
+    public IEnumerable<ParameterTensor> SavedTensors => ParameterTensors.Concat(StateTensors);
 
     /// <summary>The tensors the layer saves, weights then bias, with their shapes and places in the parameter buffer; none for a layer without weights.</summary>
     public IReadOnlyList<ParameterTensor> ParameterTensors
@@ -131,8 +165,12 @@ public sealed record LayerInfo(
     }
 }
 
-/// <summary>One saved tensor of a layer: its name, shape, and where its values lie in the parameter buffer.</summary>
-public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int Length);
+/// <summary>One saved tensor of a layer: its name, shape, and where its values lie in the parameter buffer (or, for <see cref="IsState"/>, the state buffer).</summary>
+public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int Length)
+{
+    /// <summary>True for a tensor of the model's non-trainable state (<see cref="SequentialModel.NonTrainableWeights"/>), not of its parameters.</summary>
+    public bool IsState { get; init; }
+}
 
 /// <summary>
 /// The shape of a generated model, as data: what the runtime needs to batch, train, save and load it without
@@ -181,15 +219,18 @@ public sealed class ModelArchitecture
                 throw Invalid(layer, $"is followed by a dropout rate of {rate}; it must be in [0, 1)");
             if (!(layer.L1 >= 0f) || !(layer.L2 >= 0f) || !float.IsFinite(layer.L1) || !float.IsFinite(layer.L2))
                 throw Invalid(layer, $"has L1 = {layer.L1}, L2 = {layer.L2}; both must be finite and not negative");
+            if (layer.Kind == LayerKind.BatchNormalization && !(layer.Momentum >= 0f && layer.Momentum <= 1f && layer.Epsilon > 0f && float.IsFinite(layer.Epsilon)))
+                throw Invalid(layer, $"has momentum {layer.Momentum} and epsilon {layer.Epsilon}; the momentum must be in [0, 1] and epsilon positive");
             footprints.Add(new Layout.LayerFootprint(layer.Units, layer.WeightCount, layer.BiasCount, layer.ColumnsPerSample,
-                ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null));
+                ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null,
+                kept: layer.Kind == LayerKind.BatchNormalization ? layer.Units : 0, state: layer.StateCount));
             previous = layer.OutputShape;
         }
 
         if (layers[^1].DropoutRate is not null)
             throw new ArgumentException("A dropout cannot follow the last layer: its outputs are the model's.", nameof(layers));
 
-        var offsets = Layout.BufferLayout.Lay(footprints, out var parameters, out var activations, out var workspace);
+        var offsets = Layout.BufferLayout.Lay(footprints, out var parameters, out var activations, out var workspace, out var state);
         if (parameters > int.MaxValue || activations + workspace > int.MaxValue)
             throw new ArgumentException($"The model needs {parameters:N0} parameters and {activations + workspace:N0} values per sample; DeepGen indexes each buffer with an int.", nameof(layers));
         for (var i = 0; i < layers.Count; i++)
@@ -203,11 +244,14 @@ public sealed class ModelArchitecture
             Check(layer, "pre-activation", layer.PreActivationOffsetPerSample, at.PreActivation);
             Check(layer, "dropout output", layer.DropoutOutputOffsetPerSample, at.DropoutOutput);
             Check(layer, "dropout mask", layer.DropoutMaskOffsetPerSample, at.DropoutMask);
+            Check(layer, "normalized-input", layer.NormalizedOffsetPerSample, at.Kept);
+            Check(layer, "state", layer.StateOffset, at.State);
         }
 
         ParameterCount = (int)parameters;
         ActivationsPerSample = (int)activations;
         WorkspacePerSample = (int)workspace;
+        StateCount = (int)state;
         Signature = BuildSignature(inputShape, layers);
     }
 
@@ -248,6 +292,8 @@ public sealed class ModelArchitecture
                 return new TensorShape(input.ElementCount);
             case LayerKind.Reshape:
                 return null; // any shape of the same element count, checked above
+            case LayerKind.BatchNormalization:
+                return input;
             default:
                 throw Invalid(layer, $"has the unknown kind {(int)layer.Kind}");
         }
@@ -267,6 +313,9 @@ public sealed class ModelArchitecture
 
     /// <summary>The layers in order.</summary>
     public IReadOnlyList<LayerInfo> Layers { get; }
+
+    /// <summary>Floats of state the layers keep outside the parameters (batch normalization's statistics); 0 for most models.</summary>
+    public int StateCount { get; }
 
     /// <summary>Length of the parameter (and gradient) buffer.</summary>
     public int ParameterCount { get; }
@@ -321,6 +370,9 @@ public sealed class ModelArchitecture
                     continue;
                 case LayerKind.Reshape:
                     text.Append("reshape").Append(string.Join("x", layer.OutputShape.ToArray()));
+                    continue;
+                case LayerKind.BatchNormalization:
+                    text.Append("batchnormalization");
                     continue;
                 default:
                     text.Append(layer.Kind.ToString().ToLowerInvariant());

@@ -24,11 +24,10 @@ public abstract partial class SequentialModel
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var parameters = new ReadOnlyMemory<float>(_parameters);
         var tensors = new List<TensorToWrite>();
         foreach (var layer in Architecture.Layers)
-        foreach (var tensor in layer.ParameterTensors)
-            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length)));
+        foreach (var tensor in layer.SavedTensors)
+            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, new ReadOnlyMemory<float>(tensor.IsState ? _state : _parameters, tensor.Offset, tensor.Length)));
 
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
         {
@@ -64,12 +63,12 @@ public abstract partial class SequentialModel
         }
 
         // Names and shapes first, from the header alone; then the data of exactly these tensors.
-        var wanted = new List<(SafeTensorEntry Entry, int Offset, int Count)>();
+        var wanted = new List<(SafeTensorEntry Entry, ParameterTensor Tensor)>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in Architecture.Layers)
-        foreach (var tensor in layer.ParameterTensors)
+        foreach (var tensor in layer.SavedTensors)
         {
-            wanted.Add((FindTensor(file, path, tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d)), tensor.Offset, tensor.Length));
+            wanted.Add((FindTensor(file, path, tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d)), tensor));
             expected.Add(tensor.Name);
         }
 
@@ -79,21 +78,23 @@ public abstract partial class SequentialModel
                 $"'{path}' holds tensors that '{Architecture.ModelName}' does not have: {WeightChecks.List(unexpected)}. Expected exactly: {string.Join(", ", expected)}.");
 
         var loaded = new float[_parameters.Length];
-        foreach (var (entry, offset, count) in wanted)
+        var loadedState = new float[_state.Length];
+        foreach (var (entry, tensor) in wanted)
         {
-            var values = loaded.AsSpan(offset, count);
+            var values = (tensor.IsState ? loadedState : loaded).AsSpan(tensor.Offset, tensor.Length);
             file.ReadFloat32(entry, values);
             WeightChecks.RequireFinite(values, entry.Name, path);
         }
 
         loaded.CopyTo(_parameters, 0);
+        loadedState.CopyTo(_state, 0);
     }
 
     /// <summary>
-    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own two per layer and a
+    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own (at most four per layer) and a
     /// margin, so that a few extra tensors are still named in the error while a header of millions is refused early.
     /// </summary>
-    internal static int MaxTensorsToRead(ModelArchitecture architecture) => 2 * architecture.Layers.Count + 100;
+    internal static int MaxTensorsToRead(ModelArchitecture architecture) => 4 * architecture.Layers.Count + 100;
 
     private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, long[] shape)
     {

@@ -9,7 +9,8 @@ public abstract partial class SequentialModel
     /// <summary>
     /// A table of the model like Keras 3's <c>model.summary()</c>: each layer's name and type, its output shape
     /// (<c>(None, units)</c> or <c>(None, height, width, channels)</c>, None standing for the batch) and parameter count, then the totals. Dropout layers are
-    /// listed in their place with no parameters. Every parameter is trainable, so the non-trainable count is 0.
+    /// listed in their place with no parameters. Batch normalization's moving mean and variance count as non-trainable, as
+    /// Keras counts them; every other parameter is trainable.
     /// </summary>
     public string Summary()
     {
@@ -20,7 +21,7 @@ public abstract partial class SequentialModel
             var shape = "(None, " + string.Join(", ", layer.OutputShape.ToArray().Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";
             var details = layer.Activation == Activation.Linear ? "" : ", " + layer.Activation.ToString().ToLowerInvariant();
             if (layer.HasWeights && !layer.UseBias) details += ", no bias";
-            rows.Add(($"{layer.Name} ({layer.Kind}{details})", shape, layer.ParameterCount));
+            rows.Add(($"{layer.Name} ({layer.Kind}{details})", shape, layer.ParameterCount + layer.StateTensors.Sum(t => t.Length)));
             if (layer.DropoutRate is { } rate)
                 rows.Add(($"Dropout{(dropouts++).ToString(CultureInfo.InvariantCulture)} (Dropout, rate {rate.ToString("0.###", CultureInfo.InvariantCulture)})", shape, 0));
         }
@@ -45,10 +46,13 @@ public abstract partial class SequentialModel
         }
 
         Rule(text, widths, '└', '─', '┴', '┘');
-        var total = (long)Architecture.ParameterCount;
+        var trainable = (long)Architecture.ParameterCount;
+        // Keras counts batch normalization's moving mean and variance as non-trainable weights.
+        var nonTrainable = Architecture.Layers.Sum(l => l.StateTensors.Sum(t => (long)t.Length));
+        var total = trainable + nonTrainable;
         text.Append(" Total params: ").Append(Grouped(total)).Append(" (").Append(Bytes(total * sizeof(float))).Append(")\n");
-        text.Append(" Trainable params: ").Append(Grouped(total)).Append(" (").Append(Bytes(total * sizeof(float))).Append(")\n");
-        text.Append(" Non-trainable params: 0 (0.00 B)\n");
+        text.Append(" Trainable params: ").Append(Grouped(trainable)).Append(" (").Append(Bytes(trainable * sizeof(float))).Append(")\n");
+        text.Append(" Non-trainable params: ").Append(Grouped(nonTrainable)).Append(" (").Append(Bytes(nonTrainable * sizeof(float))).Append(")\n");
         return text.ToString();
     }
 

@@ -16,6 +16,7 @@ namespace DeepGen;
 public abstract partial class SequentialModel
 {
     private readonly float[] _parameters;
+    private readonly float[] _state;
     private float[]? _gradients; // allocated by the first training step: see GradientStorage
     private float[] _activations = [];
     private float[] _deltas = [];
@@ -42,6 +43,8 @@ public abstract partial class SequentialModel
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
         _parameters = new float[architecture.ParameterCount];
         WeightInitialization.Initialize(_parameters, architecture, seed);
+        _state = new float[architecture.StateCount];
+        WeightInitialization.InitializeState(_state, architecture);
         _dropoutRandom = new SeededRandom(seed ^ DropoutStreamSalt);
     }
 
@@ -50,6 +53,13 @@ public abstract partial class SequentialModel
 
     /// <summary>Every weight and bias in one flat buffer, laid out as <see cref="LayerInfo"/> describes. Writable.</summary>
     public Span<float> Parameters => _parameters;
+
+    /// <summary>
+    /// The state the layers keep outside the parameters and that no optimizer trains, laid out by each layer's
+    /// <see cref="LayerInfo.StateOffset"/>: batch normalization's moving mean and variance (and its last training
+    /// batch's statistics). Empty for a model without such layers. Writable; saved and loaded with the weights.
+    /// </summary>
+    public Span<float> NonTrainableWeights => _state;
 
     /// <summary>Gradients from the last training step, in the parameter layout (zeros before the first). Throws on a model loaded for inference.</summary>
     public ReadOnlySpan<float> Gradients => GradientStorage();

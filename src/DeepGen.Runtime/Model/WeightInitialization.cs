@@ -28,6 +28,15 @@ internal static class WeightInitialization
         }
     }
 
+    /// <summary>Keras's starting state: each batch normalization's moving mean 0 and moving variance 1.</summary>
+    public static void InitializeState(Span<float> state, ModelArchitecture architecture)
+    {
+        state.Clear();
+        foreach (var layer in architecture.Layers)
+            if (layer.Kind == LayerKind.BatchNormalization)
+                state.Slice(layer.StateOffset + layer.OutputShape.Channels, layer.OutputShape.Channels).Fill(1f);
+    }
+
     /// <summary>Fills <paramref name="values"/> as <paramref name="initializer"/> does for a tensor with these fans.</summary>
     public static void Fill(Span<float> values, Initializer initializer, int fanIn, int fanOut, ref SeededRandom random)
     {

@@ -54,3 +54,15 @@ public partial class DropoutConvnet;
 [Dropout(0.5)]
 [Dense(10, Softmax)]
 public partial class KerasMnistConvnet;
+
+/// <summary>Batch normalization after a convolution (per channel over samples and pixels) and after a dense layer, with dropout.</summary>
+[Model(InputShape = new[] { 6, 5, 2 })]
+[Conv2D(4, 3, Tanh, Padding = Padding.Same, Name = "Conv")]
+[BatchNormalization(Name = "Norm1")]
+[MaxPooling2D(2, Name = "Pool")]
+[Flatten(Name = "F")]
+[Dropout(0.3)]
+[Dense(7, Sigmoid, Name = "Hidden")]
+[BatchNormalization(Momentum = 0.9, Epsilon = 0.01, Name = "Norm2")]
+[Dense(3, Softmax, Name = "Out")]
+public partial class BatchNormConvnet;

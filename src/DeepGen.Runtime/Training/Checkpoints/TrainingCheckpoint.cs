@@ -141,10 +141,11 @@ public sealed class TrainingCheckpoint
         var optimizer = context.Optimizer;
         var architecture = model.Architecture;
         var parameters = new ReadOnlyMemory<float>(model.Parameters.ToArray());
+        var modelState = new ReadOnlyMemory<float>(model.NonTrainableWeights.ToArray());
         var tensors = new List<TensorToWrite>();
         foreach (var layer in architecture.Layers)
-        foreach (var tensor in layer.ParameterTensors)
-            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length)));
+        foreach (var tensor in layer.SavedTensors)
+            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, (tensor.IsState ? modelState : parameters).Slice(tensor.Offset, tensor.Length)));
 
         foreach (var state in optimizer.State)
             tensors.Add(new TensorToWrite(OptimizerTensorPrefix + state.Name, [state.Values.Length], state.Values));
@@ -205,11 +206,12 @@ public sealed class TrainingCheckpoint
             throw Invalid("it was written by a run that shuffled differently (another seed, sample count, validation split or shuffle setting); resume with the same arguments");
 
         var parameters = new float[architecture.ParameterCount];
+        var modelState = new float[architecture.StateCount];
         var modelTensors = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in architecture.Layers)
-        foreach (var tensor in layer.ParameterTensors)
+        foreach (var tensor in layer.SavedTensors)
         {
-            ReadTensor(tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d), parameters.AsSpan(tensor.Offset, tensor.Length));
+            ReadTensor(tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d), (tensor.IsState ? modelState : parameters).AsSpan(tensor.Offset, tensor.Length));
             modelTensors.Add(tensor.Name);
         }
 
@@ -260,6 +262,7 @@ public sealed class TrainingCheckpoint
         }
 
         parameters.CopyTo(model.Parameters);
+        modelState.CopyTo(model.NonTrainableWeights);
         for (var s = 0; s < optimizerState.Count; s++) stateValues[s].CopyTo(optimizerState[s].Values, 0);
         optimizer.Iterations = Iterations;
         optimizer.RestoreLearningRate(LearningRate, ScheduleScale ?? 1f);
