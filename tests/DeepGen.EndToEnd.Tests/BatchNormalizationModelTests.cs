@@ -89,7 +89,7 @@ public sealed class BatchNormalizationModelTests : IDisposable
         }
 
         var state = model.NonTrainableWeights.ToArray();
-        model.Evaluate(x, y, batchSize: Batch);
+        model.Evaluate(x, y, batchSize: Batch, loss: Loss.CategoricalCrossEntropy);
         model.Predict(x);
         Assert.Equal(state, model.NonTrainableWeights.ToArray());
     }

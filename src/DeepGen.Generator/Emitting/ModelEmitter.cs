@@ -230,7 +230,7 @@ internal static class ModelEmitter
                (layer.HasWeights ? $", {layer.Activation}" : "") + (layer.HasDropout ? $", then dropout {FloatText(spec.DropoutRate!.Value)}" : ""));
         w.Line($"public const int {n.Inputs} = {Literal(layer.Inputs)};");
         w.Line($"public const int {n.Units} = {Literal(layer.Units)};  // outputs per sample");
-        if (layer.HasWeights)
+        if (layer.IsConvolution)
         {
             w.Line($"public const int {n.Filters} = {Literal(spec.Units)};");
             w.Line($"public const int {n.WeightCount} = {Literal(layer.WeightCount)};  // [{spec.KernelSize}, {spec.KernelSize}, {layer.InputChannels}, {spec.Units}]");
