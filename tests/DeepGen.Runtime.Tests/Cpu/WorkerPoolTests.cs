@@ -24,8 +24,11 @@ public class WorkerPoolTests
     {
         var pool = WorkerPool.Shared;
         if (pool.MaxThreads < 2) return; // one core: there is no worker thread
-        var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingWork(units: 16, failingUnit: 5), 2));
-        Assert.IsType<InvalidOperationException>(e.InnerException);
+        // A unit that fails on a worker surfaces wrapped in an AggregateException; when the pool is busy (another
+        // thread's call holds it) every unit runs on the caller and the failure surfaces as it was thrown. Either
+        // way it surfaces (seen once in a loaded run: the busy-pool path).
+        var e = Record.Exception(() => pool.Run(new FailingWork(units: 16, failingUnit: 5), 2));
+        Assert.IsType<InvalidOperationException>(e is AggregateException aggregate ? aggregate.InnerException : e);
         var work = new CountingWork(4);
         pool.Run(work, 2);
         Assert.Equal(new[] { 1, 1, 1, 1 }, work.Counts);
