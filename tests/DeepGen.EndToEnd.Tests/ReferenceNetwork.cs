@@ -48,14 +48,16 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
         var values = Array.ConvertAll(sample.ToArray(), v => (double)v);
         foreach (var layer in architecture.Layers)
         {
-            var next = new double[layer.Units];
-            for (var j = 0; j < layer.Units; j++)
+            var next = layer.Kind switch
             {
-                var sum = layer.UseBias ? Parameters[layer.BiasOffset + j] : 0.0;
-                for (var i = 0; i < layer.Inputs; i++)
-                    sum += values[i] * Parameters[layer.WeightsOffset + i * layer.Units + j];
-                next[j] = sum;
-            }
+                LayerKind.Dense => Dense(layer, values),
+                LayerKind.Conv2D => Convolution(layer, values),
+                LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => Pooling(layer, values),
+                LayerKind.GlobalAveragePooling2D => GlobalPooling(layer, values, average: true),
+                LayerKind.GlobalMaxPooling2D => GlobalPooling(layer, values, average: false),
+                LayerKind.Flatten or LayerKind.Reshape => (double[])values.Clone(),
+                _ => throw new ArgumentOutOfRangeException(nameof(layer), layer.Kind, "No reference for this kind."),
+            };
 
             Activate(next, layer.Activation);
             if (DropoutMasks.TryGetValue(layer.Index, out var mask))
@@ -64,6 +66,100 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
         }
 
         return values;
+    }
+
+    private double[] Dense(LayerInfo layer, double[] values)
+    {
+        var next = new double[layer.Units];
+        for (var j = 0; j < layer.Units; j++)
+        {
+            var sum = layer.UseBias ? Parameters[layer.BiasOffset + j] : 0.0;
+            for (var i = 0; i < layer.Inputs; i++)
+                sum += values[i] * Parameters[layer.WeightsOffset + i * layer.Units + j];
+            next[j] = sum;
+        }
+
+        return next;
+    }
+
+    /// <summary>
+    /// The convolution from its definition: output (oy, ox, f) sums input (oy·s - top + ky, ox·s - left + kx, c)
+    /// times kernel (ky, kx, c, f) over the window, cells outside the input counting as zero (Keras's padding; the
+    /// top and left padding are half the total, the odd one going after, as TensorFlow pads).
+    /// </summary>
+    private double[] Convolution(LayerInfo layer, double[] values)
+    {
+        var (input, output, k, s) = (layer.InputShape, layer.OutputShape, layer.KernelSize, layer.Strides);
+        var (top, left) = Padding(layer);
+        var next = new double[layer.Units];
+        for (var oy = 0; oy < output.Height; oy++)
+        for (var ox = 0; ox < output.Width; ox++)
+        for (var f = 0; f < output.Channels; f++)
+        {
+            var sum = layer.UseBias ? Parameters[layer.BiasOffset + f] : 0.0;
+            for (var ky = 0; ky < k; ky++)
+            for (var kx = 0; kx < k; kx++)
+            {
+                var (y, x) = (oy * s - top + ky, ox * s - left + kx);
+                if (y < 0 || y >= input.Height || x < 0 || x >= input.Width) continue;
+                for (var c = 0; c < input.Channels; c++)
+                    sum += values[(y * input.Width + x) * input.Channels + c] *
+                           Parameters[layer.WeightsOffset + ((ky * k + kx) * input.Channels + c) * output.Channels + f];
+            }
+
+            next[(oy * output.Width + ox) * output.Channels + f] = sum;
+        }
+
+        return next;
+    }
+
+    /// <summary>Max or mean of each window's cells inside the input, per channel (TensorFlow ignores the padding of a pool).</summary>
+    private static double[] Pooling(LayerInfo layer, double[] values)
+    {
+        var (input, output, k, s) = (layer.InputShape, layer.OutputShape, layer.KernelSize, layer.Strides);
+        var (top, left) = Padding(layer);
+        var next = new double[layer.Units];
+        for (var oy = 0; oy < output.Height; oy++)
+        for (var ox = 0; ox < output.Width; ox++)
+        for (var c = 0; c < output.Channels; c++)
+        {
+            var (max, sum, count) = (double.NegativeInfinity, 0.0, 0);
+            for (var ky = 0; ky < k; ky++)
+            for (var kx = 0; kx < k; kx++)
+            {
+                var (y, x) = (oy * s - top + ky, ox * s - left + kx);
+                if (y < 0 || y >= input.Height || x < 0 || x >= input.Width) continue;
+                var v = values[(y * input.Width + x) * input.Channels + c];
+                (max, sum, count) = (Math.Max(max, v), sum + v, count + 1);
+            }
+
+            next[(oy * output.Width + ox) * output.Channels + c] = layer.Kind == LayerKind.MaxPooling2D ? max : sum / count;
+        }
+
+        return next;
+    }
+
+    private static double[] GlobalPooling(LayerInfo layer, double[] values, bool average)
+    {
+        var channels = layer.InputShape.Channels;
+        var pixels = layer.Inputs / channels;
+        var next = new double[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var (max, sum) = (double.NegativeInfinity, 0.0);
+            for (var p = 0; p < pixels; p++) (max, sum) = (Math.Max(max, values[p * channels + c]), sum + values[p * channels + c]);
+            next[c] = average ? sum / pixels : max;
+        }
+
+        return next;
+    }
+
+    /// <summary>Rows above and columns left of the input that a same-padded window reads as zeros.</summary>
+    private static (int Top, int Left) Padding(LayerInfo layer)
+    {
+        if (layer.Padding == DeepGen.Padding.Valid) return (0, 0);
+        int Before(int input, int output) => Math.Max((output - 1) * layer.Strides + layer.KernelSize - input, 0) / 2;
+        return (Before(layer.InputShape.Height, layer.OutputShape.Height), Before(layer.InputShape.Width, layer.OutputShape.Width));
     }
 
     /// <summary>The batch-mean loss, as Keras defines <paramref name="loss"/>.</summary>
@@ -84,7 +180,7 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
         if (!IncludePenalties) return mean;
         // Keras adds each regularizer's penalty, l1 Σ|w| + l2 Σw², to the batch-mean loss.
         foreach (var layer in architecture.Layers)
-            for (var k = 0; k < layer.Inputs * layer.Units; k++)
+            for (var k = 0; k < layer.WeightCount; k++)
             {
                 var w = Parameters[layer.WeightsOffset + k];
                 mean += (double)layer.L1 * Math.Abs(w) + (double)layer.L2 * w * w;

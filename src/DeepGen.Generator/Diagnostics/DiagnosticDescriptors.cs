@@ -13,11 +13,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidInputSize = Error("DG0002",
         "Model input size missing or not positive",
-        "The model '{0}' needs a positive input size, such as [Model(Input = 784)]; got {1}");
+        "The model '{0}' needs a positive input size, such as [Model(Input = 784)] or [Model(InputShape = new[] {{ 28, 28, 1 }})]; got {1}");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("DG0003",
         "Model has no layers",
-        "The model '{0}' has no layers: add at least one [Dense(units, activation)] attribute after [Model]");
+        "The model '{0}' has no layers: add at least one layer attribute, such as [Dense(units, activation)], after [Model]");
 
     public static readonly DiagnosticDescriptor InvalidUnits = Error("DG0004",
         "Layer units not positive",
@@ -57,12 +57,12 @@ internal static class DiagnosticDescriptors
         "The [Dropout] after layer {0} of '{1}' has rate {2}; a dropout rate must be at least 0 and below 1");
 
     public static readonly DiagnosticDescriptor MisplacedDropout = Error("DG0013",
-        "Dropout not after a Dense layer",
-        "The [Dropout] in '{0}' {1}; write each [Dropout] right after the [Dense] layer whose outputs it drops");
+        "Dropout not after a layer",
+        "The [Dropout] in '{0}' {1}; write each [Dropout] right after the layer whose outputs it drops");
 
     public static readonly DiagnosticDescriptor DropoutAfterLastLayer = Error("DG0014",
         "Dropout after the last layer",
-        "The [Dropout] after the last layer of '{0}' would zero the model's own outputs in training; remove it or put it before the last [Dense]");
+        "The [Dropout] after the last layer of '{0}' would zero the model's own outputs in training; remove it or put it before the last layer");
 
     public static readonly DiagnosticDescriptor InvalidRegularizer = Error("DG0015",
         "Invalid weight regularizer",
@@ -81,6 +81,14 @@ internal static class DiagnosticDescriptors
         "Binary loss on more than one output unit",
         "'{0}' trains '{1}' with {2}, but its last layer has {3} units; a binary loss expects one sigmoid unit (for one-of-many classes use categorical cross-entropy with softmax; for several independent labels this warning can be suppressed)",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor InvalidLayerShape = Error("DG0019",
+        "Layer cannot take its input's shape",
+        "Layer {0} of '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor InvalidLayerArgument = Error("DG0020",
+        "Invalid layer argument",
+        "Layer {0} of '{1}' has {2} = {3}; {4}");
 
     // DG0100 and up: the GPU back end (DeepGen.Gpu).
     public static readonly DiagnosticDescriptor NoGpuKernels = new("DG0100",

@@ -46,6 +46,8 @@ internal static class GpuEmitter
         {
             var layer = plan.Layers[i];
             var last = i == plan.Layers.Count - 1;
+            if (layer.Kind != LayerKind.Dense)
+                return $"layer {Text(i)} ('{layer.Name}') is a {layer.Kind} layer, which has no GPU kernel yet";
             // An explicit list: an activation added to the enum later is unsupported here until its kernel code exists.
             switch (layer.Activation)
             {

@@ -92,6 +92,10 @@ internal static class MemberNames
     public const string L2Suffix = "L2";
     public const string ForwardSuffix = "Forward";
     public const string BackwardSuffix = "Backward";
+    public const string WindowSuffix = "Window";
+    public const string ColumnsOffsetSuffix = "ColumnsOffset";
+    public const string WeightCountSuffix = "WeightCount";
+    public const string FiltersSuffix = "Filters";
 
     /// <summary>Every member of the model class a layer of this name may add: its accessor, constants and methods.</summary>
     public static IEnumerable<string> LayerMembers(string layerName) => new LayerMemberNames(layerName).ClassMembers;
@@ -103,6 +107,8 @@ internal static class MemberNames
     public const string PreActivationLocalSuffix = "PreActivation";
     public const string DroppedLocalSuffix = "Dropped";
     public const string MaskLocalSuffix = "Mask";
+    public const string ColumnsLocalSuffix = "Columns";
+    public const string ColumnDeltasLocalSuffix = "ColumnDeltas";
 
     /// <summary>A layer name with its first letter in lower case: the stem of the locals named after the layer.</summary>
     public static string Camel(string name) =>
@@ -178,12 +184,16 @@ internal readonly struct LayerMemberNames(string layerName)
     public string L2 => layerName + MemberNames.L2Suffix;
     public string Forward => layerName + MemberNames.ForwardSuffix;
     public string Backward => layerName + MemberNames.BackwardSuffix;
+    public string Window => layerName + MemberNames.WindowSuffix;
+    public string ColumnsOffset => layerName + MemberNames.ColumnsOffsetSuffix;
+    public string WeightCount => layerName + MemberNames.WeightCountSuffix;
+    public string Filters => layerName + MemberNames.FiltersSuffix;
 
     /// <summary>Every member of the model class named after the layer.</summary>
     public IEnumerable<string> ClassMembers => new[]
     {
         Accessor, Inputs, Units, WeightsOffset, BiasOffset, OutputOffset, PreActivationOffset, DropoutOutputOffset,
-        DropoutMaskOffset, DropoutRate, L1, L2, Forward, Backward,
+        DropoutMaskOffset, DropoutRate, L1, L2, Forward, Backward, Window, ColumnsOffset, WeightCount, Filters,
     };
 
     // Locals of Forward and Backward.
@@ -192,6 +202,8 @@ internal readonly struct LayerMemberNames(string layerName)
     public string PreActivationLocal => MemberNames.Camel(layerName) + MemberNames.PreActivationLocalSuffix;
     public string DroppedLocal => MemberNames.Camel(layerName) + MemberNames.DroppedLocalSuffix;
     public string MaskLocal => MemberNames.Camel(layerName) + MemberNames.MaskLocalSuffix;
+    public string ColumnsLocal => MemberNames.Camel(layerName) + MemberNames.ColumnsLocalSuffix;
+    public string ColumnDeltasLocal => MemberNames.Camel(layerName) + MemberNames.ColumnDeltasLocalSuffix;
 
     // Kernels of the GPU file's nested kernel class.
     public string ForwardKernel => layerName + MemberNames.ForwardSuffix;

@@ -7,11 +7,28 @@ namespace DeepGen.Generator.Model;
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
 /// <summary>
-/// One [Dense] layer as the user wrote it, with its name resolved, and the rate of the [Dropout] written right after
-/// it (null when none is).
+/// One layer as the user wrote it, with its name resolved, its per-sample shapes worked out, and the rate of the
+/// [Dropout] written right after it (null when none is). <see cref="Units"/> is a dense layer's units or a
+/// convolution's filters; for the kinds without weights, the number of outputs per sample.
 /// </summary>
 internal sealed record LayerSpec(string Name, int Units, Activation Activation)
 {
+    public LayerKind Kind { get; init; } = LayerKind.Dense;
+
+    /// <summary>Height and width of a convolution's kernel or a pooling window; 0 for other kinds.</summary>
+    public int KernelSize { get; init; }
+
+    /// <summary>Step of a convolution or pooling window; 0 for other kinds.</summary>
+    public int Strides { get; init; }
+
+    public Padding Padding { get; init; }
+
+    /// <summary>Per-sample input shape, channels last.</summary>
+    public EquatableArray<int> InputShape { get; init; }
+
+    /// <summary>Per-sample output shape, channels last.</summary>
+    public EquatableArray<int> OutputShape { get; init; }
+
     public bool UseBias { get; init; } = true;
     public Initializer KernelInitializer { get; init; } = Initializer.GlorotUniform;
     public Initializer BiasInitializer { get; init; } = Initializer.Zeros;
@@ -28,6 +45,9 @@ internal sealed record ModelSpec(
     int InputSize,
     EquatableArray<LayerSpec> Layers)
 {
+    /// <summary>The per-sample input shape as declared: <c>[InputSize]</c> for <c>Input = n</c>.</summary>
+    public EquatableArray<int> InputShape { get; init; }
+
     /// <summary>
     /// The name of the generated file, stable across builds: the full name, nested types joined with '+' as in
     /// metadata, so namespace A.B's class C (A.B.C) and class A.B's nested C (A.B+C) cannot share a file name.

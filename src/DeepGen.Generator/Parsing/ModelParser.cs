@@ -7,13 +7,14 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using DeepGen.Generator.Diagnostics;
 using DeepGen.Generator.Model;
+using DeepGen.Layout;
 
 namespace DeepGen.Generator.Parsing;
 
 /// <summary>What parsing one [Model] class yields: a spec when the model is valid, and the diagnostics beside it.</summary>
 internal sealed record ParseResult(ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 
-/// <summary>Reads a class's [Model] and [Dense] attributes into a <see cref="ModelSpec"/>, reporting every mistake.</summary>
+/// <summary>Reads a class's [Model] and layer attributes into a <see cref="ModelSpec"/>, reporting every mistake.</summary>
 internal static class ModelParser
 {
     public const string ModelAttributeName = "DeepGen.ModelAttribute";
@@ -43,18 +44,15 @@ internal static class ModelParser
 
         if (!CheckType(type, declaration, attributeLocation, diagnostics)) return null;
 
-        var input = ReadInputSize(modelAttribute);
-        if (input is not > 0)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputSize, attributeLocation, name,
-                input is null ? "no Input" : "Input = " + input.Value));
+        var inputShape = ReadInputShape(modelAttribute, name, attributeLocation, diagnostics);
 
-        // Dense and Dropout attributes in source order: a dropout belongs to the dense layer written just before it.
+        // Layer and Dropout attributes in source order: a dropout belongs to the layer written just before it.
         var layerAttributes = type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString() is DenseAttributeName or DropoutAttributeName)
+            .Where(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerAttributes.ContainsKey(n) || n == DropoutAttributeName))
             .ToList();
         if (layerAttributes.Any(HasErrors)) return null;
-        var denseAttributes = layerAttributes.Where(a => a.AttributeClass?.ToDisplayString() == DenseAttributeName).ToList();
-        if (denseAttributes.Count == 0)
+        var layerCount = layerAttributes.Count(a => a.AttributeClass?.ToDisplayString() != DropoutAttributeName);
+        if (layerCount == 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, attributeLocation, name));
             return null;
@@ -62,9 +60,9 @@ internal static class ModelParser
 
         var modelSyntaxTree = modelAttribute.ApplicationSyntaxReference?.SyntaxTree;
         var modelSpan = declaration.Span;
-        foreach (var dense in layerAttributes)
+        foreach (var layerAttribute in layerAttributes)
         {
-            var reference = dense.ApplicationSyntaxReference;
+            var reference = layerAttribute.ApplicationSyntaxReference;
             if (reference is not null && (reference.SyntaxTree != modelSyntaxTree || !modelSpan.Contains(reference.Span)))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersOnOtherDeclaration,
@@ -77,6 +75,10 @@ internal static class ModelParser
         var taken = new TakenNames(DeclaredMemberNames(type));
         var index = -1;
         var previousWasDropout = false;
+        // The shape flowing into the next layer, and who gives it; null once a shape could not be worked out (its
+        // diagnostic is already reported, and the layers after it are not checked against a made-up shape).
+        var shape = inputShape;
+        var shapeSource = "the model's input";
         foreach (var attribute in layerAttributes)
         {
             if (attribute.AttributeClass?.ToDisplayString() == DropoutAttributeName)
@@ -85,11 +87,11 @@ internal static class ModelParser
                 var rate = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is double r ? r : double.NaN;
                 if (index < 0)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedDropout, dropoutLocation, name,
-                        "comes before any [Dense] layer (dropping the model's inputs is not supported)"));
+                        "comes before any layer (dropping the model's inputs is not supported)"));
                 else if (previousWasDropout)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedDropout, dropoutLocation, name,
                         "follows another [Dropout]; two in a row are one dropout of rate 1 - (1 - a)(1 - b), so write that one"));
-                else if (index == denseAttributes.Count - 1)
+                else if (index == layerCount - 1)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutAfterLastLayer, dropoutLocation, name));
                 if (!(rate >= 0 && rate < 1))
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDropoutRate, dropoutLocation, Math.Max(index, 0), name,
@@ -101,51 +103,37 @@ internal static class ModelParser
 
             previousWasDropout = false;
             index++;
-            var dense = attribute;
-            var location = dense.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
-            var units = dense.ConstructorArguments.Length > 0 && dense.ConstructorArguments[0].Value is int u ? u : 0;
-            var activationValue = dense.ConstructorArguments.Length > 1 && dense.ConstructorArguments[1].Value is int a ? a : 0;
-            var layerName = ReadNamedString(dense, "Name") ?? "Dense" + index;
-
-            if (units <= 0)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidUnits, location, index, name, units));
-            if (!Enum.IsDefined(typeof(Activation), activationValue))
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownActivation, location, index, name, activationValue));
-            else if ((Activation)activationValue == Activation.Softmax && index != denseAttributes.Count - 1)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, location, index, name));
-
+            var kind = LayerAttributes[attribute.AttributeClass!.ToDisplayString()];
+            var location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
+            var layerName = ReadNamedString(attribute, "Name") ?? kind + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var nameProblem = CheckLayerName(layerName, type.Name, taken);
             if (nameProblem is not null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerName, location, index, name, layerName, nameProblem));
             taken.Add(layerName);
-            var kernelInitializer = ReadNamedInt(dense, "KernelInitializer") ?? (int)Initializer.GlorotUniform;
-            var biasInitializer = ReadNamedInt(dense, "BiasInitializer") ?? (int)Initializer.Zeros;
-            foreach (var (property, value) in new[] { ("KernelInitializer", kernelInitializer), ("BiasInitializer", biasInitializer) })
-                if (!Enum.IsDefined(typeof(Initializer), value))
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitializer, location, index, name, property, value));
-            var l1 = ReadNamedDouble(dense, "L1") ?? 0;
-            var l2 = ReadNamedDouble(dense, "L2") ?? 0;
-            foreach (var (property, value) in new[] { ("L1", l1), ("L2", l2) })
-                if (!(value >= 0) || double.IsInfinity(value) || (float)value is var f && float.IsInfinity(f))
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRegularizer, location, index, name, property,
-                        value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 
-            layers.Add(new LayerSpec(layerName, units, (Activation)activationValue)
+            var layerContext = new LayerContext(name, index, kind, layerName, location, shape, shapeSource, diagnostics);
+            var layer = kind switch
             {
-                UseBias = ReadNamedBool(dense, "UseBias") ?? true,
-                KernelInitializer = (Initializer)kernelInitializer,
-                BiasInitializer = (Initializer)biasInitializer,
-                L1 = l1,
-                L2 = l2,
-            });
+                LayerKind.Dense => ReadDense(attribute, layerContext, layerCount),
+                LayerKind.Conv2D => ReadConv2D(attribute, layerContext, layerCount),
+                LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => ReadPooling(attribute, layerContext),
+                LayerKind.Reshape => ReadReshape(attribute, layerContext),
+                _ => ReadShapeOnly(layerContext),
+            };
+            layers.Add(layer);
+            shape = layer.OutputShape.Count > 0 ? layer.OutputShape.ToArray() : null;
+            shapeSource = $"'{layerName}'";
         }
 
         if (diagnostics.Count > 0) return null;
 
-        if (!CheckSize(name, input!.Value, layers, attributeLocation, diagnostics)) return null;
+        if (!CheckSize(name, inputShape!, layers, attributeLocation, diagnostics)) return null;
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-        return new ModelSpec(ns, ContainingTypes(type), type.Name, input.Value, layers.ToEquatableArray());
+        return new ModelSpec(ns, ContainingTypes(type), type.Name, (int)Product(inputShape!), layers.ToEquatableArray())
+        {
+            InputShape = inputShape!.ToEquatableArray(),
+        };
     }
 
     private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Location location, List<DiagnosticInfo> diagnostics)
@@ -269,31 +257,248 @@ internal static class ModelParser
     }
 
     /// <summary>Parameters and activations are indexed with <c>int</c>; a model whose buffers need more is refused.</summary>
-    private static bool CheckSize(string name, int input, List<LayerSpec> layers, Location location, List<DiagnosticInfo> diagnostics)
+    private static bool CheckSize(string name, int[] input, List<LayerSpec> layers, Location location, List<DiagnosticInfo> diagnostics)
     {
-        long parameters = 0, activations = 0, previous = input;
-        foreach (var layer in layers)
-        {
-            parameters += previous * layer.Units + (layer.UseBias ? layer.Units : 0);
-            activations += layer.Units;
-            if (ActivationFacts.NeedsPreActivation(layer.Activation)) activations += layer.Units;
-            if (layer.DropoutRate is not null) activations += 2L * layer.Units;
-            previous = layer.Units;
-        }
-
+        var footprints = layers.Select(Footprint).ToList();
+        BufferLayout.Lay(footprints, out var parameters, out var activations, out var workspace);
+        var perSample = Math.Max(activations + workspace, Product(input));
         if (parameters > int.MaxValue)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, location, name, parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "parameters", "2,147,483,647"));
-        else if (activations > int.MaxValue / 2 || input > int.MaxValue / 2)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, location, name, Math.Max(activations, input).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "values per sample", "1,073,741,823"));
+        else if (perSample > int.MaxValue / 2)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, location, name, perSample.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "values per sample", "1,073,741,823"));
         else
             return true;
         return false;
     }
 
-    private static int? ReadInputSize(AttributeData attribute)
+    /// <summary>A layer's sizes for the shared buffer layout rule (the planner lays the model out with the same rule).</summary>
+    internal static LayerFootprint Footprint(LayerSpec layer)
     {
+        var inputs = Product(layer.InputShape);
+        var outputs = Product(layer.OutputShape);
+        long weights = 0, biases = 0, columns = 0;
+        if (layer.Kind == LayerKind.Dense)
+        {
+            weights = inputs * layer.Units;
+            biases = layer.UseBias ? layer.Units : 0;
+        }
+        else if (layer.Kind == LayerKind.Conv2D)
+        {
+            var patch = (long)layer.KernelSize * layer.KernelSize * layer.InputShape[2];
+            weights = patch * layer.Units;
+            biases = layer.UseBias ? layer.Units : 0;
+            columns = (long)layer.OutputShape[0] * layer.OutputShape[1] * patch;
+        }
+
+        return new LayerFootprint(outputs, weights, biases, columns, ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null);
+    }
+
+    internal static long Product(IEnumerable<int> dimensions)
+    {
+        long product = 1;
+        foreach (var d in dimensions) product *= d;
+        return product;
+    }
+
+    /// <summary>The attribute of each layer kind, by full name.</summary>
+    private static readonly Dictionary<string, LayerKind> LayerAttributes = new(StringComparer.Ordinal)
+    {
+        [DenseAttributeName] = LayerKind.Dense,
+        ["DeepGen.Conv2DAttribute"] = LayerKind.Conv2D,
+        ["DeepGen.MaxPooling2DAttribute"] = LayerKind.MaxPooling2D,
+        ["DeepGen.AveragePooling2DAttribute"] = LayerKind.AveragePooling2D,
+        ["DeepGen.GlobalAveragePooling2DAttribute"] = LayerKind.GlobalAveragePooling2D,
+        ["DeepGen.GlobalMaxPooling2DAttribute"] = LayerKind.GlobalMaxPooling2D,
+        ["DeepGen.FlattenAttribute"] = LayerKind.Flatten,
+        ["DeepGen.ReshapeAttribute"] = LayerKind.Reshape,
+    };
+
+    /// <summary>Full names of every layer attribute, for the check that finds layers on a class without [Model].</summary>
+    public static IEnumerable<string> LayerAttributeNames => LayerAttributes.Keys;
+
+    /// <summary>What every layer reader needs: where the layer is, and the shape it receives (null when unknown).</summary>
+    private sealed record LayerContext(
+        string Model, int Index, LayerKind Kind, string Name, Location Location, int[]? Input, string InputSource,
+        List<DiagnosticInfo> Diagnostics)
+    {
+        /// <summary>Reports that the layer cannot take its input, e.g. <c>Conv2D 'c2' needs at least 3×3 input, gets 2×2×64 from 'pool1'</c>.</summary>
+        public void ShapeProblem(string problem) =>
+            Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerShape, Location, Index, Model, $"{Kind} '{Name}' {problem}"));
+
+        public void ArgumentProblem(string argument, string value, string rule) =>
+            Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayerArgument, Location, Index, Model, argument, value, rule));
+
+        /// <summary>The input as the messages write it: <c>2×2×64 from 'pool1'</c>.</summary>
+        public string Gets => $"{Dimensions(Input!)} from {InputSource}";
+
+        /// <summary>The input when it is an image, else null (after reporting that the layer needs one).</summary>
+        public int[]? ImageInput()
+        {
+            if (Input is null) return null;
+            if (Input.Length == 3) return Input;
+            ShapeProblem($"needs a (height, width, channels) input, gets {Gets}" + (Input.Length == 1 ? "; use [Reshape] to give a vector a height and width" : ""));
+            return null;
+        }
+    }
+
+    private static string Dimensions(IEnumerable<int> shape) => string.Join("×", shape);
+
+    private static LayerSpec ReadDense(AttributeData dense, LayerContext c, int layerCount)
+    {
+        var units = dense.ConstructorArguments.Length > 0 && dense.ConstructorArguments[0].Value is int u ? u : 0;
+        if (units <= 0)
+            c.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidUnits, c.Location, c.Index, c.Model, units));
+        if (c.Input is { Length: > 1 })
+            c.ShapeProblem($"needs a vector input, gets {c.Gets}; add [Flatten] before it");
+        var output = units > 0 && c.Input is { Length: 1 } ? new[] { units } : null;
+        return ReadWeighted(dense, c, layerCount, units, activationArgument: 1, output);
+    }
+
+    private static LayerSpec ReadConv2D(AttributeData conv, LayerContext c, int layerCount)
+    {
+        var filters = conv.ConstructorArguments.Length > 0 && conv.ConstructorArguments[0].Value is int f ? f : 0;
+        var kernel = conv.ConstructorArguments.Length > 1 && conv.ConstructorArguments[1].Value is int k ? k : 0;
+        var strides = ReadNamedInt(conv, "Strides") ?? 1;
+        var padding = ReadPadding(conv, c);
+        if (filters <= 0) c.ArgumentProblem("filters", Text(filters), "a convolution needs at least one filter");
+        var window = ReadWindow(c, kernel, strides, padding, "kernel");
+        var output = window is not null && filters > 0 ? new[] { window.Value.Height, window.Value.Width, filters } : null;
+        return ReadWeighted(conv, c, layerCount, filters, activationArgument: 2, output) with
+        {
+            KernelSize = kernel,
+            Strides = strides,
+            Padding = padding,
+        };
+    }
+
+    private static LayerSpec ReadPooling(AttributeData pool, LayerContext c)
+    {
+        var size = pool.ConstructorArguments.Length > 0 && pool.ConstructorArguments[0].Value is int p ? p : 0;
+        var strides = ReadNamedInt(pool, "Strides") ?? 0;
+        if (strides == 0) strides = size; // Keras's strides=None
+        var padding = ReadPadding(pool, c);
+        var window = ReadWindow(c, size, strides, padding, "pool size");
+        var output = window is not null ? new[] { window.Value.Height, window.Value.Width, c.Input![2] } : null;
+        return Shaped(c, output) with { KernelSize = size, Strides = strides, Padding = padding };
+    }
+
+    private static LayerSpec ReadReshape(AttributeData reshape, LayerContext c)
+    {
+        var target = reshape.ConstructorArguments.Length > 0 && reshape.ConstructorArguments[0].Kind == TypedConstantKind.Array
+            ? reshape.ConstructorArguments[0].Values.Select(v => v.Value is int d ? d : 0).ToArray()
+            : Array.Empty<int>();
+        if (target.Length is < 1 or > 3 || target.Any(d => d <= 0))
+        {
+            c.ArgumentProblem("shape", "(" + string.Join(", ", target) + ")", "a sample's shape has one to three dimensions, each at least 1");
+            return Shaped(c, null);
+        }
+
+        if (c.Input is not null && Product(target) != Product(c.Input))
+        {
+            c.ShapeProblem($"to {Dimensions(target)} ({Product(target):N0} values) gets {c.Gets} ({Product(c.Input):N0} values); the counts must be equal");
+            return Shaped(c, null);
+        }
+
+        return Shaped(c, c.Input is null ? null : target);
+    }
+
+    /// <summary>Flatten and the global pools: their output follows from the input alone.</summary>
+    private static LayerSpec ReadShapeOnly(LayerContext c)
+    {
+        if (c.Kind == LayerKind.Flatten)
+            return Shaped(c, c.Input is null ? null : new[] { (int)Product(c.Input) });
+        var image = c.ImageInput();
+        return Shaped(c, image is null ? null : new[] { image[2] });
+    }
+
+    /// <summary>A layer without weights or activation, with its shapes.</summary>
+    private static LayerSpec Shaped(LayerContext c, int[]? output) =>
+        new(c.Name, output is null ? 0 : (int)Product(output), Activation.Linear)
+        {
+            Kind = c.Kind,
+            UseBias = false,
+            InputShape = (c.Input ?? Array.Empty<int>()).ToEquatableArray(),
+            OutputShape = (output ?? Array.Empty<int>()).ToEquatableArray(),
+        };
+
+    /// <summary>The options dense and convolution layers share: activation, bias, initializers, regularizers.</summary>
+    private static LayerSpec ReadWeighted(AttributeData attribute, LayerContext c, int layerCount, int units, int activationArgument, int[]? output)
+    {
+        var activationValue = attribute.ConstructorArguments.Length > activationArgument && attribute.ConstructorArguments[activationArgument].Value is int a ? a : 0;
+        if (!Enum.IsDefined(typeof(Activation), activationValue))
+            c.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownActivation, c.Location, c.Index, c.Model, activationValue));
+        else if ((Activation)activationValue == Activation.Softmax && (c.Index != layerCount - 1 || c.Kind != LayerKind.Dense))
+            c.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, c.Location, c.Index, c.Model));
+
+        var kernelInitializer = ReadNamedInt(attribute, "KernelInitializer") ?? (int)Initializer.GlorotUniform;
+        var biasInitializer = ReadNamedInt(attribute, "BiasInitializer") ?? (int)Initializer.Zeros;
+        foreach (var (property, value) in new[] { ("KernelInitializer", kernelInitializer), ("BiasInitializer", biasInitializer) })
+            if (!Enum.IsDefined(typeof(Initializer), value))
+                c.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownInitializer, c.Location, c.Index, c.Model, property, value));
+        var l1 = ReadNamedDouble(attribute, "L1") ?? 0;
+        var l2 = ReadNamedDouble(attribute, "L2") ?? 0;
+        foreach (var (property, value) in new[] { ("L1", l1), ("L2", l2) })
+            if (!(value >= 0) || double.IsInfinity(value) || (float)value is var f && float.IsInfinity(f))
+                c.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidRegularizer, c.Location, c.Index, c.Model, property,
+                    value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+
+        return new LayerSpec(c.Name, units, (Activation)activationValue)
+        {
+            Kind = c.Kind,
+            UseBias = ReadNamedBool(attribute, "UseBias") ?? true,
+            KernelInitializer = (Initializer)kernelInitializer,
+            BiasInitializer = (Initializer)biasInitializer,
+            L1 = l1,
+            L2 = l2,
+            InputShape = (c.Input ?? Array.Empty<int>()).ToEquatableArray(),
+            OutputShape = (output ?? Array.Empty<int>()).ToEquatableArray(),
+        };
+    }
+
+    private static Padding ReadPadding(AttributeData attribute, LayerContext c)
+    {
+        var value = ReadNamedInt(attribute, "Padding") ?? (int)Padding.Valid;
+        if (Enum.IsDefined(typeof(Padding), value)) return (Padding)value;
+        c.ArgumentProblem("Padding", Text(value), "it is not a member of DeepGen.Padding");
+        return Padding.Valid;
+    }
+
+    /// <summary>A window's output height and width on the layer's input, or null (reported) when it has none.</summary>
+    private static (int Height, int Width)? ReadWindow(LayerContext c, int size, int strides, Padding padding, string sizeName)
+    {
+        var valid = true;
+        if (size <= 0) { c.ArgumentProblem(sizeName, Text(size), "a window is at least 1×1"); valid = false; }
+        if (strides <= 0) { c.ArgumentProblem("Strides", Text(strides), "a window moves at least one step"); valid = false; }
+        var image = c.ImageInput();
+        if (!valid || image is null) return null;
+        var height = WindowRules.Output(image[0], size, strides, padding);
+        var width = WindowRules.Output(image[1], size, strides, padding);
+        if (height > 0 && width > 0) return (height, width);
+        c.ShapeProblem($"needs at least {size}×{size} input, gets {c.Gets}");
+        return null;
+    }
+
+    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The declared input shape, <c>Input = n</c> or <c>InputShape = new[] { h, w, c }</c>; null (reported) when missing or invalid.</summary>
+    private static int[]? ReadInputShape(AttributeData attribute, string name, Location location, List<DiagnosticInfo> diagnostics)
+    {
+        int? size = null;
+        int[]? shape = null;
         foreach (var argument in attribute.NamedArguments)
-            if (argument.Key == "Input" && argument.Value.Value is int value) return value;
+        {
+            if (argument.Key == "Input" && argument.Value.Value is int value) size = value;
+            if (argument.Key == "InputShape" && argument.Value.Kind == TypedConstantKind.Array && !argument.Value.IsNull)
+                shape = argument.Value.Values.Select(v => v.Value is int d ? d : 0).ToArray();
+        }
+
+        string? problem = null;
+        if (size is not null && shape is not null) problem = $"both Input = {size} and InputShape; give one";
+        else if (shape is not null && (shape.Length is < 1 or > 3 || shape.Any(d => d <= 0)))
+            problem = $"InputShape = [{string.Join(", ", shape)}] (one to three dimensions, each at least 1)";
+        else if (shape is null && size is not > 0) problem = size is null ? "no Input" : "Input = " + size.Value;
+        if (problem is null) return shape ?? new[] { size!.Value };
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputSize, location, name, problem));
         return null;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using DeepGen.Generator.Model;
+using DeepGen.Layout;
 
 namespace DeepGen.Generator.Planning;
 
@@ -26,15 +27,48 @@ internal sealed record LayerPlan(
     /// <summary>Per-sample offset of the dropout mask; -1 without dropout.</summary>
     public int DropoutMaskOffsetPerSample { get; init; } = -1;
 
+    /// <summary>Per-sample offset of a convolution's unrolled input windows (im2col); -1 for other kinds.</summary>
+    public int ColumnsOffsetPerSample { get; init; } = -1;
+
+    public LayerKind Kind => Spec.Kind;
+    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D;
+    public bool IsConvolution => Kind == LayerKind.Conv2D;
+
+    /// <summary>A convolution's input channels and the values of one window (kernel² · channels).</summary>
+    public int InputChannels => Spec.InputShape[Spec.InputShape.Count - 1];
+    public int PatchSize => Spec.KernelSize * Spec.KernelSize * InputChannels;
+
+    /// <summary>Output pixels of a window layer (height · width).</summary>
+    public int OutputPixels => Spec.OutputShape[0] * Spec.OutputShape[1];
+
     public bool KeepsPreActivation => PreActivationOffsetPerSample >= 0;
     public bool HasDropout => Spec.DropoutRate is not null;
     public bool IsRegularized => Spec.L1 != 0 || Spec.L2 != 0;
-    public int WeightCount => Inputs * Units;
-    public int BiasCount => Spec.UseBias ? Units : 0;
+    public int WeightCount => Kind switch
+    {
+        LayerKind.Dense => Inputs * Units,
+        LayerKind.Conv2D => PatchSize * Spec.Units,
+        _ => 0,
+    };
+
+    public int BiasCount => HasWeights && Spec.UseBias ? Spec.Units : 0;
     public int ParameterCount => WeightCount + BiasCount;
 
-    /// <summary>Floating-point operations per sample in the forward pass: one multiply and one add per weight.</summary>
-    public long ForwardFlops => 2L * Inputs * Units;
+    /// <summary>
+    /// Floating-point operations per sample in the forward pass: one multiply and one add per weight use (a
+    /// convolution uses each weight once per output pixel); a pooling window's compares or adds, one per value read.
+    /// </summary>
+    public long ForwardFlops => Kind switch
+    {
+        LayerKind.Dense => 2L * Inputs * Units,
+        LayerKind.Conv2D => 2L * OutputPixels * PatchSize * Spec.Units,
+        LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => (long)Units * Spec.KernelSize * Spec.KernelSize,
+        LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D => Inputs,
+        _ => 0,
+    };
+
+    /// <summary>FLOPs per sample of the backward pass: weight gradients, and input gradients unless it is the first layer.</summary>
+    public long BackwardFlops => HasWeights ? (Index > 0 ? 2 : 1) * ForwardFlops : Index > 0 ? ForwardFlops : 0;
 }
 
 /// <summary>The model's buffer layout: parameters and gradients share one, activations and deltas another.</summary>
@@ -64,55 +98,51 @@ internal sealed record ModelPlan(
     {
         get
         {
-            var total = 2 * ForwardFlopsPerSample;
-            for (var i = 1; i < Layers.Count; i++) total += Layers[i].ForwardFlops;
+            var total = ForwardFlopsPerSample;
+            foreach (var layer in Layers) total += layer.BackwardFlops;
             return total;
+        }
+    }
+
+    /// <summary>Whether every layer is dense on a vector input: the model DeepGen compiled before layer kinds, whose generated code is kept as it was.</summary>
+    public bool IsDenseOnly
+    {
+        get
+        {
+            if (Spec.InputShape.Count > 1) return false;
+            foreach (var layer in Layers) if (layer.Kind != LayerKind.Dense) return false;
+            return true;
         }
     }
 }
 
-/// <summary>Lays the layers out in the flat buffers: per layer, weights <c>[in, out]</c> then bias, in layer order.</summary>
+/// <summary>
+/// Lays the layers out in the flat buffers by the rule shared with the runtime (<see cref="BufferLayout"/>): per layer
+/// weights then bias; every layer's outputs, then every convolution's unrolled windows; then the training workspace.
+/// </summary>
 internal static class LayoutPlanner
 {
     public static ModelPlan Plan(ModelSpec spec)
     {
+        var footprints = new List<LayerFootprint>();
+        foreach (var layer in spec.Layers) footprints.Add(Parsing.ModelParser.Footprint(layer));
+        var offsets = BufferLayout.Lay(footprints, out var parameters, out var activations, out var workspace);
         var layers = new List<LayerPlan>();
-        int parameters = 0, activations = 0, inputs = spec.InputSize;
         for (var i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            var plan = new LayerPlan(i, layer.Name, inputs, layer.Units, layer.Activation,
-                WeightsOffset: parameters, BiasOffset: parameters + inputs * layer.Units, OutputOffsetPerSample: activations)
+            var at = offsets[i];
+            layers.Add(new LayerPlan(i, layer.Name, (int)Parsing.ModelParser.Product(layer.InputShape), (int)footprints[i].Outputs, layer.Activation,
+                WeightsOffset: (int)at.Weights, BiasOffset: (int)at.Bias, OutputOffsetPerSample: (int)at.Output)
             {
                 Spec = layer,
-            };
-            layers.Add(plan);
-            parameters += plan.ParameterCount;
-            activations += layer.Units;
-            inputs = layer.Units;
+                ColumnsOffsetPerSample = (int)at.Columns,
+                PreActivationOffsetPerSample = (int)at.PreActivation,
+                DropoutOutputOffsetPerSample = (int)at.DropoutOutput,
+                DropoutMaskOffsetPerSample = (int)at.DropoutMask,
+            });
         }
 
-        // The training workspace follows every layer's outputs, so Evaluate and Predict, which never touch it, see
-        // the same layout as before; a layer's sections go in the order pre-activations, dropout outputs, mask.
-        var workspace = activations;
-        for (var i = 0; i < layers.Count; i++)
-        {
-            var layer = layers[i];
-            if (ActivationFacts.NeedsPreActivation(layer.Activation))
-            {
-                layer = layer with { PreActivationOffsetPerSample = workspace };
-                workspace += layer.Units;
-            }
-
-            if (layer.HasDropout)
-            {
-                layer = layer with { DropoutOutputOffsetPerSample = workspace, DropoutMaskOffsetPerSample = workspace + layer.Units };
-                workspace += 2 * layer.Units;
-            }
-
-            layers[i] = layer;
-        }
-
-        return new ModelPlan(spec, layers.ToEquatableArray(), parameters, activations) { WorkspacePerSample = workspace - activations };
+        return new ModelPlan(spec, layers.ToEquatableArray(), (int)parameters, (int)activations) { WorkspacePerSample = (int)workspace };
     }
 }

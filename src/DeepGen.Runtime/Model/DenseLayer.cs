@@ -1,6 +1,9 @@
 namespace DeepGen;
 
-/// <summary>A view of one dense layer of a model: its shape and its live weights and bias.</summary>
+/// <summary>
+/// A view of one layer of a model: its shape and its live weights and bias. Every kind of layer has one (the name is
+/// older than the other kinds); a layer without weights (pooling, flatten, reshape) has empty ones.
+/// </summary>
 public readonly struct DenseLayer
 {
     private readonly SequentialModel _model;
@@ -17,14 +20,14 @@ public readonly struct DenseLayer
     /// <summary>The layer's name.</summary>
     public string Name => Info.Name;
 
-    /// <summary>The weights, <c>[inputs, units]</c> row-major, as Keras stores a dense kernel. Writable.</summary>
-    public Span<float> Weights => _model.Parameters.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
+    /// <summary>The weights, row-major in <see cref="LayerInfo.WeightsShape"/> (<c>[inputs, units]</c> for a dense layer), as Keras stores a kernel. Writable.</summary>
+    public Span<float> Weights => _model.Parameters.Slice(Info.WeightsOffset, Info.WeightCount);
 
     /// <summary>The bias, <c>[units]</c>, or empty for a layer built with <c>UseBias = false</c>. Writable.</summary>
     public Span<float> Bias => _model.Parameters.Slice(Info.BiasOffset, Info.BiasCount);
 
     /// <summary>Gradients of the weights from the last training step, same layout as <see cref="Weights"/>.</summary>
-    public ReadOnlySpan<float> WeightGradients => _model.Gradients.Slice(Info.WeightsOffset, Info.Inputs * Info.Units);
+    public ReadOnlySpan<float> WeightGradients => _model.Gradients.Slice(Info.WeightsOffset, Info.WeightCount);
 
     /// <summary>Gradients of the bias from the last training step (empty without a bias).</summary>
     public ReadOnlySpan<float> BiasGradients => _model.Gradients.Slice(Info.BiasOffset, Info.BiasCount);

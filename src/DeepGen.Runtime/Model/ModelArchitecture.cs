@@ -3,25 +3,49 @@ using System.Text;
 
 namespace DeepGen;
 
-/// <summary>One dense layer of a generated model: its shape and where its numbers live in the flat buffers.</summary>
+/// <summary>One layer of a generated model: its kind, shapes, and where its numbers live in the flat buffers.</summary>
 /// <param name="Index">Position in the model, from 0.</param>
 /// <param name="Name">The layer's name: the generated accessor and the prefix of its tensors in saved files.</param>
-/// <param name="Inputs">Inputs per sample.</param>
-/// <param name="Units">Outputs per sample.</param>
+/// <param name="Inputs">Input values per sample (the element count of <see cref="InputShape"/>).</param>
+/// <param name="Units">Output values per sample (the element count of <see cref="OutputShape"/>): a dense layer's units.</param>
 /// <param name="Activation">The activation applied to the outputs.</param>
-/// <param name="WeightsOffset">Offset of the weights <c>[Inputs, Units]</c> in the parameter buffer.</param>
-/// <param name="BiasOffset">Offset of the bias <c>[Units]</c> in the parameter buffer (where it would be, without one).</param>
+/// <param name="WeightsOffset">Offset of the weights in the parameter buffer (where they would be, for a layer without).</param>
+/// <param name="BiasOffset">Offset of the bias in the parameter buffer (where it would be, without one).</param>
 /// <param name="OutputOffsetPerSample">Offset of the outputs in the activation buffer, per sample of the batch.</param>
 /// <remarks>
-/// The options below the positional parameters default to a plain Keras <c>Dense</c>; the generator writes only the
-/// ones a layer changes. Offsets of the extra activation-buffer sections are per sample (multiply by the batch) and
-/// -1 where a layer has no such section.
+/// The options below the positional parameters default to a plain Keras <c>Dense</c> on a vector; the generator
+/// writes only the ones a layer changes. Offsets of the extra activation-buffer sections are per sample (multiply by
+/// the batch) and -1 where a layer has no such section.
 /// </remarks>
 public sealed record LayerInfo(
     int Index, string Name, int Inputs, int Units, Activation Activation,
     int WeightsOffset, int BiasOffset, int OutputOffsetPerSample)
 {
-    /// <summary>Whether the layer has a bias (Keras's <c>use_bias</c>).</summary>
+    private readonly TensorShape _inputShape;
+    private readonly TensorShape _outputShape;
+
+    /// <summary>What the layer computes.</summary>
+    public LayerKind Kind { get; init; } = LayerKind.Dense;
+
+    /// <summary>The shape of one sample's input; a vector of <see cref="Inputs"/> unless set.</summary>
+    public TensorShape InputShape { get => _inputShape.Rank == 0 ? new TensorShape(Inputs) : _inputShape; init => _inputShape = value; }
+
+    /// <summary>The shape of one sample's output; a vector of <see cref="Units"/> unless set.</summary>
+    public TensorShape OutputShape { get => _outputShape.Rank == 0 ? new TensorShape(Units) : _outputShape; init => _outputShape = value; }
+
+    /// <summary>Height and width of a convolution's kernel or a pooling window; 0 for other kinds.</summary>
+    public int KernelSize { get; init; }
+
+    /// <summary>Step of a convolution or pooling window; 0 for other kinds.</summary>
+    public int Strides { get; init; }
+
+    /// <summary>Border handling of a convolution or pooling window.</summary>
+    public Padding Padding { get; init; }
+
+    /// <summary>Offset of a convolution's unrolled input windows (im2col) in the activation buffer, per sample; -1 for other kinds.</summary>
+    public int ColumnsOffsetPerSample { get; init; } = -1;
+
+    /// <summary>Whether the layer adds a bias (Keras's <c>use_bias</c>); layers without parameters have none whatever this says.</summary>
     public bool UseBias { get; init; } = true;
 
     /// <summary>How the weights start.</summary>
@@ -48,11 +72,43 @@ public sealed record LayerInfo(
     /// <summary>Offset of the dropout mask (0 or <c>1 / (1 - rate)</c> per output), per sample; -1 without dropout.</summary>
     public int DropoutMaskOffsetPerSample { get; init; } = -1;
 
-    /// <summary>Number of biases: <see cref="Units"/>, or 0 without a bias.</summary>
-    public int BiasCount => UseBias ? Units : 0;
+    /// <summary>Whether the layer has weights: dense and convolution layers.</summary>
+    public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D;
+
+    /// <summary>
+    /// The shape of the weights as saved: <c>[inputs, units]</c> for a dense layer, Keras's
+    /// <c>[kernel, kernel, inChannels, filters]</c> for a convolution; empty for a layer without weights.
+    /// </summary>
+    public int[] WeightsShape => Kind switch
+    {
+        LayerKind.Dense => [Inputs, Units],
+        LayerKind.Conv2D => [KernelSize, KernelSize, InputShape.Channels, OutputShape.Channels],
+        _ => [],
+    };
+
+    /// <summary>Number of weights (0 for a layer without).</summary>
+    public int WeightCount => Kind switch
+    {
+        LayerKind.Dense => Inputs * Units,
+        LayerKind.Conv2D => KernelSize * KernelSize * InputShape.Channels * OutputShape.Channels,
+        _ => 0,
+    };
+
+    /// <summary>Number of biases: one per unit of a dense layer or per filter of a convolution; 0 without a bias.</summary>
+    public int BiasCount => !HasWeights || !UseBias ? 0 : Kind == LayerKind.Conv2D ? OutputShape.Channels : Units;
 
     /// <summary>Weights and biases of the layer.</summary>
-    public int ParameterCount => Inputs * Units + BiasCount;
+    public int ParameterCount => WeightCount + BiasCount;
+
+    /// <summary>Floats per sample of a convolution's unrolled input windows; 0 for other kinds.</summary>
+    public int ColumnsPerSample => Kind == LayerKind.Conv2D
+        ? OutputShape.Height * OutputShape.Width * KernelSize * KernelSize * InputShape.Channels
+        : 0;
+
+    /// <summary>Fan-in and fan-out of the weights, as Keras's initializers count them.</summary>
+    public (int In, int Out) Fans => Kind == LayerKind.Conv2D
+        ? (KernelSize * KernelSize * InputShape.Channels, KernelSize * KernelSize * OutputShape.Channels)
+        : (Inputs, Units);
 
     /// <summary>Whether the weights carry an L1 or L2 penalty.</summary>
     public bool IsRegularized => L1 != 0f || L2 != 0f;
@@ -62,7 +118,21 @@ public sealed record LayerInfo(
 
     /// <summary>Tensor name of the bias in saved files.</summary>
     public string BiasTensorName => Name + ".bias";
+
+    /// <summary>The tensors the layer saves, weights then bias, with their shapes and places in the parameter buffer; none for a layer without weights.</summary>
+    public IReadOnlyList<ParameterTensor> ParameterTensors
+    {
+        get
+        {
+            if (!HasWeights) return [];
+            var weights = new ParameterTensor(WeightsTensorName, WeightsShape, WeightsOffset, WeightCount);
+            return BiasCount == 0 ? [weights] : [weights, new ParameterTensor(BiasTensorName, [BiasCount], BiasOffset, BiasCount)];
+        }
+    }
 }
+
+/// <summary>One saved tensor of a layer: its name, shape, and where its values lie in the parameter buffer.</summary>
+public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int Length);
 
 /// <summary>
 /// The shape of a generated model, as data: what the runtime needs to batch, train, save and load it without
@@ -70,69 +140,127 @@ public sealed record LayerInfo(
 /// </summary>
 public sealed class ModelArchitecture
 {
+    /// <summary>A model on a vector input of <paramref name="inputSize"/> values.</summary>
     public ModelArchitecture(string modelName, int inputSize, IReadOnlyList<LayerInfo> layers)
+        : this(modelName, new TensorShape(inputSize > 0 ? inputSize : throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "The input size must be positive.")), layers)
+    {
+    }
+
+    /// <summary>
+    /// A model on inputs of <paramref name="inputShape"/>. Every layer must follow from the one before it by its
+    /// kind's shape rule and lie where the buffer layout puts it (<see cref="Layout.BufferLayout"/>, the rule the
+    /// generator plans with); anything else is refused with an <see cref="ArgumentException"/> naming the layer.
+    /// </summary>
+    public ModelArchitecture(string modelName, TensorShape inputShape, IReadOnlyList<LayerInfo> layers)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelName);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        if (inputShape.Rank == 0) throw new ArgumentException("The input shape is empty.", nameof(inputShape));
         if (layers.Count == 0) throw new ArgumentException("A model needs at least one layer.", nameof(layers));
 
         ModelName = modelName;
-        InputSize = inputSize;
+        InputShape = inputShape;
         Layers = layers;
-        var parameters = 0;
-        var activations = 0;
-        var previousUnits = inputSize;
-        foreach (var layer in layers)
+        var previous = inputShape;
+        var footprints = new List<Layout.LayerFootprint>(layers.Count);
+        for (var i = 0; i < layers.Count; i++)
         {
-            if (layer.Inputs != previousUnits || layer.WeightsOffset != parameters ||
-                layer.BiasOffset != parameters + layer.Inputs * layer.Units || layer.OutputOffsetPerSample != activations)
-                throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') does not follow the buffer layout of the layers before it.", nameof(layers));
+            var layer = layers[i];
+            if (layer.Index != i) throw Invalid(layer, $"has index {layer.Index} at position {i}");
+            if (layer.InputShape != previous || layer.Inputs != previous.ElementCount)
+                throw Invalid(layer, $"takes {layer.InputShape} ({layer.Inputs} values), but the layer before it gives {previous}");
+            if (layer.OutputShape.ElementCount != layer.Units)
+                throw Invalid(layer, $"gives {layer.OutputShape} but {layer.Units} units");
+            var expected = ExpectedOutput(layer);
+            if (expected is { } shape && shape != layer.OutputShape)
+                throw Invalid(layer, $"gives {layer.OutputShape}; a {layer.Kind} on {layer.InputShape} gives {shape}");
+            if (layer.Activation == Activation.Softmax && i != layers.Count - 1)
+                throw Invalid(layer, "applies softmax, which only the last layer may");
+            if (!layer.HasWeights && (layer.Activation != Activation.Linear || layer.IsRegularized))
+                throw Invalid(layer, $"is a {layer.Kind}, which has no activation or weights to regularize");
             if (layer.DropoutRate is { } rate && !(rate >= 0f && rate < 1f))
-                throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') is followed by a dropout rate of {rate}; it must be in [0, 1).", nameof(layers));
+                throw Invalid(layer, $"is followed by a dropout rate of {rate}; it must be in [0, 1)");
             if (!(layer.L1 >= 0f) || !(layer.L2 >= 0f) || !float.IsFinite(layer.L1) || !float.IsFinite(layer.L2))
-                throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') has L1 = {layer.L1}, L2 = {layer.L2}; both must be finite and not negative.", nameof(layers));
-            parameters += layer.ParameterCount;
-            activations += layer.Units;
-            previousUnits = layer.Units;
-        }
-
-        // The extra sections follow every layer's outputs, layer by layer: pre-activations, dropped outputs, mask.
-        var workspace = activations;
-        foreach (var layer in layers)
-        {
-            CheckSection(layer, "pre-activation", layer.PreActivationOffsetPerSample, ActivationFacts.NeedsPreActivation(layer.Activation), ref workspace);
-            CheckSection(layer, "dropout output", layer.DropoutOutputOffsetPerSample, layer.DropoutRate is not null, ref workspace);
-            CheckSection(layer, "dropout mask", layer.DropoutMaskOffsetPerSample, layer.DropoutRate is not null, ref workspace);
+                throw Invalid(layer, $"has L1 = {layer.L1}, L2 = {layer.L2}; both must be finite and not negative");
+            footprints.Add(new Layout.LayerFootprint(layer.Units, layer.WeightCount, layer.BiasCount, layer.ColumnsPerSample,
+                ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null));
+            previous = layer.OutputShape;
         }
 
         if (layers[^1].DropoutRate is not null)
             throw new ArgumentException("A dropout cannot follow the last layer: its outputs are the model's.", nameof(layers));
 
-        ParameterCount = parameters;
-        ActivationsPerSample = activations;
-        WorkspacePerSample = workspace - activations;
-        Signature = BuildSignature(inputSize, layers);
-    }
-
-    private static void CheckSection(LayerInfo layer, string what, int offset, bool expected, ref int next)
-    {
-        if (!expected)
+        var offsets = Layout.BufferLayout.Lay(footprints, out var parameters, out var activations, out var workspace);
+        if (parameters > int.MaxValue || activations + workspace > int.MaxValue)
+            throw new ArgumentException($"The model needs {parameters:N0} parameters and {activations + workspace:N0} values per sample; DeepGen indexes each buffer with an int.", nameof(layers));
+        for (var i = 0; i < layers.Count; i++)
         {
-            if (offset != -1)
-                throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') has a {what} section it does not need.", "layers");
-            return;
+            var layer = layers[i];
+            var at = offsets[i];
+            Check(layer, "weights", layer.WeightsOffset, at.Weights);
+            Check(layer, "bias", layer.BiasOffset, at.Bias);
+            Check(layer, "output", layer.OutputOffsetPerSample, at.Output);
+            Check(layer, "unrolled-window", layer.ColumnsOffsetPerSample, at.Columns);
+            Check(layer, "pre-activation", layer.PreActivationOffsetPerSample, at.PreActivation);
+            Check(layer, "dropout output", layer.DropoutOutputOffsetPerSample, at.DropoutOutput);
+            Check(layer, "dropout mask", layer.DropoutMaskOffsetPerSample, at.DropoutMask);
         }
 
-        if (offset != next)
-            throw new ArgumentException($"Layer {layer.Index} ('{layer.Name}') puts its {what} section at {offset} per sample; the layout needs {next}.", "layers");
-        next += layer.Units;
+        ParameterCount = (int)parameters;
+        ActivationsPerSample = (int)activations;
+        WorkspacePerSample = (int)workspace;
+        Signature = BuildSignature(inputShape, layers);
+    }
+
+    private static ArgumentException Invalid(LayerInfo layer, string problem) =>
+        new($"Layer {layer.Index} ('{layer.Name}') {problem}.", "layers");
+
+    private static void Check(LayerInfo layer, string what, int offset, long expected)
+    {
+        if (offset != expected)
+            throw Invalid(layer, expected < 0
+                ? $"has a {what} section it does not need"
+                : $"puts its {what} section at {offset}; the buffer layout needs {expected}");
+    }
+
+    /// <summary>The output shape the layer's kind gives on its input shape; null where the input shape cannot take that kind.</summary>
+    private static TensorShape? ExpectedOutput(LayerInfo layer)
+    {
+        var input = layer.InputShape;
+        switch (layer.Kind)
+        {
+            case LayerKind.Dense:
+                if (input.Rank != 1) throw Invalid(layer, $"is dense, on a {input} input: flatten it first");
+                return new TensorShape(layer.Units);
+            case LayerKind.Conv2D:
+            case LayerKind.MaxPooling2D:
+            case LayerKind.AveragePooling2D:
+                if (input.Rank != 3) throw Invalid(layer, $"is a {layer.Kind}, which needs a (height, width, channels) input, not {input}");
+                if (layer.KernelSize <= 0 || layer.Strides <= 0) throw Invalid(layer, $"has kernel {layer.KernelSize} and strides {layer.Strides}; both must be positive");
+                var height = Layout.WindowRules.Output(input.Height, layer.KernelSize, layer.Strides, layer.Padding);
+                var width = Layout.WindowRules.Output(input.Width, layer.KernelSize, layer.Strides, layer.Padding);
+                if (height <= 0 || width <= 0) throw Invalid(layer, $"needs at least {layer.KernelSize}×{layer.KernelSize} input, gets {input.ToDimensionsText()}");
+                return new TensorShape(height, width, layer.Kind == LayerKind.Conv2D ? layer.OutputShape.Channels : input.Channels);
+            case LayerKind.GlobalAveragePooling2D:
+            case LayerKind.GlobalMaxPooling2D:
+                if (input.Rank != 3) throw Invalid(layer, $"is a {layer.Kind}, which needs a (height, width, channels) input, not {input}");
+                return new TensorShape(input.Channels);
+            case LayerKind.Flatten:
+                return new TensorShape(input.ElementCount);
+            case LayerKind.Reshape:
+                return null; // any shape of the same element count, checked above
+            default:
+                throw Invalid(layer, $"has the unknown kind {(int)layer.Kind}");
+        }
     }
 
     /// <summary>The model class's name.</summary>
     public string ModelName { get; }
 
-    /// <summary>Inputs per sample.</summary>
-    public int InputSize { get; }
+    /// <summary>Input values per sample.</summary>
+    public int InputSize => InputShape.ElementCount;
+
+    /// <summary>The shape of one sample's input.</summary>
+    public TensorShape InputShape { get; }
 
     /// <summary>Outputs per sample: the last layer's units.</summary>
     public int OutputSize => Layers[^1].Units;
@@ -157,7 +285,7 @@ public sealed class ModelArchitecture
     {
         long size = 0;
         foreach (var layer in Layers)
-            if (layer.Index > 0)
+            if (layer.Index > 0 && layer.Kind == LayerKind.Dense)
                 size = Math.Max(size, Cpu.DenseKernels.InputGradientScratchSize(batch, layer.Inputs, layer.Units));
         return checked((int)size);
     }
@@ -168,20 +296,47 @@ public sealed class ModelArchitecture
     /// <summary>
     /// A one-line description of the shape, e.g. <c>784-500(sigmoid)-500(sigmoid)-10(softmax)</c>. Saved files
     /// record it, so a file written by another model is recognised as such. A layer without a bias adds
-    /// <c>,nobias</c>; dropout, initializers and regularizers do not change the saved tensors and are left out.
+    /// <c>,nobias</c>; dropout, initializers and regularizers do not change the saved tensors and are left out. An
+    /// image input is written <c>28x28x1</c>, and a layer of another kind than dense by its kind and window, e.g.
+    /// <c>conv2d32k3s1valid(relu)</c>, <c>maxpooling2dk2s2valid</c>, <c>flatten</c>, <c>reshape7x7x16</c>.
     /// </summary>
     public string Signature { get; }
 
-    private static string BuildSignature(int inputSize, IReadOnlyList<LayerInfo> layers)
+    private static string BuildSignature(TensorShape input, IReadOnlyList<LayerInfo> layers)
     {
-        var text = new StringBuilder().Append(inputSize.ToString(CultureInfo.InvariantCulture));
+        var text = new StringBuilder().Append(string.Join("x", input.ToArray()));
         foreach (var layer in layers)
         {
-            text.Append('-').Append(layer.Units.ToString(CultureInfo.InvariantCulture)).Append('(').Append(layer.Activation.ToString().ToLowerInvariant());
+            text.Append('-');
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    text.Append(Invariant(layer.Units));
+                    break;
+                case LayerKind.Conv2D:
+                    text.Append("conv2d").Append(Invariant(layer.OutputShape.Channels)).Append(Window(layer));
+                    break;
+                case LayerKind.MaxPooling2D or LayerKind.AveragePooling2D:
+                    text.Append(layer.Kind.ToString().ToLowerInvariant()).Append(Window(layer));
+                    continue;
+                case LayerKind.Reshape:
+                    text.Append("reshape").Append(string.Join("x", layer.OutputShape.ToArray()));
+                    continue;
+                default:
+                    text.Append(layer.Kind.ToString().ToLowerInvariant());
+                    continue;
+            }
+
+            text.Append('(').Append(layer.Activation.ToString().ToLowerInvariant());
             if (!layer.UseBias) text.Append(",nobias");
             text.Append(')');
         }
 
         return text.ToString();
     }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Window(LayerInfo layer) =>
+        $"k{Invariant(layer.KernelSize)}s{Invariant(layer.Strides)}{layer.Padding.ToString().ToLowerInvariant()}";
 }

@@ -27,12 +27,8 @@ public abstract partial class SequentialModel
         var parameters = new ReadOnlyMemory<float>(_parameters);
         var tensors = new List<TensorToWrite>();
         foreach (var layer in Architecture.Layers)
-        {
-            tensors.Add(new TensorToWrite(layer.WeightsTensorName, [layer.Inputs, layer.Units],
-                parameters.Slice(layer.WeightsOffset, layer.Inputs * layer.Units)));
-            if (layer.UseBias)
-                tensors.Add(new TensorToWrite(layer.BiasTensorName, [layer.Units], parameters.Slice(layer.BiasOffset, layer.Units)));
-        }
+        foreach (var tensor in layer.ParameterTensors)
+            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length)));
 
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string>
         {
@@ -71,12 +67,10 @@ public abstract partial class SequentialModel
         var wanted = new List<(SafeTensorEntry Entry, int Offset, int Count)>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in Architecture.Layers)
+        foreach (var tensor in layer.ParameterTensors)
         {
-            wanted.Add((FindTensor(file, path, layer.WeightsTensorName, [layer.Inputs, layer.Units]), layer.WeightsOffset, layer.Inputs * layer.Units));
-            expected.Add(layer.WeightsTensorName);
-            if (!layer.UseBias) continue;
-            wanted.Add((FindTensor(file, path, layer.BiasTensorName, [layer.Units]), layer.BiasOffset, layer.Units));
-            expected.Add(layer.BiasTensorName);
+            wanted.Add((FindTensor(file, path, tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d)), tensor.Offset, tensor.Length));
+            expected.Add(tensor.Name);
         }
 
         var unexpected = file.Tensors.Select(t => t.Name).Where(n => !expected.Contains(n)).ToList();

@@ -8,7 +8,7 @@ public abstract partial class SequentialModel
 {
     /// <summary>
     /// A table of the model like Keras 3's <c>model.summary()</c>: each layer's name and type, its output shape
-    /// (<c>(None, units)</c>, None standing for the batch) and parameter count, then the totals. Dropout layers are
+    /// (<c>(None, units)</c> or <c>(None, height, width, channels)</c>, None standing for the batch) and parameter count, then the totals. Dropout layers are
     /// listed in their place with no parameters. Every parameter is trainable, so the non-trainable count is 0.
     /// </summary>
     public string Summary()
@@ -17,10 +17,10 @@ public abstract partial class SequentialModel
         var dropouts = 0;
         foreach (var layer in Architecture.Layers)
         {
-            var shape = $"(None, {layer.Units.ToString(CultureInfo.InvariantCulture)})";
+            var shape = "(None, " + string.Join(", ", layer.OutputShape.ToArray().Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";
             var details = layer.Activation == Activation.Linear ? "" : ", " + layer.Activation.ToString().ToLowerInvariant();
-            if (!layer.UseBias) details += ", no bias";
-            rows.Add(($"{layer.Name} (Dense{details})", shape, layer.ParameterCount));
+            if (layer.HasWeights && !layer.UseBias) details += ", no bias";
+            rows.Add(($"{layer.Name} ({layer.Kind}{details})", shape, layer.ParameterCount));
             if (layer.DropoutRate is { } rate)
                 rows.Add(($"Dropout{(dropouts++).ToString(CultureInfo.InvariantCulture)} (Dropout, rate {rate.ToString("0.###", CultureInfo.InvariantCulture)})", shape, 0));
         }

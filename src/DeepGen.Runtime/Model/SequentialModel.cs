@@ -93,7 +93,7 @@ public abstract partial class SequentialModel
         var layers = Architecture.Layers;
         for (var i = 0; i < layers.Count; i++) // an index loop: foreach over the interface would box its enumerator
             if (layers[i] is { IsRegularized: true } layer)
-                total += Cpu.Regularization.Penalty(_parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units), layer.L1, layer.L2);
+                total += Cpu.Regularization.Penalty(_parameters.AsSpan(layer.WeightsOffset, layer.WeightCount), layer.L1, layer.L2);
         return total;
     }
 

@@ -19,9 +19,12 @@ internal static class WeightInitialization
         var random = new SeededRandom(seed);
         foreach (var layer in architecture.Layers)
         {
-            Fill(parameters.Slice(layer.WeightsOffset, layer.Inputs * layer.Units), layer.KernelInitializer, layer.Inputs, layer.Units, ref random);
-            if (layer.UseBias)
-                Fill(parameters.Slice(layer.BiasOffset, layer.Units), layer.BiasInitializer, layer.Units, layer.Units, ref random);
+            if (!layer.HasWeights) continue;
+            var (fanIn, fanOut) = layer.Fans;
+            Fill(parameters.Slice(layer.WeightsOffset, layer.WeightCount), layer.KernelInitializer, fanIn, fanOut, ref random);
+            // A bias's fans are its length, both ways, as Keras computes them for a one-dimensional tensor.
+            if (layer.BiasCount > 0)
+                Fill(parameters.Slice(layer.BiasOffset, layer.BiasCount), layer.BiasInitializer, layer.BiasCount, layer.BiasCount, ref random);
         }
     }
 

@@ -143,10 +143,8 @@ public sealed class TrainingCheckpoint
         var parameters = new ReadOnlyMemory<float>(model.Parameters.ToArray());
         var tensors = new List<TensorToWrite>();
         foreach (var layer in architecture.Layers)
-        {
-            tensors.Add(new TensorToWrite(layer.WeightsTensorName, [layer.Inputs, layer.Units], parameters.Slice(layer.WeightsOffset, layer.Inputs * layer.Units)));
-            if (layer.UseBias) tensors.Add(new TensorToWrite(layer.BiasTensorName, [layer.Units], parameters.Slice(layer.BiasOffset, layer.Units)));
-        }
+        foreach (var tensor in layer.ParameterTensors)
+            tensors.Add(new TensorToWrite(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length)));
 
         foreach (var state in optimizer.State)
             tensors.Add(new TensorToWrite(OptimizerTensorPrefix + state.Name, [state.Values.Length], state.Values));
@@ -209,12 +207,10 @@ public sealed class TrainingCheckpoint
         var parameters = new float[architecture.ParameterCount];
         var modelTensors = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in architecture.Layers)
+        foreach (var tensor in layer.ParameterTensors)
         {
-            ReadTensor(layer.WeightsTensorName, [layer.Inputs, layer.Units], parameters.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units));
-            modelTensors.Add(layer.WeightsTensorName);
-            if (!layer.UseBias) continue;
-            ReadTensor(layer.BiasTensorName, [layer.Units], parameters.AsSpan(layer.BiasOffset, layer.Units));
-            modelTensors.Add(layer.BiasTensorName);
+            ReadTensor(tensor.Name, Array.ConvertAll(tensor.Shape, d => (long)d), parameters.AsSpan(tensor.Offset, tensor.Length));
+            modelTensors.Add(tensor.Name);
         }
 
         var optimizerState = optimizer.State;
