@@ -3,8 +3,9 @@
 
 28x28x1 pixels scaled to 0-1 -> Conv2d(32, 3x3) + ReLU -> MaxPool(2) -> Conv2d(64, 3x3) + ReLU -> MaxPool(2) ->
 flatten (1,600) -> Dropout(0.5) -> Linear(10) + softmax; 34,826 parameters, Glorot-uniform kernels and zero biases
-(Keras's defaults); categorical cross-entropy; Adam with Keras's defaults (learning rate 0.001, epsilon 1e-7); batch
-128, shuffled every epoch; the last 10% of the training images held out for validation, as Keras's validation_split.
+(Keras's defaults); categorical cross-entropy; Adam with Keras's defaults (learning rate 0.001, epsilon 1e-7; Keras
+adds epsilon before correcting v's bias, PyTorch after: a difference that fades over the first epochs); batch 128, shuffled
+every epoch; the last 10% of the training images held out for validation, as Keras's validation_split.
 
     apt-get install python3-torch libopenblas0-pthread    # Debian's PyTorch 1.13 (CPU, OpenBLAS)
     python3 bench/pytorch_convnet_peer.py --epochs 1       # reads the MNIST files DeepGen downloaded
