@@ -182,10 +182,20 @@ internal static unsafe class Gemm
 
         for (; j + 2 * TVector.Count <= column1; j += 2 * TVector.Count)
         {
-            var i = row0;
-            for (; i + RowBlock <= row1; i += RowBlock) Tile8x2<TVector>(s, i, j);
-            for (; i + 4 <= row1; i += 4) Tile4x2<TVector>(s, i, j);
-            for (; i < row1; i++) Tile1x2<TVector>(s, i, j);
+            // A long k (a convolution's weight gradients sum over every pixel of the batch: k = 15,488 for the
+            // MNIST convnet's second layer) is taken in blocks, so the block of B's panel stays in L2 while every
+            // row of A passes it; each tile then goes on from the sums it stored. A float stored and loaded back is
+            // the same float, so every element is still one chain of fused multiply-adds over p = 0 … k-1.
+            for (var k0 = 0; k0 < s.K; k0 += KBlock)
+            {
+                var block = k0 == 0 && s.K <= KBlock ? s : KBlockOf(s, k0);
+                var accumulate = k0 > 0;
+                var i = row0;
+                for (; i + RowBlock <= row1; i += RowBlock) Tile8x2<TVector>(block, i, j, accumulate);
+                for (; i + 4 <= row1; i += 4) Tile4x2<TVector>(block, i, j, accumulate);
+                for (; i < row1; i++) Tile1x2<TVector>(block, i, j, accumulate);
+            }
+
             epilogue.Apply(s.C, s.Ldc, row0, row1 - row0, j, 2 * TVector.Count);
         }
 
@@ -208,6 +218,17 @@ internal static unsafe class Gemm
         if (pad && j < column1 && (long)s.K * Simd128.Count <= MaxPanelFloats) PaddedTail<Simd128, TEpilogue>(s, epilogue, row0, row1, j, column1);
         else TailColumns<Scalar, TEpilogue>(s, epilogue, row0, row1, j, column1);
     }
+
+    /// <summary>
+    /// Steps of p per block of a long product: a block of a panel of B (two 512-bit vectors a row) is 128 KiB, which
+    /// stays in L2 while the row blocks of A pass it. Products with a k this short or shorter take one block.
+    /// </summary>
+    private const int KBlock = 1024;
+
+    /// <summary>Steps <c>[k0, k0 + KBlock)</c> of a product (fewer at the end): A and B moved on to step k0.</summary>
+    private static GemmShape KBlockOf(in GemmShape s, int k0) =>
+        new(s.C, s.Ldc, s.A + (long)k0 * s.AColumnStride, s.ARowStride, s.AColumnStride, s.B + (long)k0 * s.Ldb, s.Ldb,
+            s.M, s.N, Math.Min(KBlock, s.K - k0));
 
     /// <summary>The largest padded panel of B, in floats (32 KiB of stack).</summary>
     private const int MaxPanelFloats = 8192;
@@ -273,12 +294,27 @@ internal static unsafe class Gemm
     // The main tile: per step of p, two vectors of B feed sixteen multiply-adds, so B is read half as often per
     // flop as with four rows, which matters because B's panel streams from L2.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile8x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    private static void Tile8x2<TVector>(in GemmShape s, int i, int j, bool accumulate = false) where TVector : struct, ISimdVector<TVector>
     {
         TVector c00 = TVector.Zero, c01 = TVector.Zero, c10 = TVector.Zero, c11 = TVector.Zero;
         TVector c20 = TVector.Zero, c21 = TVector.Zero, c30 = TVector.Zero, c31 = TVector.Zero;
         TVector c40 = TVector.Zero, c41 = TVector.Zero, c50 = TVector.Zero, c51 = TVector.Zero;
         TVector c60 = TVector.Zero, c61 = TVector.Zero, c70 = TVector.Zero, c71 = TVector.Zero;
+        if (accumulate)
+        {
+            // Go on from the sums of the steps before this block (see ComputeColumns).
+            var from = s.C + (long)i * s.Ldc + j;
+            var w = TVector.Count;
+            (c00, c01) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c10, c11) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c20, c21) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c30, c31) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c40, c41) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c50, c51) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c60, c61) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c70, c71) = (TVector.Load(from), TVector.Load(from + w));
+        }
+
         var a = s.A + (long)i * s.ARowStride;
         var rs = s.ARowStride;
         var b = s.B + j;
@@ -359,10 +395,20 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    private static void Tile4x2<TVector>(in GemmShape s, int i, int j, bool accumulate = false) where TVector : struct, ISimdVector<TVector>
     {
         TVector c00 = TVector.Zero, c01 = TVector.Zero, c10 = TVector.Zero, c11 = TVector.Zero;
         TVector c20 = TVector.Zero, c21 = TVector.Zero, c30 = TVector.Zero, c31 = TVector.Zero;
+        if (accumulate)
+        {
+            var from = s.C + (long)i * s.Ldc + j;
+            var w = TVector.Count;
+            (c00, c01) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c10, c11) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c20, c21) = (TVector.Load(from), TVector.Load(from + w)); from += s.Ldc;
+            (c30, c31) = (TVector.Load(from), TVector.Load(from + w));
+        }
+
         var a = s.A + (long)i * s.ARowStride;
         var rs = s.ARowStride;
         var b = s.B + j;
@@ -419,9 +465,10 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1x2<TVector>(in GemmShape s, int i, int j) where TVector : struct, ISimdVector<TVector>
+    private static void Tile1x2<TVector>(in GemmShape s, int i, int j, bool accumulate = false) where TVector : struct, ISimdVector<TVector>
     {
         TVector c0 = TVector.Zero, c1 = TVector.Zero;
+        if (accumulate) (c0, c1) = (TVector.Load(s.C + (long)i * s.Ldc + j), TVector.Load(s.C + (long)i * s.Ldc + j + TVector.Count));
         var a = s.A + (long)i * s.ARowStride;
         var b = s.B + j;
         int k = s.K, aStep = s.AColumnStride, bStep = s.Ldb;

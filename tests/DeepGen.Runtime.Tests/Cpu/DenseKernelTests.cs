@@ -215,6 +215,8 @@ public class DenseKernelTests
     [InlineData(3, 2100, 10)]   // k too long for a padded panel on the stack: narrower and scalar passes
     [InlineData(1, 500, 10)]    // one row (batch-1 inference): B read in place, scalar for the last columns
     [InlineData(2, 40, 29)]
+    [InlineData(13, 2500, 70)]  // k in blocks of 1024 (8-, 4- and 1-row tiles go on from stored sums), 64 + 6 columns
+    [InlineData(3, 1025, 33)]   // one step past a block
     public void Forward_products_are_each_one_fused_chain_whatever_the_tail(int batch, int inputs, int units)
     {
         var x = NaiveKernels.Random(batch * inputs, 31);
