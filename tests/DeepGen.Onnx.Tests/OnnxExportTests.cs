@@ -95,6 +95,15 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_convnets_graph_keeps_the_flat_input_and_output_that_predict_uses()
+    {
+        // (9, 8, 3) images go in as 216 values per sample, row-major channels last, as Predict takes them.
+        using var session = new InferenceSession(new SmallConvnet(seed: 1).ToOnnx());
+        Assert.Equal([-1, 9 * 8 * 3], Assert.Single(session.InputMetadata).Value.Dimensions);
+        Assert.Equal([-1, 3], Assert.Single(session.OutputMetadata).Value.Dimensions);
+    }
+
+    [Fact]
     public void Exporting_replaces_an_existing_file_and_leaves_no_temporary_file()
     {
         var path = Path.Combine(_folder, "model.onnx");
