@@ -5,15 +5,36 @@ namespace DeepGen.Onnx;
 
 /// <summary>
 /// Writes a DeepGen model as an ONNX model, so ONNX Runtime (or any ONNX consumer) runs the same network with the
-/// same weights. Each dense layer becomes <c>MatMul → Add → activation</c> with standard operators of opset 13; the
-/// weights go in as float32 initializers in <c>[inputs, units]</c> layout, which is DeepGen's own parameter layout,
-/// so they are copied as they are. The input is <see cref="InputName"/>, float32 <c>[batch, InputSize]</c> with a
-/// symbolic batch dimension; the output is <see cref="OutputName"/>, <c>[batch, OutputSize]</c>.
+/// same weights, with standard operators of opset 13. The input is <see cref="InputName"/>, float32
+/// <c>[batch, InputSize]</c> with a symbolic batch dimension, whatever the model's input shape; the output is
+/// <see cref="OutputName"/>, <c>[batch, OutputSize]</c>: the flat per-sample values <c>Predict</c> takes and gives.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A dense layer becomes <c>MatMul → Add → activation</c>; its weights go in as float32 initializers in
+/// <c>[inputs, units]</c> layout, which is DeepGen's own parameter layout, so they are copied as they are.
+/// </para>
+/// <para>
+/// DeepGen keeps images channels last (<c>[height, width, channels]</c> per sample, as Keras does); ONNX's
+/// <c>Conv</c> and pooling operators take channels first (<c>[batch, channels, height, width]</c>). So before the
+/// first window layer of a run the values are reshaped to <c>[batch, height, width, channels]</c> and transposed to
+/// channels first, and they stay so through the following convolutions and poolings; before a <c>Flatten</c>, a
+/// <c>Reshape</c>, a dense layer or the output they are transposed back, so every flat vector holds its values in
+/// DeepGen's order. A convolution becomes <c>Conv</c> (weights transposed from Keras's <c>[kh, kw, in, out]</c> to
+/// ONNX's <c>[out, in, kh, kw]</c>, the bias as <c>B</c>) and then its activation; max and average pooling become
+/// <c>MaxPool</c> and <c>AveragePool</c> with <c>count_include_pad = 0</c>, so an average over a padded border
+/// divides by the cells inside the input, as Keras's does; the global poolings become <c>GlobalAveragePool</c> and
+/// <c>GlobalMaxPool</c> and a <c>Flatten</c> of their <c>[batch, channels, 1, 1]</c>. Same padding is written as
+/// explicit <c>pads</c> by TensorFlow's rule (the total <c>max((out - 1) · stride + kernel - in, 0)</c>, half
+/// before rounded down, the rest after) rather than as <c>auto_pad</c>. <c>Flatten</c> and <c>Reshape</c> layers
+/// become <c>Reshape</c> with a constant shape.
+/// </para>
+/// <para>
 /// Activations map one to one: <see cref="Activation.Linear"/> adds no node, <see cref="Activation.Sigmoid"/>,
 /// <see cref="Activation.Relu"/> and <see cref="Activation.Tanh"/> become the operators of the same name, and
 /// <see cref="Activation.Softmax"/> becomes <c>Softmax</c> over the last axis (opset 13 semantics: per sample).
+/// A dropout is the identity at inference and adds nothing.
+/// </para>
 /// </remarks>
 public static class OnnxExporter
 {
@@ -44,30 +65,31 @@ public static class OnnxExporter
         var graph = new ProtoWriter()
             .String(GraphProto.Name, architecture.ModelName)
             .String(GraphProto.DocString, $"DeepGen model {architecture.ModelName}: {architecture.Signature}");
-        var current = InputName;
+        var current = new Value(InputName, [architecture.InputSize], ChannelsFirst: false);
         var layers = model.Layers;
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             var info = layer.Info;
-            var last = i == layers.Count - 1;
-            graph.Message(GraphProto.Initializer, FloatTensor(info.WeightsTensorName, [info.Inputs, info.Units], layer.Weights));
-
-            // output[batch, units] = activation(input[batch, inputs] · W[inputs, units] + b[units]); a dropout after
-            // the layer is the identity at inference, so it adds nothing to the graph.
-            var product = info.Name + ".matmul";
-            var sum = info.Name + ".add";
-            var layerOutput = last ? OutputName : info.Name + ".out";
-            var preActivation = info.Activation == Activation.Linear ? layerOutput : sum;
-            graph.Message(GraphProto.Node, Node("MatMul", product, [current, info.WeightsTensorName], info.UseBias ? product : preActivation));
-            if (info.UseBias)
+            // Only a dense layer writes the graph's output itself; any other kind is flattened into it below.
+            var layerOutput = i == layers.Count - 1 && info.Kind == LayerKind.Dense ? OutputName : info.Name + ".out";
+            current = info.Kind switch
             {
-                graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [info.Units], layer.Bias));
-                graph.Message(GraphProto.Node, Node("Add", sum, [product, info.BiasTensorName], preActivation));
-            }
+                LayerKind.Dense => DenseNodes(graph, layer, ToChannelsLast(graph, current, [info.Inputs], info.Name + ".input"), layerOutput),
+                LayerKind.Conv2D => ConvolutionNodes(graph, layer, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
+                LayerKind.MaxPooling2D or LayerKind.AveragePooling2D =>
+                    PoolingNodes(graph, info, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
+                LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D =>
+                    GlobalPoolingNodes(graph, info, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
+                LayerKind.Flatten or LayerKind.Reshape => ToChannelsLast(graph, current, Dimensions(info.OutputShape), layerOutput),
+                _ => throw new NotSupportedException($"Layer '{info.Name}' is a {info.Kind}, which has no ONNX export yet."),
+            };
+        }
 
-            foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
-            current = layerOutput;
+        if (current.Name != OutputName)
+        {
+            var flat = ToChannelsLast(graph, current, [architecture.OutputSize], OutputName);
+            if (flat.Name != OutputName) graph.Message(GraphProto.Node, Node("Identity", OutputName, [flat.Name], OutputName));
         }
 
         graph.Message(GraphProto.Input, FloatMatrixValueInfo(InputName, architecture.InputSize));
@@ -120,6 +142,152 @@ public static class OnnxExporter
         }
     }
 
+    /// <summary>
+    /// A tensor of the graph and the order of its values per sample: channels first (<c>[channels, height,
+    /// width]</c>, ONNX's image order) or DeepGen's own order, channels last, in <paramref name="Dimensions"/>.
+    /// </summary>
+    /// <param name="Dimensions">The tensor's dimensions after the batch.</param>
+    private readonly record struct Value(string Name, long[] Dimensions, bool ChannelsFirst);
+
+    /// <summary>output[batch, units] = activation(input[batch, inputs] · W[inputs, units] + b[units]).</summary>
+    private static Value DenseNodes(ProtoWriter graph, DenseLayer layer, Value input, string layerOutput)
+    {
+        var info = layer.Info;
+        graph.Message(GraphProto.Initializer, FloatTensor(info.WeightsTensorName, [info.Inputs, info.Units], layer.Weights));
+        var product = info.Name + ".matmul";
+        var sum = info.Name + ".add";
+        var preActivation = info.Activation == Activation.Linear ? layerOutput : sum;
+        graph.Message(GraphProto.Node, Node("MatMul", product, [input.Name, info.WeightsTensorName], info.UseBias ? product : preActivation));
+        if (info.UseBias)
+        {
+            graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [info.Units], layer.Bias));
+            graph.Message(GraphProto.Node, Node("Add", sum, [product, info.BiasTensorName], preActivation));
+        }
+
+        foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
+        return new Value(layerOutput, [info.Units], ChannelsFirst: false);
+    }
+
+    /// <summary>
+    /// output[batch, filters, outH, outW] = activation(Conv(input[batch, in, h, w], W[filters, in, k, k]) + b[filters]),
+    /// the weights transposed from DeepGen's (Keras's) <c>[k, k, in, filters]</c>.
+    /// </summary>
+    private static Value ConvolutionNodes(ProtoWriter graph, DenseLayer layer, Value input, string layerOutput)
+    {
+        var info = layer.Info;
+        int k = info.KernelSize, inChannels = info.InputShape.Channels, filters = info.OutputShape.Channels;
+        var keras = layer.Weights;
+        var onnx = new float[keras.Length];
+        for (var y = 0; y < k; y++)
+            for (var x = 0; x < k; x++)
+                for (var c = 0; c < inChannels; c++)
+                    for (var f = 0; f < filters; f++)
+                        onnx[((f * inChannels + c) * k + y) * k + x] = keras[((y * k + x) * inChannels + c) * filters + f];
+        graph.Message(GraphProto.Initializer, FloatTensor(info.WeightsTensorName, [filters, inChannels, k, k], onnx));
+        string[] inputs = [input.Name, info.WeightsTensorName];
+        if (info.UseBias)
+        {
+            graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [filters], layer.Bias));
+            inputs = [.. inputs, info.BiasTensorName];
+        }
+
+        var preActivation = info.Activation == Activation.Linear ? layerOutput : info.Name + ".conv";
+        graph.Message(GraphProto.Node, Node("Conv", info.Name + ".conv", inputs, preActivation, WindowAttributes(info)));
+        foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
+        return new Value(layerOutput, ChannelsFirstDimensions(info.OutputShape), ChannelsFirst: true);
+    }
+
+    /// <summary>
+    /// output[batch, c, outH, outW] = the largest value or the mean of each window of input[batch, c, h, w]; padded
+    /// cells are never the largest and never counted in a mean (<c>count_include_pad = 0</c>), as in Keras.
+    /// </summary>
+    private static Value PoolingNodes(ProtoWriter graph, LayerInfo info, Value input, string layerOutput)
+    {
+        var node = info.Kind == LayerKind.MaxPooling2D
+            ? Node("MaxPool", info.Name + ".pool", [input.Name], layerOutput, WindowAttributes(info))
+            : Node("AveragePool", info.Name + ".pool", [input.Name], layerOutput, [.. WindowAttributes(info), IntAttribute("count_include_pad", 0)]);
+        graph.Message(GraphProto.Node, node);
+        return new Value(layerOutput, ChannelsFirstDimensions(info.OutputShape), ChannelsFirst: true);
+    }
+
+    /// <summary>output[batch, c] = the mean or the largest value of each channel of input[batch, c, h, w].</summary>
+    private static Value GlobalPoolingNodes(ProtoWriter graph, LayerInfo info, Value input, string layerOutput)
+    {
+        var pooled = info.Name + ".pool";
+        var op = info.Kind == LayerKind.GlobalMaxPooling2D ? "GlobalMaxPool" : "GlobalAveragePool";
+        graph.Message(GraphProto.Node, Node(op, pooled, [input.Name], pooled));
+        // [batch, c, 1, 1] → [batch, c]: with one pixel, channels first and channels last are the same order.
+        graph.Message(GraphProto.Node, Node("Flatten", info.Name + ".flatten", [pooled], layerOutput, IntAttribute("axis", 1)));
+        return new Value(layerOutput, [info.OutputShape.Channels], ChannelsFirst: false);
+    }
+
+    /// <summary>
+    /// Kernel, strides and explicit pads (<c>[top, left, bottom, right]</c>) of a convolution or pooling window.
+    /// Same padding follows TensorFlow: the total is <c>max((out - 1) · stride + kernel - in, 0)</c>, half of it before
+    /// (rounded down), the rest after. ONNX's <c>auto_pad = SAME_UPPER</c> is specified to put the odd cell after as
+    /// well, but explicit pads need no reader (or runtime) to interpret it; the tests check them against DeepGen.
+    /// </summary>
+    private static ProtoWriter[] WindowAttributes(LayerInfo info)
+    {
+        var (top, bottom) = Pads(info.InputShape.Height, info.OutputShape.Height, info);
+        var (left, right) = Pads(info.InputShape.Width, info.OutputShape.Width, info);
+        return
+        [
+            IntsAttribute("kernel_shape", info.KernelSize, info.KernelSize),
+            IntsAttribute("strides", info.Strides, info.Strides),
+            IntsAttribute("pads", top, left, bottom, right),
+        ];
+    }
+
+    private static (long Before, long After) Pads(int input, int output, LayerInfo info)
+    {
+        if (info.Padding != Padding.Same) return (0, 0);
+        var total = Math.Max((output - 1) * info.Strides + info.KernelSize - input, 0);
+        return (total / 2, total - total / 2);
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> as channels first, <c>[batch, channels, height, width]</c> for the per-sample
+    /// <paramref name="shape"/> (height, width, channels): reshaped to that shape channels last if it is not already,
+    /// then transposed.
+    /// </summary>
+    private static Value ToChannelsFirst(ProtoWriter graph, Value value, TensorShape shape, string layerName)
+    {
+        if (value.ChannelsFirst) return value;
+        var channelsLast = ToChannelsLast(graph, value, Dimensions(shape), layerName + ".nhwc");
+        var transposed = layerName + ".nchw";
+        graph.Message(GraphProto.Node, Node("Transpose", transposed, [channelsLast.Name], transposed, IntsAttribute("perm", 0, 3, 1, 2)));
+        return new Value(transposed, ChannelsFirstDimensions(shape), ChannelsFirst: true);
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> in DeepGen's order with exactly <paramref name="dimensions"/> after the batch, named
+    /// <paramref name="name"/> where a node is needed: transposed back to channels last if it is channels first, then
+    /// reshaped if its dimensions differ. Returned unchanged where it already is so.
+    /// </summary>
+    private static Value ToChannelsLast(ProtoWriter graph, Value value, long[] dimensions, string name)
+    {
+        var current = value;
+        var reshape = !dimensions.SequenceEqual(value.ChannelsFirst ? [value.Dimensions[1], value.Dimensions[2], value.Dimensions[0]] : value.Dimensions);
+        if (value.ChannelsFirst)
+        {
+            var transposed = reshape ? name + ".nhwc" : name;
+            graph.Message(GraphProto.Node, Node("Transpose", transposed, [value.Name], transposed, IntsAttribute("perm", 0, 2, 3, 1)));
+            current = new Value(transposed, [value.Dimensions[1], value.Dimensions[2], value.Dimensions[0]], ChannelsFirst: false);
+        }
+
+        if (!reshape) return current;
+        // 0 keeps the input's batch dimension, whatever its size (Reshape's allowzero is 0 by default).
+        var shapeName = name + ".shape";
+        graph.Message(GraphProto.Initializer, Int64Tensor(shapeName, [0, .. dimensions]));
+        graph.Message(GraphProto.Node, Node("Reshape", name, [current.Name, shapeName], name));
+        return new Value(name, dimensions, ChannelsFirst: false);
+    }
+
+    private static long[] Dimensions(TensorShape shape) => [.. shape.ToArray().Select(d => (long)d)];
+
+    private static long[] ChannelsFirstDimensions(TensorShape shape) => [shape.Channels, shape.Height, shape.Width];
+
     /// <summary>The nodes of the layer's activation, each with the constants DeepGen's kernels use.</summary>
     private static ProtoWriter[] ActivationNodes(LayerInfo layer, string input, string output)
     {
@@ -149,6 +317,13 @@ public static class OnnxExporter
     private static ProtoWriter IntAttribute(string name, long value) =>
         new ProtoWriter().String(AttributeProto.Name, name).Int64(AttributeProto.I, value).Int32(AttributeProto.Type, AttributeProto.TypeInt);
 
+    private static ProtoWriter IntsAttribute(string name, params long[] values)
+    {
+        var attribute = new ProtoWriter().String(AttributeProto.Name, name);
+        foreach (var value in values) attribute.Int64(AttributeProto.Ints, value);
+        return attribute.Int32(AttributeProto.Type, AttributeProto.TypeInts);
+    }
+
     private static ProtoWriter FloatAttribute(string name, float value) =>
         new ProtoWriter().String(AttributeProto.Name, name).Float(AttributeProto.F, value).Int32(AttributeProto.Type, AttributeProto.TypeFloat);
 
@@ -170,6 +345,14 @@ public static class OnnxExporter
             .String(TensorProto.Name, name)
             .Bytes(TensorProto.RawData, MemoryMarshal.AsBytes(values));
     }
+
+    /// <summary>A 1-D int64 tensor, such as the shape operand of a <c>Reshape</c>.</summary>
+    private static ProtoWriter Int64Tensor(string name, long[] values) =>
+        new ProtoWriter()
+            .Int64(TensorProto.Dims, values.Length)
+            .Int32(TensorProto.DataType, TensorProto.Int64)
+            .String(TensorProto.Name, name)
+            .Bytes(TensorProto.RawData, MemoryMarshal.AsBytes(values.AsSpan()));
 
     /// <summary>A float32 <c>[batch, columns]</c> value, the batch dimension symbolic.</summary>
     private static ProtoWriter FloatMatrixValueInfo(string name, int columns)

@@ -1,7 +1,7 @@
 namespace DeepGen.Onnx;
 
 /// <summary>
-/// The subset of onnx.proto (the ONNX IR, <c>onnx/onnx.proto</c>) that a dense network needs: message field numbers
+/// The subset of onnx.proto (the ONNX IR, <c>onnx/onnx.proto</c>) that DeepGen's layers need: message field numbers
 /// and enum values, by the names the schema gives them. Messages are written field by field with Google.Protobuf's
 /// <c>CodedOutputStream</c>, so no protoc-generated classes (and no copy of the whole schema) are needed.
 /// </summary>
@@ -38,15 +38,15 @@ internal static class OnnxSchema
     /// <summary><c>message AttributeProto</c> and its <c>AttributeType</c> enum.</summary>
     public static class AttributeProto
     {
-        public const int Name = 1, F = 2, I = 3, Type = 20;
-        public const int TypeFloat = 1, TypeInt = 2;
+        public const int Name = 1, F = 2, I = 3, Ints = 8, Type = 20;
+        public const int TypeFloat = 1, TypeInt = 2, TypeInts = 7;
     }
 
     /// <summary><c>message TensorProto</c> and its <c>DataType</c> enum.</summary>
     public static class TensorProto
     {
         public const int Dims = 1, DataType = 2, Name = 8, RawData = 9;
-        public const int Float = 1;
+        public const int Float = 1, Int64 = 7;
     }
 
     /// <summary><c>message ValueInfoProto</c>.</summary>

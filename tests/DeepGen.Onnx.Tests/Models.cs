@@ -44,3 +44,46 @@ public partial class KerasActivations;
 [Model(Input = 4)]
 [Dense(3, Gelu)]
 public partial class GeluLayer;
+
+// Convolutional models: between them a valid, a same-padded, a strided and a bias-free convolution, odd and even
+// kernels (an even one pads unevenly: the extra row and column after), max and average pooling with same padding
+// (the average must not count the padded cells), both global poolings, Flatten, a Reshape from a vector to an image
+// and one from an image to a matrix, and a convolution as the last layer.
+
+/// <summary>Convolution, max pooling, a strided same-padded convolution, same-padded average pooling, flatten, dense.</summary>
+[Model(InputShape = new[] { 9, 8, 3 })]
+[Conv2D(5, 3, Tanh, Name = "C1")]
+[MaxPooling2D(2, Name = "P1")]
+[Conv2D(4, 2, Sigmoid, Strides = 2, Padding = Padding.Same, Name = "C2")]
+[AveragePooling2D(2, Padding = Padding.Same, Name = "P2")]
+[Flatten(Name = "F")]
+[Dense(3, Softmax, Name = "Out")]
+public partial class SmallConvnet;
+
+/// <summary>An even kernel with same padding and no bias, strided same-padded average pooling, global average pooling.</summary>
+[Model(InputShape = new[] { 7, 6, 2 })]
+[Conv2D(6, 4, Relu, Padding = Padding.Same, UseBias = false)]
+[AveragePooling2D(3, Strides = 2, Padding = Padding.Same)]
+[Conv2D(3, 3, Linear, Strides = 2, Padding = Padding.Same)]
+[GlobalAveragePooling2D]
+[Dense(2, Sigmoid)]
+public partial class SamePaddedConvnet;
+
+/// <summary>A flat input reshaped into an image, strided same-padded max pooling, global max pooling.</summary>
+[Model(Input = 48)]
+[Reshape(4, 4, 3)]
+[Conv2D(6, 3, Elu, Padding = Padding.Same)]
+[MaxPooling2D(3, Strides = 2, Padding = Padding.Same)]
+[GlobalMaxPooling2D]
+[Dense(3, Linear)]
+public partial class ReshapedConvnet;
+
+/// <summary>An image reshaped into a matrix and flattened, a dense layer reshaped back into an image, and a convolution last.</summary>
+[Model(InputShape = new[] { 6, 5, 2 })]
+[Conv2D(4, 3, Tanh)]
+[Reshape(12, 4)]
+[Flatten]
+[Dense(10, LeakyRelu)]
+[Reshape(5, 2, 1)]
+[Conv2D(3, 2, Swish, Padding = Padding.Same)]
+public partial class ConvolutionLast;

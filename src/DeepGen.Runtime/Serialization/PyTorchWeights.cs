@@ -3,29 +3,41 @@ using System.Globalization;
 namespace DeepGen.Serialization;
 
 /// <summary>
-/// Loads the weights of a PyTorch MLP saved as safetensors (<c>safetensors.torch.save_file(model.state_dict(), …)</c>)
-/// into a DeepGen model of the same shape.
+/// Loads the weights of a PyTorch network of <c>nn.Linear</c> and <c>nn.Conv2d</c> layers saved as safetensors
+/// (<c>safetensors.torch.save_file(model.state_dict(), …)</c>) into a DeepGen model of the same shape.
 /// </summary>
 /// <remarks>
 /// <para>
 /// PyTorch's <c>nn.Linear</c> stores <c>{module}.weight</c> as <c>[out_features, in_features]</c> and
 /// <c>{module}.bias</c> as <c>[out_features]</c>; DeepGen stores a dense layer's weights as <c>[inputs, units]</c>
-/// (Keras's layout). Weights are transposed on the way in; biases are copied. A layer declared with
-/// <c>UseBias = false</c> takes a module built with <c>bias=False</c>, which has no <c>.bias</c> tensor; a bias in
-/// the file for such a layer is refused by name rather than dropped.
+/// (Keras's layout). <c>nn.Conv2d</c> stores <c>[out_channels, in_channels, kernel_height, kernel_width]</c>;
+/// DeepGen stores a convolution's as Keras's <c>[kernel, kernel, inChannels, filters]</c>. Weights are transposed on
+/// the way in; biases (<c>[out]</c>) are copied. A layer declared with <c>UseBias = false</c> takes a module built
+/// with <c>bias=False</c>, which has no <c>.bias</c> tensor; a bias in the file for such a layer is refused by name
+/// rather than dropped. Layers without weights (pooling, <c>Flatten</c>, <c>Reshape</c>) take nothing from the file.
 /// </para>
 /// <para>
-/// Name mapping. By default the file's Linear layers are taken in order and matched to the model's layers in
-/// order: every 2-D tensor named <c>{prefix}.weight</c> together with <c>{prefix}.bias</c> is one Linear layer, and
-/// prefixes are ordered naturally, comparing digit runs as numbers — so <c>nn.Sequential</c>'s <c>0, 2, 4, …, 10</c>
-/// and named modules <c>fc1, fc2, …, fc10</c> come out in layer order. Where the names do not sort in layer order
-/// (<c>encoder</c>, <c>decoder</c>), pass an explicit map from each DeepGen layer name (<see cref="LayerInfo.Name"/>,
-/// <c>Dense0</c> or the name given with <c>Name =</c>) to its PyTorch module path.
+/// Flattening. PyTorch keeps images channels first and flattens them in <c>(channels, height, width)</c> order;
+/// DeepGen keeps them channels last and flattens in <c>(height, width, channels)</c> order. So a dense layer that
+/// reads a flattened image (through <c>Flatten</c> and <c>Reshape</c> layers, which keep the order of the values,
+/// back to the nearest <c>(height, width, channels)</c> shape, the model's input included) has its input rows
+/// permuted from PyTorch's order to DeepGen's; the model then gives, on an image in DeepGen's layout, what the
+/// PyTorch network gives on the same image channels first. A dense layer after a global pooling reads one value per
+/// channel, the same order in both, and is not permuted.
+/// </para>
+/// <para>
+/// Name mapping. By default the file's Linear and Conv2d layers are taken in order and matched, in order, to the
+/// model's layers that have weights: every 2-D or 4-D tensor named <c>{prefix}.weight</c> together with
+/// <c>{prefix}.bias</c> is one layer, and prefixes are ordered naturally, comparing digit runs as numbers — so
+/// <c>nn.Sequential</c>'s <c>0, 2, 4, …, 10</c> and named modules <c>fc1, fc2, …, fc10</c> come out in layer order.
+/// Where the names do not sort in layer order (<c>encoder</c>, <c>decoder</c>), pass an explicit map from each
+/// DeepGen layer with weights (<see cref="LayerInfo.Name"/>, <c>Dense0</c> or the name given with <c>Name =</c>) to
+/// its PyTorch module path.
 /// </para>
 /// <para>
 /// Everything is checked before any weight is copied, and on any problem the model keeps its weights and an
 /// <see cref="InvalidModelFileException"/> names it: a malformed file, a missing tensor, a tensor the model has no
-/// place for (a bias for a bias-free layer among them), a shape that is not the layer's <c>[out, in]</c>, a dtype
+/// place for (a bias for a bias-free layer among them), a shape that is not the layer's PyTorch shape, a dtype
 /// other than F32, or a value that is NaN or infinite. Only the header and the model's own tensors are read, so
 /// memory stays bounded by the model's size. Activations are not recorded in a state dict: the model's own (its
 /// attributes) are used.
@@ -51,7 +63,22 @@ public static class PyTorchWeights
         return prefixes;
     }
 
-    /// <summary>Loads the file's Linear layers, in order (see the remarks), into the model's layers.</summary>
+    /// <summary>
+    /// The prefixes (module paths) of the Linear and Conv2d layers in <paramref name="file"/> (2-D and 4-D
+    /// <c>.weight</c> tensors), in the order the default mapping assigns them to a model's layers with weights.
+    /// </summary>
+    public static IReadOnlyList<string> LayerPrefixes(SafeTensorsFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var prefixes = new List<string>();
+        foreach (var tensor in file.Tensors)
+            if (tensor.Name.EndsWith(WeightSuffix, StringComparison.Ordinal) && tensor.Shape.Length is 2 or 4)
+                prefixes.Add(tensor.Name[..^WeightSuffix.Length]);
+        prefixes.Sort(NaturalOrder);
+        return prefixes;
+    }
+
+    /// <summary>Loads the file's Linear and Conv2d layers, in order (see the remarks), into the model's layers with weights.</summary>
     /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void Load(SequentialModel model, string path)
     {
@@ -64,20 +91,24 @@ public static class PyTorchWeights
     /// <summary><see cref="Load(SequentialModel, string)"/> from a file already open (or read): <paramref name="path"/> names it in messages.</summary>
     internal static void LoadFrom(SequentialModel model, SafeTensorsFile file, string path)
     {
-        var prefixes = LinearLayerPrefixes(file);
-        var layers = model.Architecture.Layers;
+        var prefixes = LayerPrefixes(file);
+        var layers = model.Architecture.Layers.Where(l => l.HasWeights).ToList();
         if (prefixes.Count != layers.Count)
+        {
+            var kinds = prefixes.Count == LinearLayerPrefixes(file).Count ? "Linear" : "Linear or Conv2d";
             throw new InvalidModelFileException(
-                $"'{path}' holds {prefixes.Count} Linear layer(s) ({Describe(prefixes)}) but '{model.Architecture.ModelName}' has {layers.Count} " +
+                $"'{path}' holds {prefixes.Count} {kinds} layer(s) ({Describe(prefixes)}) but '{model.Architecture.ModelName}' has {layers.Count} with weights " +
                 $"({string.Join(", ", layers.Select(l => l.Name))}). Pass an explicit layer map if the file holds other modules too.");
-        Load(model, file, path, layers.ToDictionary(l => l.Name, l => prefixes[l.Index], StringComparer.Ordinal));
+        }
+
+        Load(model, file, path, layers.Select((l, i) => (l.Name, Prefix: prefixes[i])).ToDictionary(p => p.Name, p => p.Prefix, StringComparer.Ordinal));
     }
 
     /// <summary>
-    /// Loads the file's Linear layers named by <paramref name="layerPrefixes"/>: for each of the model's layers, by its
-    /// name, the PyTorch module path whose <c>.weight</c> and <c>.bias</c> it takes (for example
-    /// <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer must be mapped, and every tensor in the
-    /// file must be used.
+    /// Loads the file's Linear and Conv2d layers named by <paramref name="layerPrefixes"/>: for each of the model's
+    /// layers with weights, by its name, the PyTorch module path whose <c>.weight</c> and <c>.bias</c> it takes (for
+    /// example <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer with weights must be mapped, no
+    /// layer without, and every tensor in the file must be used.
     /// </summary>
     /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void Load(SequentialModel model, string path, IReadOnlyDictionary<string, string> layerPrefixes)
@@ -91,7 +122,10 @@ public static class PyTorchWeights
             throw new ArgumentException(
                 $"The layer map names {string.Join(", ", unknown.Select(n => $"'{n}'"))}, which '{model.Architecture.ModelName}' does not have. Its layers: {string.Join(", ", layers.Select(l => l.Name))}.",
                 nameof(layerPrefixes));
-        var unmapped = layers.Where(l => !layerPrefixes.ContainsKey(l.Name)).Select(l => l.Name).ToList();
+        var weightless = layers.Where(l => !l.HasWeights && layerPrefixes.ContainsKey(l.Name)).Select(l => $"'{l.Name}' ({l.Kind})").ToList();
+        if (weightless.Count > 0)
+            throw new ArgumentException($"The layer map names {string.Join(", ", weightless)}, which has no weights to load.", nameof(layerPrefixes));
+        var unmapped = layers.Where(l => l.HasWeights && !layerPrefixes.ContainsKey(l.Name)).Select(l => l.Name).ToList();
         if (unmapped.Count > 0)
             throw new ArgumentException($"The layer map does not say where layer(s) {string.Join(", ", unmapped)} come from.", nameof(layerPrefixes));
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -106,17 +140,18 @@ public static class PyTorchWeights
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in architecture.Layers)
         {
+            if (!layer.HasWeights) continue;
             var prefix = layerPrefixes[layer.Name];
             var weightName = prefix + WeightSuffix;
             var biasName = prefix + BiasSuffix;
             if (!used.Add(weightName))
                 throw new ArgumentException($"The layer map gives module '{prefix}' to more than one layer.", nameof(layerPrefixes));
-            var weight = FindTensor(file, path, weightName, layer, [layer.Units, layer.Inputs]);
+            var weight = FindTensor(file, path, weightName, layer, TorchWeightShape(layer));
             SafeTensorEntry? bias = null;
             if (layer.UseBias)
             {
                 used.Add(biasName);
-                bias = FindTensor(file, path, biasName, layer, [layer.Units]);
+                bias = FindTensor(file, path, biasName, layer, [layer.BiasCount]);
             }
             else if (file.TryGetTensor(biasName, out var unexpected))
             {
@@ -137,16 +172,14 @@ public static class PyTorchWeights
         var loaded = new float[architecture.ParameterCount];
         foreach (var (layer, weight, bias) in wanted)
         {
-            // PyTorch [out, in] → DeepGen [in, out].
-            var torchWeights = new float[layer.Units * layer.Inputs];
+            var torchWeights = new float[layer.WeightCount];
             file.ReadFloat32(weight, torchWeights);
             WeightChecks.RequireFinite(torchWeights, weight.Name, path);
-            var weights = loaded.AsSpan(layer.WeightsOffset, layer.Inputs * layer.Units);
-            for (var o = 0; o < layer.Units; o++)
-                for (var i = 0; i < layer.Inputs; i++)
-                    weights[i * layer.Units + o] = torchWeights[o * layer.Inputs + i];
+            var weights = loaded.AsSpan(layer.WeightsOffset, layer.WeightCount);
+            if (layer.Kind == LayerKind.Conv2D) CopyConvolution(weights, torchWeights, layer);
+            else CopyDense(weights, torchWeights, layer, FlattenedImage(architecture.Layers, layer.Index));
             if (bias is null) continue;
-            var biases = loaded.AsSpan(layer.BiasOffset, layer.Units);
+            var biases = loaded.AsSpan(layer.BiasOffset, layer.BiasCount);
             file.ReadFloat32(bias, biases);
             WeightChecks.RequireFinite(biases, bias.Name, path);
         }
@@ -154,9 +187,62 @@ public static class PyTorchWeights
         loaded.CopyTo(model.Parameters);
     }
 
+    /// <summary>The layer's weights as PyTorch saves them: <c>[out_features, in_features]</c> or <c>[out_channels, in_channels, kh, kw]</c>.</summary>
+    private static long[] TorchWeightShape(LayerInfo layer) => layer.Kind == LayerKind.Conv2D
+        ? [layer.OutputShape.Channels, layer.InputShape.Channels, layer.KernelSize, layer.KernelSize]
+        : [layer.Units, layer.Inputs];
+
+    /// <summary>PyTorch <c>[filters, in, kh, kw]</c> → DeepGen (Keras) <c>[kh, kw, in, filters]</c>.</summary>
+    private static void CopyConvolution(Span<float> weights, float[] torch, LayerInfo layer)
+    {
+        int k = layer.KernelSize, inChannels = layer.InputShape.Channels, filters = layer.OutputShape.Channels;
+        for (var f = 0; f < filters; f++)
+            for (var c = 0; c < inChannels; c++)
+                for (var y = 0; y < k; y++)
+                    for (var x = 0; x < k; x++)
+                        weights[((y * k + x) * inChannels + c) * filters + f] = torch[((f * inChannels + c) * k + y) * k + x];
+    }
+
+    /// <summary>
+    /// PyTorch <c>[out, in]</c> → DeepGen <c>[in, out]</c>. Where the layer reads a flattened <paramref name="image"/>,
+    /// DeepGen's input row <c>(h · width + w) · channels + c</c> takes PyTorch's column <c>(c · height + h) · width + w</c>.
+    /// </summary>
+    private static void CopyDense(Span<float> weights, float[] torch, LayerInfo layer, TensorShape? image)
+    {
+        for (var i = 0; i < layer.Inputs; i++)
+        {
+            var column = i;
+            if (image is { } s)
+            {
+                var (pixel, c) = Math.DivRem(i, s.Channels);
+                var (h, w) = Math.DivRem(pixel, s.Width);
+                column = (c * s.Height + h) * s.Width + w;
+            }
+
+            for (var o = 0; o < layer.Units; o++)
+                weights[i * layer.Units + o] = torch[o * layer.Inputs + column];
+        }
+    }
+
+    /// <summary>
+    /// The <c>(height, width, channels)</c> image whose values the dense layer at <paramref name="index"/> reads
+    /// flattened: found by walking back through <c>Flatten</c> and <c>Reshape</c> layers (which keep the order of the
+    /// values) to the nearest image shape, the model's input included. Null where the walk ends at another kind of
+    /// layer first (a dense layer, a global pooling), whose vector is ordered the same in PyTorch.
+    /// </summary>
+    internal static TensorShape? FlattenedImage(IReadOnlyList<LayerInfo> layers, int index)
+    {
+        var shape = layers[index].InputShape;
+        for (var j = index - 1; shape.Rank != 3 && j >= 0 && layers[j].Kind is LayerKind.Flatten or LayerKind.Reshape; j--)
+            shape = layers[j].InputShape;
+        return shape.Rank == 3 ? shape : null;
+    }
+
     private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, LayerInfo layer, long[] shape)
     {
-        var role = $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)";
+        var role = layer.Kind == LayerKind.Conv2D
+            ? $"convolution '{layer.Name}' ({layer.InputShape.Channels} → {layer.OutputShape.Channels} channels, {layer.KernelSize}×{layer.KernelSize} kernel)"
+            : $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)";
         if (!file.TryGetTensor(name, out var entry))
             throw new InvalidModelFileException(
                 $"'{path}' has no tensor '{name}' {Format(shape)} for {role}. It holds: {WeightChecks.List(file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
@@ -166,7 +252,12 @@ public static class PyTorchWeights
         if (!entry.Shape.SequenceEqual(shape))
             throw new InvalidModelFileException(
                 $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but {role} needs {Format(shape)}" +
-                (shape.Length == 2 ? " (PyTorch's [out_features, in_features])." : "."));
+                shape.Length switch
+                {
+                    2 => " (PyTorch's [out_features, in_features]).",
+                    4 => " (PyTorch's [out_channels, in_channels, kernel_height, kernel_width]).",
+                    _ => ".",
+                });
         return entry;
     }
 
