@@ -256,7 +256,7 @@ public static unsafe class ConvolutionKernels
                     var ox = tx / g.StrideWidth;
                     if (ox * g.StrideWidth != tx || ox >= g.OutputWidth) continue;
                     var cells = rows + ((long)oy * g.OutputWidth + ox) * patch + (ky * g.KernelWidth + kx) * channels;
-                    TensorPrimitives.Add(sum, new ReadOnlySpan<float>(cells, channels), sum);
+                    Runs.AddTo(pixel, cells, channels);
                 }
             }
         }

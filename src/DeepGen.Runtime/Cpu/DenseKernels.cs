@@ -109,9 +109,9 @@ public static unsafe class DenseKernels
 
         if (!hasBias) return;
         // Rows are added in batch order, so the sum is the same whatever the thread count.
-        biasGradients.Clear();
-        for (var row = 0; row < batch; row++)
-            TensorPrimitives.Add(biasGradients, outputGradient.Slice(row * units, units), biasGradients);
+        fixed (float* db = biasGradients)
+        fixed (float* dz = outputGradient)
+            Runs.ColumnSums(db, dz, batch, units);
         if (update) ElementWise.SgdStep(bias, biasGradients, learningRate);
     }
 
@@ -324,14 +324,18 @@ public static unsafe class DenseKernels
     {
         public void Apply(float* c, int ldc, int row, int rows, int column, int columns)
         {
+            // A tile as wide as C (a convolution's 32 or 64 filters) is one run of rows · columns values, which the
+            // activation takes in one call; the element-wise activations give each element the same bits either way.
+            var whole = columns == ldc && TActivation.Kind != Activation.Linear;
             for (var r = row; r < row + rows; r++)
             {
                 var offset = (long)r * ldc + column;
-                var segment = new Span<float>(c + offset, columns);
-                if (bias != null) TensorPrimitives.Add(segment, new ReadOnlySpan<float>(bias + column, columns), segment);
-                if (preActivations != null) segment.CopyTo(new Span<float>(preActivations + offset, columns));
-                TActivation.Forward(segment);
+                if (bias != null) Runs.AddTo(c + offset, bias + column, columns);
+                if (preActivations != null) new Span<float>(c + offset, columns).CopyTo(new Span<float>(preActivations + offset, columns));
+                if (!whole) TActivation.Forward(new Span<float>(c + offset, columns));
             }
+
+            if (whole) TActivation.Forward(new Span<float>(c + (long)row * ldc, rows * columns));
         }
     }
 

@@ -47,11 +47,7 @@ public static unsafe class PoolingKernels
         fixed (float* saved = previousSaved)
         fixed (float* mask = dropoutMask)
         {
-            for (var n = 0; n < batch; n++)
-            {
-                PoolBackward(dx, dy, x, n, g, average: false);
-                ShapeKernels.ElementGradientAt<TPreviousActivation>(dx, saved, mask, (long)n * g.InputSize, g.InputSize);
-            }
+            BackwardSamples<TPreviousActivation>(dx, dy, x, saved, mask, batch, g, average: false);
         }
     }
 
@@ -87,11 +83,7 @@ public static unsafe class PoolingKernels
         fixed (float* saved = previousSaved)
         fixed (float* mask = dropoutMask)
         {
-            for (var n = 0; n < batch; n++)
-            {
-                PoolBackward(dx, dy, null, n, g, average: true);
-                ShapeKernels.ElementGradientAt<TPreviousActivation>(dx, saved, mask, (long)n * g.InputSize, g.InputSize);
-            }
+            BackwardSamples<TPreviousActivation>(dx, dy, null, saved, mask, batch, g, average: true);
         }
     }
 
@@ -209,6 +201,67 @@ public static unsafe class PoolingKernels
     }
 
     /// <summary>
+    /// Every sample's pooling gradient, then its mask and derivative: split over samples among the threads when the
+    /// batch is large (each sample's gradient is its own, so the bits do not depend on the split), else on the caller.
+    /// </summary>
+    private static void BackwardSamples<TPreviousActivation>(float* dx, float* dy, float* x, float* saved, float* mask, int batch, in Window2D g, bool average)
+        where TPreviousActivation : struct, IActivationFunction
+    {
+        var threads = batch < 2 || (long)batch * g.InputSize < ParallelValues || WorkerPool.IsWorkerThread
+            ? 1
+            : Math.Min(CpuBackend.MaxDegreeOfParallelism, WorkerPool.Shared.MaxThreads);
+        var job = BackwardJob<TPreviousActivation>.ForThisThread;
+        job.InputGradient = dx;
+        job.OutputGradient = dy;
+        job.Input = x;
+        job.Saved = saved;
+        job.Mask = mask;
+        job.Batch = batch;
+        job.Window = g;
+        job.Average = average;
+        try
+        {
+            if (threads <= 1)
+                for (var n = 0; n < batch; n++) job.Execute(n);
+            else
+                WorkerPool.Shared.Run(job, threads);
+        }
+        finally
+        {
+            job.InputGradient = job.OutputGradient = job.Input = job.Saved = job.Mask = null;
+        }
+    }
+
+    /// <summary>Below this many input values a pooling gradient runs on the calling thread.</summary>
+    private const long ParallelValues = 1 << 16;
+
+    /// <summary>One sample of a pooling gradient per unit; one reusable job per calling thread and activation, so nothing is allocated.</summary>
+    private sealed class BackwardJob<TPreviousActivation> : IParallelWork
+        where TPreviousActivation : struct, IActivationFunction
+    {
+        [ThreadStatic] private static BackwardJob<TPreviousActivation>? _forThisThread;
+
+        public float* InputGradient;
+        public float* OutputGradient;
+        public float* Input;
+        public float* Saved;
+        public float* Mask;
+        public int Batch;
+        public Window2D Window;
+        public bool Average;
+
+        public static BackwardJob<TPreviousActivation> ForThisThread => _forThisThread ??= new BackwardJob<TPreviousActivation>();
+
+        public int UnitCount => Batch;
+
+        public void Execute(int unit)
+        {
+            PoolBackward(InputGradient, OutputGradient, Input, unit, Window, Average);
+            ShapeKernels.ElementGradientAt<TPreviousActivation>(InputGradient, Saved, Mask, (long)unit * Window.InputSize, Window.InputSize);
+        }
+    }
+
+    /// <summary>
     /// Sample <paramref name="n"/>'s input gradient, before mask and derivative: cleared, then each output pixel's
     /// gradient added, in output order, to the first maximal cell of each channel (max) or, divided by the window's
     /// count, to every cell (average).
@@ -238,19 +291,60 @@ public static unsafe class PoolingKernels
             }
 
             var first = ((long)window.Y0 * g.InputWidth + window.X0) * channels;
-            for (var c = 0; c < channels; c++)
+            for (var channel = MaxBackwardVectors(dx, x0, dy, window, g); channel < channels; channel++)
             {
-                var best = first + c;
+                var best = first + channel;
                 for (var y = window.Y0; y < window.Y1; y++)
                 for (var x = window.X0; x < window.X1; x++)
                 {
-                    var at = ((long)y * g.InputWidth + x) * channels + c;
+                    var at = ((long)y * g.InputWidth + x) * channels + channel;
                     if (x0[at] > x0[best]) best = at;
                 }
 
-                dx[best] += dy[c];
+                dx[best] += dy[channel];
             }
         }
+    }
+
+    /// <summary>
+    /// A window's max-pooling gradient for whole vectors of channels, the rest left to the scalar loop: the window's
+    /// largest value per channel, then its cells in scan order, each taking the channel's gradient where it holds
+    /// that value and no earlier cell did — the first maximal cell, as the scalar search finds it. Adding zero to a
+    /// cell that did not win leaves its bits alone (a cell's sum is never -0: it starts at +0). Returns the first
+    /// channel not done.
+    /// </summary>
+    private static int MaxBackwardVectors(float* dx, float* x, float* dy, PoolWindow window, in Window2D g)
+    {
+        var width = System.Numerics.Vector<float>.Count;
+        if (!System.Numerics.Vector.IsHardwareAccelerated) return 0;
+        int channels = g.Channels, c = 0;
+        for (; c + width <= channels; c += width)
+        {
+            var best = System.Numerics.Vector.Load(x + ((long)window.Y0 * g.InputWidth + window.X0) * channels + c);
+            for (var y = window.Y0; y < window.Y1; y++)
+            for (var xx = window.X0; xx < window.X1; xx++)
+            {
+                var value = System.Numerics.Vector.Load(x + ((long)y * g.InputWidth + xx) * channels + c);
+                // The scalar search's test, value > best, lane by lane: NaN never wins, as there.
+                best = System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(value, best), value, best);
+            }
+
+            var gradient = System.Numerics.Vector.Load(dy + c);
+            // Where the first cell is NaN nothing is greater, so the scalar search keeps it: it wins those lanes.
+            var taken = System.Numerics.Vector.OnesComplement(System.Numerics.Vector.Equals(best, best));
+            var firstAt = ((long)window.Y0 * g.InputWidth + window.X0) * channels + c;
+            System.Numerics.Vector.Store(System.Numerics.Vector.Load(dx + firstAt) + System.Numerics.Vector.ConditionalSelect(taken, gradient, System.Numerics.Vector<float>.Zero), dx + firstAt);
+            for (var y = window.Y0; y < window.Y1; y++)
+            for (var xx = window.X0; xx < window.X1; xx++)
+            {
+                var at = ((long)y * g.InputWidth + xx) * channels + c;
+                var wins = System.Numerics.Vector.AndNot(System.Numerics.Vector.Equals(System.Numerics.Vector.Load(x + at), best), taken);
+                System.Numerics.Vector.Store(System.Numerics.Vector.Load(dx + at) + System.Numerics.Vector.ConditionalSelect(wins, gradient, System.Numerics.Vector<float>.Zero), dx + at);
+                taken |= wins;
+            }
+        }
+
+        return c;
     }
 
     /// <summary>The input rows <c>[Y0, Y1)</c> and columns <c>[X0, X1)</c> window <c>(oy, ox)</c> covers inside the input.</summary>

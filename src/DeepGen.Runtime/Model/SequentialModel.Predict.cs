@@ -62,7 +62,7 @@ public abstract partial class SequentialModel
                 $"'{destinationName}' holds {destination.Length} floats; {samples} samples × {units} outputs of layer '{layer.Name}' = {(long)samples * units} expected.",
                 destinationName);
 
-        var passSize = Math.Min(batchSize, samples);
+        var passSize = Math.Min(Math.Min(batchSize, samples), Architecture.LargestInferencePass);
         var passes = (samples + passSize - 1) / passSize;
         var threads = Math.Min(Cpu.CpuBackend.MaxDegreeOfParallelism, Cpu.WorkerPool.Shared.MaxThreads);
         if (threads > 1 && passes >= PassesPerThreadForWholePasses * threads)

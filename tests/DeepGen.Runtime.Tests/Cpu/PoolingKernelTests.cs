@@ -57,6 +57,39 @@ public class PoolingKernelTests
             NaiveConvolution.AveragePoolBackward(NaiveConvolution.Abs(dy), batch, g), ph * pw + 1, "dx");
     }
 
+    [Theory]
+    [InlineData(19, false)] // whole vectors of channels and a scalar tail
+    [InlineData(32, true)]
+    public void Ties_go_to_the_first_maximal_cell_in_the_vector_lanes_as_in_the_scalar_tail(int channels, bool same)
+    {
+        // Values from three levels: most windows hold ties, in every lane; a NaN first cell keeps its window's gradient.
+        var g = Window2D.Create(7, 6, channels, 3, 3, 2, 1, same);
+        var x = NaiveKernels.Random(2 * g.InputSize, 8, 0f, 3f).Select(v => MathF.Floor(v)).ToArray();
+        x[NaiveConvolution.Input(g, 1, 0, 0, 5)] = float.NaN;
+        var dy = NaiveKernels.Random(2 * g.OutputPixels * channels, 9);
+        var dx = Filled(x.Length);
+        PoolingKernels.MaxBackward<LinearActivation>(dx, dy, x, [], [], 2, g);
+
+        // The scalar definition: the first cell in scan order that no later cell exceeds (NaN never exceeds).
+        var expected = new float[x.Length];
+        for (var n = 0; n < 2; n++)
+        for (var oy = 0; oy < g.OutputHeight; oy++)
+        for (var ox = 0; ox < g.OutputWidth; ox++)
+        for (var c = 0; c < channels; c++)
+        {
+            var best = -1;
+            foreach (var (_, _, y, xx) in NaiveConvolution.Cells(g, oy, ox))
+            {
+                var at = NaiveConvolution.Input(g, n, y, xx, c);
+                if (best < 0 || x[at] > x[best]) best = at;
+            }
+
+            expected[best] += dy[NaiveConvolution.Output(g, n, oy, ox, channels, c)];
+        }
+
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), dx.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void A_padded_corner_averages_only_its_real_cells()
     {
