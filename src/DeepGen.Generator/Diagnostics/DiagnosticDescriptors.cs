@@ -24,8 +24,8 @@ internal static class DiagnosticDescriptors
         "Layer {0} of '{1}' has {2} units; a dense layer needs at least one unit");
 
     public static readonly DiagnosticDescriptor SoftmaxNotLast = Error("DG0005",
-        "Softmax on a layer that is not the last",
-        "Layer {0} of '{1}' uses Softmax, which DeepGen supports on the last layer only; use another activation here");
+        "Softmax on a layer that is not the last dense layer",
+        "Layer {0} of '{1}' uses Softmax, which DeepGen supports on the last layer only, and there only on a [Dense] layer; use another activation here");
 
     public static readonly DiagnosticDescriptor UnknownActivation = Error("DG0006",
         "Unknown activation",
