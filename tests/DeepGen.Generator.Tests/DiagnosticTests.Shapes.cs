@@ -188,6 +188,7 @@ public partial class DiagnosticTests
     [InlineData("Conv2D(8, 3, Padding = (Padding)2)", "Padding = 2; it is not a member of DeepGen.Padding")]
     [InlineData("MaxPooling2D(2, Padding = (Padding)(-1))", "Padding = -1; it is not a member of DeepGen.Padding")]
     [InlineData("Reshape()", "shape = (); a sample's shape has one to three dimensions, each at least 1")]
+    [InlineData("Reshape(null!)", "shape = (); a sample's shape has one to three dimensions, each at least 1")]
     [InlineData("Reshape(1, 8, 8, 2)", "shape = (1, 8, 8, 2); a sample's shape has one to three dimensions, each at least 1")]
     [InlineData("Reshape(8, 0, 2)", "shape = (8, 0, 2); a sample's shape has one to three dimensions, each at least 1")]
     [InlineData("Reshape(-8, -8, 2)", "shape = (-8, -8, 2); a sample's shape has one to three dimensions, each at least 1")]

@@ -386,7 +386,8 @@ internal static class ModelParser
 
     private static LayerSpec ReadReshape(AttributeData reshape, LayerContext c)
     {
-        var target = reshape.ConstructorArguments.Length > 0 && reshape.ConstructorArguments[0].Kind == TypedConstantKind.Array
+        // [Reshape(null)] compiles (a null params array) and has no Values to read: it is an empty shape.
+        var target = reshape.ConstructorArguments.Length > 0 && reshape.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, IsNull: false }
             ? reshape.ConstructorArguments[0].Values.Select(v => v.Value is int d ? d : 0).ToArray()
             : Array.Empty<int>();
         if (target.Length is < 1 or > 3 || target.Any(d => d <= 0))
