@@ -73,6 +73,35 @@ public class GeneratedCodeTests
     }
 
     /// <summary>
+    /// The convnet's layer views carve the right spans out of the parameters (pooling and flatten have none), and a
+    /// training step runs through every generated forward and backward method and lowers the loss on a fixed batch.
+    /// </summary>
+    [Fact]
+    public void ConvnetLayersHaveViewsAndTrain()
+    {
+        var type = Load(TestModels.MnistConvnet).GetType("Samples.Mnist.MnistConvnet", throwOnError: true)!;
+        var model = Create(type, seed: 3);
+
+        Assert.Equal(["Conv2D0", "MaxPooling2D1", "Conv2D2", "MaxPooling2D3", "Flatten4", "Dense5"], model.Layers.Select(layer => layer.Name));
+        var sizes = model.Layers.Select(layer => (layer.Weights.Length, layer.Bias.Length)).ToList();
+        Assert.Equal([(3 * 3 * 1 * 32, 32), (0, 0), (3 * 3 * 32 * 64, 64), (0, 0), (0, 0), (1600 * 10, 10)], sizes);
+        var conv = (DenseLayer)type.GetProperty("Conv2D2")!.GetValue(model)!;
+        Assert.Equal(320, conv.Info.WeightsOffset);
+
+        const int batch = 4;
+        var x = new float[batch * 784];
+        for (var i = 0; i < x.Length; i++) x[i] = (i * 7 % 17) / 17f;
+        var y = new float[batch * 10];
+        for (var row = 0; row < batch; row++) y[row * 10 + row] = 1f;
+        var losses = new List<float>();
+        for (var step = 0; step < 5; step++)
+            losses.Add(model.TrainStep(x, y, batch, Loss.CategoricalCrossEntropy, new Sgd(0.05f)));
+
+        Assert.All(losses, loss => Assert.True(float.IsFinite(loss), string.Join(", ", losses)));
+        Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+    }
+
+    /// <summary>
     /// The strictest build a user may have: every warning (all warning waves) an error, nullable on, arithmetic
     /// checked. The convnet's file compiles and emits cleanly there, in a CPU-only project and in one that references
     /// DeepGen.Gpu, where the model gets no GPU file and an Info DG0100 that names the convolution.
