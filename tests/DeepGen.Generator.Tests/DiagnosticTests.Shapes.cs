@@ -172,6 +172,24 @@ public partial class DiagnosticTests
             diagnostic.GetMessage(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// The unrolled windows (im2col) count toward a sample's size: here the input and the outputs fit, but the 11×11
+    /// columns of each of the 1024×1024 pixels (1024·1024·121·16 = 2,030,043,136 floats) do not.
+    /// </summary>
+    [Fact]
+    public void DG0009_ConvolutionColumnsTooLarge()
+    {
+        var diagnostic = AssertReports("DG0009", "Model(InputShape = new[] { 1024, 1024, 16 })", """
+            using DeepGen;
+            [Model(InputShape = new[] { 1024, 1024, 16 })]
+            [Conv2D(8, 11, Padding = Padding.Same)]
+            [GlobalAveragePooling2D]
+            [Dense(2)]
+            public partial class M;
+            """);
+        Assert.Contains("values per sample", diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
     // ---- DG0020: an argument out of range -------------------------------------------------------------------------
 
     [Theory]
