@@ -417,3 +417,60 @@ public class DiagnosticCultureTests
         Assert.Contains(expected, message);
     }
 }
+
+/// <summary>The diagnostics about where layers are written speak of every layer kind, not of [Dense] only.</summary>
+public class LayerPlacementMessageTests
+{
+    [Fact]
+    public void DG0010_ImageLayersWithoutModel()
+    {
+        var run = GeneratorHarness.Run("""
+            using DeepGen;
+            [Conv2D(4, 3)]
+            [Flatten]
+            public partial class NoModel;
+            """);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("DG0010", diagnostic.Id);
+        Assert.Equal("'NoModel' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)]",
+            diagnostic.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(run.Sources);
+    }
+
+    /// <summary>Every layer kind has its own pipeline: a declaration with several kinds is still reported once.</summary>
+    [Theory]
+    [InlineData("[Conv2D(4, 3)] [Dense(2)]")]
+    [InlineData("[Dense(2)] [Conv2D(4, 3)] [Dense(2)]")]
+    [InlineData("[Reshape(2, 2, 1)] [MaxPooling2D(2)] [GlobalAveragePooling2D] [GlobalMaxPooling2D] [AveragePooling2D(1)] [Flatten] [Dense(2)]")]
+    public void DG0010_OnceForADeclarationWithSeveralKinds(string layers)
+    {
+        var run = GeneratorHarness.Run($$"""
+            using DeepGen;
+            {{layers}}
+            public partial class NoModel;
+            """);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("DG0010", diagnostic.Id);
+        Assert.Equal("NoModel", run.Input.SyntaxTrees.Single().GetText().ToString(diagnostic.Location.SourceSpan));
+    }
+
+    [Fact]
+    public void DG0011_ImageLayerOnAnotherDeclaration()
+    {
+        var run = GeneratorHarness.Run("""
+            using DeepGen;
+            [Model(InputShape = new[] { 4, 4, 1 })]
+            [Flatten]
+            [Dense(2)]
+            public partial class M;
+
+            [Conv2D(2, 3)]
+            public partial class M;
+            """);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("DG0011", diagnostic.Id);
+        Assert.Equal("The layer attributes of 'M' must all be written on the declaration that carries [Model], so their order is clear",
+            diagnostic.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(run.Sources);
+    }
+}

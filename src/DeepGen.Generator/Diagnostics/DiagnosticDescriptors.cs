@@ -44,13 +44,13 @@ internal static class DiagnosticDescriptors
         "The model '{0}' needs {1} {2}, more than the {3} DeepGen can address");
 
     public static readonly DiagnosticDescriptor DenseWithoutModel = new("DG0010",
-        "Dense layers on a class without [Model]",
-        "'{0}' has [Dense] layers but no [Model] attribute, so no model is generated; add [Model(Input = …)]",
+        "Layers on a class without [Model]",
+        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)]",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor LayersOnOtherDeclaration = Error("DG0011",
         "Layers split across partial declarations",
-        "The [Dense] layers of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
+        "The layer attributes of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
 
     public static readonly DiagnosticDescriptor InvalidDropoutRate = Error("DG0012",
         "Dropout rate outside [0, 1)",
