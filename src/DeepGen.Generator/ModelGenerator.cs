@@ -44,15 +44,19 @@ public sealed class ModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(plans.Combine(hintNames),
             static (output, pair) => output.AddSource(HintNames.Unique(pair.Left.Spec.HintName, pair.Right), ModelEmitter.Emit(pair.Left)));
 
-        // 5. [Dense] on a class without [Model] generates nothing: say so rather than stay silent.
-        var orphanLayers = context.SyntaxProvider
-            .ForAttributeWithMetadataName(ModelParser.DenseAttributeName,
-                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
-                OrphanLayers.Find)
-            .Where(static diagnostic => diagnostic is not null)
-            .WithTrackingName(TrackingNames.OrphanLayers);
-        context.RegisterSourceOutput(orphanLayers.Combine(context.CompilationProvider),
-            static (output, pair) => output.ReportDiagnostic(pair.Left!.ToDiagnostic(pair.Right)));
+        // 5. Layers on a class without [Model] generate nothing: say so rather than stay silent. One pipeline per layer
+        //    attribute; a declaration is reported by the pipeline of its first layer attribute only, so just once.
+        foreach (var layerAttribute in ModelParser.LayerAttributeNames)
+        {
+            var orphanLayers = context.SyntaxProvider
+                .ForAttributeWithMetadataName(layerAttribute,
+                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                    OrphanLayers.Find)
+                .Where(static diagnostic => diagnostic is not null)
+                .WithTrackingName(TrackingNames.OrphanLayers);
+            context.RegisterSourceOutput(orphanLayers.Combine(context.CompilationProvider),
+                static (output, pair) => output.ReportDiagnostic(pair.Left!.ToDiagnostic(pair.Right)));
+        }
 
         // 6. GPU: only when the project references DeepGen.Gpu, a second file per model with its ILGPU kernels. The
         //    compilation is reduced to one bool at once, so an edit elsewhere leaves the models' GPU output cached.

@@ -6,7 +6,7 @@ namespace DeepGen.Generator.Tests;
 /// One test per diagnostic: the generator reports exactly that id, where the parser says it does (the [Model] or
 /// [Dense] attribute, or the class name), generates nothing for the bad model, and leaves no other error behind.
 /// </summary>
-public class DiagnosticTests
+public partial class DiagnosticTests
 {
     [Fact]
     public void DG0001_ClassNotPartial() =>

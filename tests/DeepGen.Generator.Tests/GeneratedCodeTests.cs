@@ -15,6 +15,8 @@ public class GeneratedCodeTests
         { TestModels.LinearRegression, "LinearRegression", "3-1(linear)", 3, 1, 4 },
         { TestModels.NamedLayers, "Samples.Named.Classifier", "8-16(relu)-12(tanh)-2(sigmoid)", 8, 2, 374 },
         { TestModels.Nested, "Samples.Nested.Outer+Holder+Tiny", "4-3(tanh)-2(softmax)", 4, 2, 23 },
+        // 3·3·1·32 + 32, 3·3·32·64 + 64 and 5·5·64·10 + 10 parameters.
+        { TestModels.MnistConvnet, "Samples.Mnist.MnistConvnet", "28x28x1-conv2d32k3s1valid(relu)-maxpooling2dk2s2valid-conv2d64k3s1valid(relu)-maxpooling2dk2s2valid-flatten-10(softmax)", 784, 10, 320 + 18_496 + 16_010 },
     };
 
     [Theory]
@@ -68,6 +70,74 @@ public class GeneratedCodeTests
         }
 
         Assert.Equal(8 * 16, ((DenseLayer)type.GetProperty("Hidden1")!.GetValue(model)!).Weights.Length);
+    }
+
+    /// <summary>
+    /// The convnet's layer views carve the right spans out of the parameters (pooling and flatten have none), and a
+    /// training step runs through every generated forward and backward method and lowers the loss on a fixed batch.
+    /// </summary>
+    [Fact]
+    public void ConvnetLayersHaveViewsAndTrain()
+    {
+        var type = Load(TestModels.MnistConvnet).GetType("Samples.Mnist.MnistConvnet", throwOnError: true)!;
+        var model = Create(type, seed: 3);
+
+        Assert.Equal(["Conv2D0", "MaxPooling2D1", "Conv2D2", "MaxPooling2D3", "Flatten4", "Dense5"], model.Layers.Select(layer => layer.Name));
+        var sizes = model.Layers.Select(layer => (layer.Weights.Length, layer.Bias.Length)).ToList();
+        Assert.Equal([(3 * 3 * 1 * 32, 32), (0, 0), (3 * 3 * 32 * 64, 64), (0, 0), (0, 0), (1600 * 10, 10)], sizes);
+        var conv = (DenseLayer)type.GetProperty("Conv2D2")!.GetValue(model)!;
+        Assert.Equal(320, conv.Info.WeightsOffset);
+
+        const int batch = 4;
+        var x = new float[batch * 784];
+        for (var i = 0; i < x.Length; i++) x[i] = (i * 7 % 17) / 17f;
+        var y = new float[batch * 10];
+        for (var row = 0; row < batch; row++) y[row * 10 + row] = 1f;
+        var losses = new List<float>();
+        for (var step = 0; step < 5; step++)
+            losses.Add(model.TrainStep(x, y, batch, Loss.CategoricalCrossEntropy, new Sgd(0.05f)));
+
+        Assert.All(losses, loss => Assert.True(float.IsFinite(loss), string.Join(", ", losses)));
+        Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+    }
+
+    /// <summary>
+    /// The strictest build a user may have: every warning (all warning waves) an error, nullable on, arithmetic
+    /// checked. The convnet's file compiles and emits cleanly there, in a CPU-only project and in one that references
+    /// DeepGen.Gpu, where the model gets no GPU file and an Info DG0100 that names the convolution.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConvnetCompilesUnderWarningsAsErrors(bool gpu)
+    {
+        var input = gpu ? GeneratorHarness.CreateGpuCompilation(TestModels.MnistConvnet) : GeneratorHarness.CreateCompilation(TestModels.MnistConvnet);
+        input = input.WithOptions(input.Options
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error)
+            .WithWarningLevel(9999)
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithOverflowChecks(true));
+        var run = GeneratorHarness.Run(input);
+
+        Assert.Null(run.Result.Exception);
+        Assert.Equal(["Samples.Mnist.MnistConvnet.g.cs"], run.Sources.Select(s => s.HintName));
+        var problems = run.Output.GetDiagnostics().Concat(run.GeneratorDiagnostics).Where(d => d.Severity != DiagnosticSeverity.Hidden && d.Id != "DG0100").ToList();
+        Assert.True(problems.Count == 0, GeneratorRun.Describe(problems));
+        using var image = new MemoryStream();
+        var emit = run.Output.Emit(image);
+        Assert.True(emit.Success, GeneratorRun.Describe(emit.Diagnostics));
+
+        var info = run.GeneratorDiagnostics.Where(d => d.Id == "DG0100").ToList();
+        if (!gpu)
+        {
+            Assert.Empty(info);
+            return;
+        }
+
+        var noGpu = Assert.Single(info);
+        Assert.Equal(DiagnosticSeverity.Info, noGpu.Severity);
+        Assert.Equal("The model 'MnistConvnet' gets no GPU code, so ToDevice is not generated for it: layer 0 ('Conv2D0') is a Conv2D layer, which has no GPU kernel yet. It still runs on the CPU.",
+            noGpu.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>

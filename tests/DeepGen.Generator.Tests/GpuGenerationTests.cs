@@ -26,6 +26,21 @@ public class GpuGenerationTests
         Assert.Equal(4, run.Sources.Count(s => s.HintName.EndsWith(".Gpu.g.cs", StringComparison.Ordinal)));
     }
 
+    /// <summary>A convnet beside a dense model in a GPU project: the dense one gets its GPU file, the convnet DG0100 and none.</summary>
+    [Fact]
+    public void AConvnetGetsNoGpuFileButTheDenseModelBesideItDoes()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateGpuCompilation(TestModels.MnistMlp, TestModels.MnistConvnet));
+        Assert.Null(run.Result.Exception);
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
+        Assert.Equal(
+            ["Samples.Mnist.MnistConvnet.g.cs", "Samples.Mnist.MnistMlp.Gpu.g.cs", "Samples.Mnist.MnistMlp.g.cs"],
+            run.Sources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        var info = Assert.Single(run.Result.Diagnostics, d => d.Id == "DG0100");
+        Assert.Contains("'MnistConvnet'", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains("layer 0 ('Conv2D0') is a Conv2D layer", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AProjectWithoutDeepGenGpuGetsNoGpuFile()
     {

@@ -113,6 +113,93 @@ public class IncrementalTests
         Assert.Contains(IncrementalStepRunReason.Cached, result.TrackedSteps[TrackingNames.Plan].Select(Reason));
     }
 
+    // ---- A convnet caches like a dense model ------------------------------------------------------------------
+
+    [Fact]
+    public void AddingAnUnrelatedFileReusesTheConvnet()
+    {
+        var (driver, compilation) = FirstRun(TestModels.MnistConvnet, TestModels.MnistMlp);
+
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "public static class Unrelated { public static int Answer => 42; }", GeneratorHarness.ParseOptions, path: "Unrelated.cs"));
+        var result = Rerun(driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Reused);
+        AssertReasons(result, TrackingNames.Plan, Reused);
+        AssertReasons(result, SourceOutput, Reused);
+        Assert.Equal(2, result.GeneratedSources.Length);
+    }
+
+    [Fact]
+    public void MovingAConvnetDoesNotRegenerateIt()
+    {
+        var (driver, compilation) = FirstRun(TestModels.MnistConvnet);
+
+        var edited = Edit(compilation, 0, text => "\n\n\n// A comment above the model moves it down.\n" + text);
+        var result = Rerun(driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Reused);
+        AssertReasons(result, TrackingNames.Plan, Reused);
+        AssertReasons(result, SourceOutput, Reused);
+    }
+
+    /// <summary>The input shape is compared by value: the same dimensions written another way change nothing.</summary>
+    [Fact]
+    public void RewritingTheInputShapeWithTheSameValuesReusesTheConvnet()
+    {
+        var (driver, compilation) = FirstRun(TestModels.MnistConvnet);
+
+        var edited = Edit(compilation, 0, text => ReplaceFirst(text, "new[] { 28, 28, 1 }", "new int[] { 14 * 2, 28, 1 }"));
+        var result = Rerun(driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, [IncrementalStepRunReason.Unchanged]);
+        AssertReasons(result, TrackingNames.Plan, Reused);
+        AssertReasons(result, SourceOutput, Reused);
+    }
+
+    [Theory]
+    [InlineData("[Conv2D(64, 3, Relu)]", "[Conv2D(48, 3, Relu)]")]
+    [InlineData("[Conv2D(64, 3, Relu)]", "[Conv2D(64, 3, Relu, Padding = Padding.Same)]")]
+    [InlineData("[MaxPooling2D(2)]", "[AveragePooling2D(2)]")]
+    [InlineData("new[] { 28, 28, 1 }", "new[] { 32, 32, 1 }")]
+    public void ChangingAConvnetRegeneratesThatModelOnly(string before, string after)
+    {
+        var (driver, compilation) = FirstRun(TestModels.MnistConvnet, TestModels.MnistMlp);
+        var firstText = driver.GetRunResult().Results.Single().GeneratedSources
+            .Single(s => s.HintName == "Samples.Mnist.MnistConvnet.g.cs").SourceText.ToString();
+
+        var edited = Edit(compilation, 0, text => ReplaceFirst(text, before, after));
+        var result = Rerun(driver, edited);
+
+        Assert.Equal(
+            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged],
+            result.TrackedSteps[TrackingNames.Parse].Select(Reason));
+        Assert.Equal(
+            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Cached],
+            result.TrackedSteps[TrackingNames.Plan].Select(Reason));
+        var outputs = OutputReasons(result, SourceOutput).ToList();
+        Assert.Equal(1, outputs.Count(reason => reason == IncrementalStepRunReason.Modified));
+        Assert.All(outputs.Where(reason => reason != IncrementalStepRunReason.Modified), reason => Assert.Contains(reason, Reused));
+        var convnet = Assert.Single(result.GeneratedSources, s => s.HintName == "Samples.Mnist.MnistConvnet.g.cs");
+        Assert.NotEqual(firstText, convnet.SourceText.ToString());
+    }
+
+    /// <summary>A shape mistake is a diagnostic, not a spec; fixing it brings the model's source back.</summary>
+    [Fact]
+    public void FixingAShapeMistakeGeneratesTheConvnet()
+    {
+        var (driver, compilation) = FirstRun(TestModels.MnistConvnet.Replace("[Flatten]", ""));
+        Assert.Empty(driver.GetRunResult().Results.Single().GeneratedSources);
+        Assert.Contains(driver.GetRunResult().Diagnostics, d => d.Id == "DG0019");
+
+        var fixedCompilation = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Single(),
+            CSharpSyntaxTree.ParseText(TestModels.MnistConvnet, GeneratorHarness.ParseOptions, path: "Source0.cs"));
+        driver = driver.RunGenerators(fixedCompilation);
+
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Equal("Samples.Mnist.MnistConvnet.g.cs", Assert.Single(driver.GetRunResult().Results.Single().GeneratedSources).HintName);
+    }
+
     /// <summary>
     /// Walks every value that flows through a tracked step — ParseResult, ModelSpec, ModelPlan, DiagnosticInfo and
     /// what they hold, EquatableArray contents included — and fails on any Roslyn object that would pin a
@@ -122,8 +209,9 @@ public class IncrementalTests
     public void PipelineHoldsNoRoslynObjects()
     {
         var run = GeneratorHarness.Run(
-            TestModels.MnistMlp, TestModels.Nested,
+            TestModels.MnistMlp, TestModels.Nested, TestModels.MnistConvnet,
             "using DeepGen; [Model(Input = 0)] [Dense(2)] public partial class Bad;",
+            "using DeepGen; [Model(InputShape = new[] { 2, 2, 1 })] [Conv2D(4, 3)] [Flatten] [Dense(2)] public partial class BadShape;",
             "using DeepGen; [Dense(2)] public partial class Orphan;");
         var result = run.Result;
 
@@ -168,7 +256,11 @@ public class IncrementalTests
     [Fact]
     public void StepValuesCompareByValue()
     {
-        string[] sources = [TestModels.MnistMlp, "using DeepGen; [Model(Input = 0)] [Dense(2)] public partial class Bad;"];
+        string[] sources =
+        [
+            TestModels.MnistMlp, TestModels.MnistConvnet, "using DeepGen; [Model(Input = 0)] [Dense(2)] public partial class Bad;",
+            "using DeepGen; [Model(InputShape = new[] { 2, 2, 1 })] [Conv2D(4, 3)] [Flatten] [Dense(2)] public partial class BadShape;",
+        ];
         var first = GeneratorHarness.Run(sources).Result;
         var second = GeneratorHarness.Run(sources).Result;
 

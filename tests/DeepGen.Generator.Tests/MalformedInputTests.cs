@@ -43,6 +43,54 @@ public class MalformedInputTests
         { "no-bias-softmax", Model("[Model(Input = 4)] [Dense(3, Activation.Softmax, UseBias = false)]") },
         { "gelu-first-and-last", Model("[Model(Input = 4)] [Dense(3, Activation.Gelu)] [Dropout(0.3)] [Dense(2, Activation.Swish, UseBias = false)]") },
 
+        // The image layers and InputShape, malformed.
+        { "input-shape-is-null", Model("[Model(InputShape = null)] [Flatten] [Dense(2)]") },
+        { "input-shape-is-an-int", Model("[Model(InputShape = 784)] [Dense(2)]") },
+        { "input-shape-of-strings", Model("""[Model(InputShape = new[] { "28" })] [Dense(2)]""") },
+        { "input-shape-empty", Model("[Model(InputShape = new int[0])] [Flatten] [Dense(2)]") },
+        { "input-shape-int-max", Model("[Model(InputShape = new[] { int.MaxValue, int.MaxValue, int.MaxValue })] [Conv2D(int.MaxValue, 1)] [GlobalMaxPooling2D] [Dense(2)]") },
+        { "input-and-input-shape", Model("[Model(Input = 4, InputShape = new[] { 2, 2, 1 })] [Flatten] [Dense(2)]") },
+        { "reshape-null", Model("[Model(Input = 4)] [Reshape(null)] [Flatten] [Dense(2)]") },
+        { "reshape-null-array", Model("[Model(Input = 4)] [Reshape((int[])null)] [Flatten] [Dense(2)]") },
+        { "reshape-empty", Model("[Model(Input = 4)] [Reshape] [Dense(2)]") },
+        { "reshape-of-strings", Model("""[Model(Input = 4)] [Reshape("2", "2")] [Dense(2)]""") },
+        { "reshape-overflows", Model("[Model(Input = 4)] [Reshape(65536, 65536, 2)] [Flatten] [Dense(2)]") },
+        { "conv-missing-kernel", Model("[Model(InputShape = new[] { 8, 8, 1 })] [Conv2D(4)] [Flatten] [Dense(2)]") },
+        { "conv-kernel-is-a-string", Model("""[Model(InputShape = new[] { 8, 8, 1 })] [Conv2D(4, "3")] [Flatten] [Dense(2)]""") },
+        { "conv-padding-is-an-int", Model("[Model(InputShape = new[] { 8, 8, 1 })] [Conv2D(4, 3, Padding = 1)] [Flatten] [Dense(2)]") },
+        { "conv-int-extremes", Model("[Model(InputShape = new[] { 8, 8, 1 })] [Conv2D(int.MaxValue, int.MaxValue, Strides = int.MinValue)] [Flatten] [Dense(2)]") },
+        { "conv-huge-columns", Model("[Model(InputShape = new[] { 4096, 4096, 64 })] [Conv2D(8, 11, Padding = Padding.Same)] [GlobalAveragePooling2D] [Dense(2)]") },
+        { "pool-strides-int-max", Model("[Model(InputShape = new[] { 8, 8, 1 })] [MaxPooling2D(2, Strides = int.MaxValue)] [Flatten] [Dense(2)]") },
+        { "pool-size-int-max-same", Model("[Model(InputShape = new[] { 8, 8, 1 })] [AveragePooling2D(int.MaxValue, Padding = Padding.Same)] [Flatten] [Dense(2)]") },
+        { "global-pool-with-argument", Model("[Model(InputShape = new[] { 8, 8, 1 })] [GlobalMaxPooling2D(2)] [Dense(2)]") },
+        { "flatten-on-a-vector", Model("[Model(Input = 4)] [Flatten] [Dense(2)]") },
+        { "flatten-last", Model("[Model(InputShape = new[] { 4, 4, 2 })] [Flatten]") },
+        { "conv-last", Model("[Model(InputShape = new[] { 4, 4, 2 })] [Conv2D(3, 3, Activation.Sigmoid)]") },
+        { "pool-only", Model("[Model(InputShape = new[] { 4, 4, 2 })] [MaxPooling2D(2)]") },
+        { "reshape-only", Model("[Model(Input = 12)] [Reshape(2, 3, 2)]") },
+        { "image-layers-without-model", "using DeepGen; [Conv2D(4, 3)] [Flatten] public partial class C;" },
+        { "image-layers-on-another-declaration", "using DeepGen; [Model(InputShape = new[] { 4, 4, 1 })] [Flatten] public partial class C; [Conv2D(2, 3)] public partial class C;" },
+        // Valid image models with every option, so the emitter's rarer paths compile too.
+        { "convnet-every-option", Model("""
+            [Model(InputShape = new[] { 9, 7, 3 })]
+            [Conv2D(5, 3, Activation.Gelu, Strides = 2, Padding = Padding.Same, UseBias = false, KernelInitializer = Initializer.HeNormal, L1 = 0.001, L2 = 0.01, Name = "Stem")]
+            [Dropout(0.2)]
+            [AveragePooling2D(2, Strides = 1, Padding = Padding.Same)]
+            [Conv2D(4, 1, Activation.Swish, BiasInitializer = Initializer.Ones)]
+            [Dropout(0.1)]
+            [MaxPooling2D(3, Strides = 2, Padding = Padding.Same)]
+            [Reshape(12, 2)]
+            [Reshape(2, 3, 4)]
+            [GlobalAveragePooling2D]
+            [Dense(3, Activation.Tanh)]
+            [Reshape(1, 1, 3)]
+            [GlobalMaxPooling2D]
+            [Dense(2, Activation.Softmax)]
+            """) },
+        { "conv-names-like-locals", Model("""[Model(InputShape = new[] { 6, 6, 1 })] [Conv2D(2, 3, Name = "a")] [Conv2D(2, 1, Name = "aColumn")] [Conv2D(2, 1, Name = "aColumnDelta")] [Flatten(Name = "columns")] [Dense(2, Name = "columnDeltas")]""") },
+        { "reshape-vector-to-image", Model("[Model(Input = 784)] [Reshape(28, 28, 1)] [Conv2D(2, 5, Activation.Relu)] [GlobalMaxPooling2D] [Dense(10, Activation.Softmax)]") },
+        { "convnet-dense-inside", Model("[Model(InputShape = new[] { 8, 8, 1 })] [Flatten] [Dense(16, Activation.Relu)] [Dropout(0.5)] [Reshape(4, 4, 1)] [Conv2D(2, 3)] [Flatten] [Dense(2, Activation.Sigmoid)]") },
+
         // Extreme sizes.
         { "sizes-int-max", Model("[Model(Input = int.MaxValue)] [Dense(int.MaxValue)]") },
         { "input-int-min", Model("[Model(Input = int.MinValue)] [Dense(2)]") },

@@ -24,6 +24,9 @@ public class SnapshotTests
     public void DenseOptions() => VerifyModel(TestModels.DenseOptions, "Samples.Options.Regularized.g.cs");
 
     [Fact]
+    public void MnistConvnet() => VerifyModel(TestModels.MnistConvnet, "Samples.Mnist.MnistConvnet.g.cs");
+
+    [Fact]
     public void GenerationIsDeterministic()
     {
         var first = GeneratorHarness.Run(TestModels.MnistMlp, TestModels.NamedLayers).Sources;
@@ -53,7 +56,7 @@ public class SnapshotTests
 
     private static void AssertSameUnderCulture(CultureInfo culture)
     {
-        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested, TestModels.DenseOptions };
+        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested, TestModels.DenseOptions, TestModels.MnistConvnet };
         var invariant = GeneratorHarness.Run(sources).Sources;
 
         var (culture0, uiCulture0) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);

@@ -19,6 +19,28 @@ internal static class TestModels
         """;
 
     /// <summary>
+    /// The Keras MNIST convnet: two 3×3 convolutions with 2×2 max pooling, flattened into a softmax over 10 classes,
+    /// with dropout on the flattened features.
+    /// </summary>
+    public const string MnistConvnet = """
+        using DeepGen;
+        using static DeepGen.Activation;
+
+        namespace Samples.Mnist;
+
+        /// <summary>28×28×1 → conv 32 → pool → conv 64 → pool → flatten → dropout → 10 softmax.</summary>
+        [Model(InputShape = new[] { 28, 28, 1 })]
+        [Conv2D(32, 3, Relu)]
+        [MaxPooling2D(2)]
+        [Conv2D(64, 3, Relu)]
+        [MaxPooling2D(2)]
+        [Flatten]
+        [Dropout(0.5)]
+        [Dense(10, Softmax)]
+        public partial class MnistConvnet;
+        """;
+
+    /// <summary>
     /// The Dense options and Dropout together: dropout after a ReLU and after a GELU layer, a GELU layer kept for its
     /// derivative, a layer without bias, L1/L2 penalties, non-default initializers and a Swish output.
     /// </summary>

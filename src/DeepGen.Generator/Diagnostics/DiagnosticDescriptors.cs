@@ -24,8 +24,8 @@ internal static class DiagnosticDescriptors
         "Layer {0} of '{1}' has {2} units; a dense layer needs at least one unit");
 
     public static readonly DiagnosticDescriptor SoftmaxNotLast = Error("DG0005",
-        "Softmax on a layer that is not the last",
-        "Layer {0} of '{1}' uses Softmax, which DeepGen supports on the last layer only; use another activation here");
+        "Softmax on a layer that is not the last dense layer",
+        "Layer {0} of '{1}' uses Softmax, which DeepGen supports on the last layer only, and there only on a [Dense] layer; use another activation here");
 
     public static readonly DiagnosticDescriptor UnknownActivation = Error("DG0006",
         "Unknown activation",
@@ -44,13 +44,13 @@ internal static class DiagnosticDescriptors
         "The model '{0}' needs {1} {2}, more than the {3} DeepGen can address");
 
     public static readonly DiagnosticDescriptor DenseWithoutModel = new("DG0010",
-        "Dense layers on a class without [Model]",
-        "'{0}' has [Dense] layers but no [Model] attribute, so no model is generated; add [Model(Input = …)]",
+        "Layers on a class without [Model]",
+        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)]",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor LayersOnOtherDeclaration = Error("DG0011",
         "Layers split across partial declarations",
-        "The [Dense] layers of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
+        "The layer attributes of '{0}' must all be written on the declaration that carries [Model], so their order is clear");
 
     public static readonly DiagnosticDescriptor InvalidDropoutRate = Error("DG0012",
         "Dropout rate outside [0, 1)",

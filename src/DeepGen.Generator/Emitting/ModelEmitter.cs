@@ -88,12 +88,16 @@ internal static class ModelEmitter
 
         w.Line("//");
         w.Line("// Buffers, one flat span each, carved by the constant offsets below:");
-        w.Line("//   parameters   [ParameterCount]                per layer: weights [in, out] row-major (the Keras kernel layout), then bias [out]");
+        w.Line(plan.IsDenseOnly
+            ? "//   parameters   [ParameterCount]                per layer: weights [in, out] row-major (the Keras kernel layout), then bias [out]"
+            : "//   parameters   [ParameterCount]                per layer with weights: weights [in, out] (dense) or [kernel, kernel, channels, filters] (convolution), row-major (the Keras kernel layouts), then bias [out or filters]");
         w.Line("//   gradients    [ParameterCount]                the parameter layout; Backward overwrites them, it never accumulates");
         w.Line("//   activations  [batch × ActivationsPerSample]  per layer: its outputs [batch, out], one layer after another");
-        w.Line("//   deltas       [batch × ActivationsPerSample]  the activation layout: dLoss/d(pre-activation) of each layer");
+        // The columns are carved from the activations (their offsets say so); the deltas hold their gradients at the same offsets.
         if (!plan.IsDenseOnly)
             w.Line("//                                                then each convolution's unrolled input windows [batch × pixels, kernel² × channels] (im2col), which its backward pass reads");
+        w.Line("//   deltas       [batch × ActivationsPerSample]  the activation layout: dLoss/d(pre-activation) of each layer" +
+               (plan.IsDenseOnly ? "" : ", then the columns' gradients"));
         if (plan.WorkspacePerSample > 0)
             w.Line("//   workspace    [batch × WorkspacePerSample]    after the activations, training only: pre-activations of GELU/Swish layers, dropout outputs and masks");
         w.Line();
@@ -160,6 +164,8 @@ internal static class ModelEmitter
             return options;
         }
 
+        // Pooling and shape layers have no weights, so neither bias nor initializers nor penalties are options of theirs.
+        if (!layer.HasWeights) return options;
         if (!spec.UseBias) options.Add("no bias");
         if (spec.KernelInitializer != Initializer.GlorotUniform) options.Add($"kernel {spec.KernelInitializer}");
         if (spec.UseBias && spec.BiasInitializer != Initializer.Zeros) options.Add($"bias {spec.BiasInitializer}");
@@ -533,10 +539,18 @@ internal static class ModelEmitter
             var n1 = layer.IsRegularized ? n.L1 : "0f";
             var n2 = layer.IsRegularized ? n.L2 : "0f";
             var penalty = layer.IsRegularized ? $" + {n.L1} · sign(W) + 2 · {n.L2} · W" : "";
+            var weightUpdate = $"dW = columnsᵀ · delta{penalty}" + (spec.UseBias ? " and db = Σ over batch and pixels of delta" : " (no bias)") +
+                               ", with W -= learningRate · dW applied to each tile when learningRate is not 0.";
             if (previous is not null)
+            {
                 w.Line($"// {layer.Name}: first, while W is unchanged, the delta of {previous.Name}: columnDeltas = delta · Wᵀ, each input's share of it summed back (col2im){dropout}{derivative};");
-            w.Line($"//   then dW = columnsᵀ · delta{penalty}" + (spec.UseBias ? " and db = Σ over batch and pixels of delta" : " (no bias)") + ", with W -= learningRate · dW applied to each tile when learningRate is not 0." +
-                   (previous is null ? " The model's input needs no gradient." : ""));
+                w.Line($"//   then {weightUpdate}");
+            }
+            else
+            {
+                // The first layer has no input delta to compute, so its comment starts with the weight update.
+                w.Line($"// {layer.Name}: {weightUpdate} The model's input needs no gradient.");
+            }
             w.Line($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} columns, {Span} columnDeltas, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, int batch, float learningRate) =>");
             w.Line($"    {ConvolutionKernels}.Backward<{derivativeType}>(");
             w.Line($"        inputDelta, delta, columns, columnDeltas, derivativeInput, dropoutMask, {Weights(layer)}, {BiasArgument(layer, Span)},");

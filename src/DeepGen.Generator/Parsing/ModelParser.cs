@@ -351,7 +351,7 @@ internal static class ModelParser
         }
     }
 
-    private static string Dimensions(IEnumerable<int> shape) => string.Join("×", shape);
+    private static string Dimensions(IEnumerable<int> shape) => string.Join("×", shape.Select(Text));
 
     private static LayerSpec ReadDense(AttributeData dense, LayerContext c, int layerCount)
     {
@@ -385,7 +385,9 @@ internal static class ModelParser
     {
         var size = pool.ConstructorArguments.Length > 0 && pool.ConstructorArguments[0].Value is int p ? p : 0;
         var strides = ReadNamedInt(pool, "Strides") ?? 0;
-        if (strides == 0) strides = size; // Keras's strides=None
+        // Keras's strides=None: the window moves by its own size. A bad size is reported once, as the size; the
+        // strides it stands in for were not written, so they are not reported as well.
+        if (strides == 0) strides = size > 0 ? size : 1;
         var padding = ReadPadding(pool, c);
         var window = ReadWindow(c, size, strides, padding, "pool size");
         var output = window is not null ? new[] { window.Value.Height, window.Value.Width, c.Input![2] } : null;
@@ -394,18 +396,19 @@ internal static class ModelParser
 
     private static LayerSpec ReadReshape(AttributeData reshape, LayerContext c)
     {
-        var target = reshape.ConstructorArguments.Length > 0 && reshape.ConstructorArguments[0].Kind == TypedConstantKind.Array
+        // [Reshape(null)] compiles (a null params array) and has no Values to read: it is an empty shape.
+        var target = reshape.ConstructorArguments.Length > 0 && reshape.ConstructorArguments[0] is { Kind: TypedConstantKind.Array, IsNull: false }
             ? reshape.ConstructorArguments[0].Values.Select(v => v.Value is int d ? d : 0).ToArray()
             : Array.Empty<int>();
         if (target.Length is < 1 or > 3 || target.Any(d => d <= 0))
         {
-            c.ArgumentProblem("shape", "(" + string.Join(", ", target) + ")", "a sample's shape has one to three dimensions, each at least 1");
+            c.ArgumentProblem("shape", "(" + string.Join(", ", target.Select(Text)) + ")", "a sample's shape has one to three dimensions, each at least 1");
             return Shaped(c, null);
         }
 
         if (c.Input is not null && Product(target) != Product(c.Input))
         {
-            c.ShapeProblem($"to {Dimensions(target)} ({Product(target):N0} values) gets {c.Gets} ({Product(c.Input):N0} values); the counts must be equal");
+            c.ShapeProblem($"to {Dimensions(target)} ({Grouped(Product(target))} values) gets {c.Gets} ({Grouped(Product(c.Input))} values); the counts must be equal");
             return Shaped(c, null);
         }
 
@@ -510,7 +513,10 @@ internal static class ModelParser
         return null;
     }
 
+    // Messages are written with the invariant culture, like the generated code: the build machine's culture must not show.
     private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Grouped(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The declared input shape, <c>Input = n</c> or <c>InputShape = new[] { h, w, c }</c>; null (reported) when missing or invalid.</summary>
     private static int[]? ReadInputShape(AttributeData attribute, string name, Location location, List<DiagnosticInfo> diagnostics)
@@ -525,10 +531,10 @@ internal static class ModelParser
         }
 
         string? problem = null;
-        if (size is not null && shape is not null) problem = $"both Input = {size} and InputShape; give one";
+        if (size is not null && shape is not null) problem = $"both Input = {Text(size.Value)} and InputShape; give one";
         else if (shape is not null && (shape.Length is < 1 or > 3 || shape.Any(d => d <= 0)))
-            problem = $"InputShape = [{string.Join(", ", shape)}] (one to three dimensions, each at least 1)";
-        else if (shape is null && size is not > 0) problem = size is null ? "no Input" : "Input = " + size.Value;
+            problem = $"InputShape = [{string.Join(", ", shape.Select(Text))}] (one to three dimensions, each at least 1)";
+        else if (shape is null && size is not > 0) problem = size is null ? "no Input" : "Input = " + Text(size.Value);
         if (problem is null) return shape ?? new[] { size!.Value };
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputSize, location, name, problem));
         return null;
