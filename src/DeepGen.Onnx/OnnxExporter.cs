@@ -30,6 +30,14 @@ namespace DeepGen.Onnx;
 /// become <c>Reshape</c> with a constant shape.
 /// </para>
 /// <para>
+/// A batch normalization becomes the inference form of <c>BatchNormalization</c> (inputs <c>X</c>, <c>scale</c> =
+/// gamma, <c>B</c> = beta, <c>input_mean</c> and <c>input_var</c> = the moving statistics from
+/// <see cref="SequentialModel.NonTrainableWeights"/>, attribute <c>epsilon</c>), which normalizes axis 1. DeepGen
+/// normalizes the last axis, so an image is taken channels first (as a convolution or pooling leaves it anyway), a
+/// vector <c>[batch, units]</c> as it is, and a matrix <c>[rows, columns]</c> as an image one pixel high, channels
+/// first <c>[batch, columns, 1, rows]</c>.
+/// </para>
+/// <para>
 /// Activations map one to one: <see cref="Activation.Linear"/> adds no node, <see cref="Activation.Sigmoid"/>,
 /// <see cref="Activation.Relu"/> and <see cref="Activation.Tanh"/> become the operators of the same name, and
 /// <see cref="Activation.Softmax"/> becomes <c>Softmax</c> over the last axis (opset 13 semantics: per sample).
@@ -81,6 +89,8 @@ public static class OnnxExporter
                     PoolingNodes(graph, info, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
                 LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D =>
                     GlobalPoolingNodes(graph, info, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
+                LayerKind.BatchNormalization =>
+                    BatchNormalizationNodes(graph, model, layer, WithChannelsOnAxisOne(graph, current, info.InputShape, info.Name), layerOutput),
                 LayerKind.Flatten or LayerKind.Reshape => ToChannelsLast(graph, current, Dimensions(info.OutputShape), layerOutput),
                 _ => throw new NotSupportedException($"Layer '{info.Name}' is a {info.Kind}, which has no ONNX export yet."),
             };
@@ -220,6 +230,42 @@ public static class OnnxExporter
         graph.Message(GraphProto.Node, Node("Flatten", info.Name + ".flatten", [pooled], layerOutput, IntAttribute("axis", 1)));
         return new Value(layerOutput, [info.OutputShape.Channels], ChannelsFirst: false);
     }
+
+    /// <summary>
+    /// output = gamma[c] · (input − movingMean[c]) / sqrt(movingVariance[c] + epsilon) + beta[c], then the activation,
+    /// for the channel c on axis 1 of <paramref name="input"/>; the output keeps the input's order and dimensions.
+    /// </summary>
+    private static Value BatchNormalizationNodes(ProtoWriter graph, SequentialModel model, DenseLayer layer, Value input, string layerOutput)
+    {
+        var info = layer.Info;
+        long channels = info.OutputShape.Channels;
+        graph.Message(GraphProto.Initializer, FloatTensor(info.WeightsTensorName, [channels], layer.Weights));
+        graph.Message(GraphProto.Initializer, FloatTensor(info.BiasTensorName, [channels], layer.Bias));
+        string[] inputs = [input.Name, info.WeightsTensorName, info.BiasTensorName];
+        // The moving mean, then the moving variance: the order of ONNX's input_mean and input_var.
+        foreach (var state in info.StateTensors)
+        {
+            graph.Message(GraphProto.Initializer, FloatTensor(state.Name, [channels], model.NonTrainableWeights.Slice(state.Offset, state.Length)));
+            inputs = [.. inputs, state.Name];
+        }
+
+        var preActivation = info.Activation == Activation.Linear ? layerOutput : info.Name + ".batchnorm";
+        graph.Message(GraphProto.Node, Node("BatchNormalization", info.Name + ".batchnorm", inputs, preActivation, FloatAttribute("epsilon", info.Epsilon)));
+        foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
+        return input with { Name = layerOutput };
+    }
+
+    /// <summary>
+    /// <paramref name="value"/>, of the per-sample <paramref name="shape"/>, with its last (channel) axis on axis 1,
+    /// the axis ONNX's <c>BatchNormalization</c> normalizes: a vector as it is, an image channels first, a matrix
+    /// <c>[rows, columns]</c> as the image <c>(1, rows, columns)</c> channels first, <c>[batch, columns, 1, rows]</c>.
+    /// </summary>
+    private static Value WithChannelsOnAxisOne(ProtoWriter graph, Value value, TensorShape shape, string layerName) => shape.Rank switch
+    {
+        1 => ToChannelsLast(graph, value, [shape.Channels], layerName + ".input"),
+        3 => ToChannelsFirst(graph, value, shape, layerName),
+        _ => ToChannelsFirst(graph, value, new TensorShape(1, shape[0], shape[1]), layerName),
+    };
 
     /// <summary>
     /// Kernel, strides and explicit pads (<c>[top, left, bottom, right]</c>) of a convolution or pooling window.

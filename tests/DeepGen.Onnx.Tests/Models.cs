@@ -87,3 +87,35 @@ public partial class ReshapedConvnet;
 [Reshape(5, 2, 1)]
 [Conv2D(3, 2, Swish, Padding = Padding.Same)]
 public partial class ConvolutionLast;
+
+// Batch normalization, which ONNX normalizes on axis 1 and DeepGen on the last: on the input image (channels last,
+// transposed first), after a convolution (already channels first), after a dense layer and as the last layer (a
+// vector), and on a matrix; with Keras's, a PyTorch-like and a large epsilon.
+
+/// <summary>Batch normalization on the input image, after a convolution and after a dense layer.</summary>
+[Model(InputShape = new[] { 7, 6, 3 })]
+[BatchNormalization(Name = "InputNorm")]
+[Conv2D(4, 3, Relu, Padding = Padding.Same, Name = "Conv")]
+[BatchNormalization(Epsilon = 0.01, Name = "ConvNorm")]
+[MaxPooling2D(2, Name = "Pool")]
+[Flatten(Name = "F")]
+[Dense(5, Tanh, Name = "Hidden")]
+[BatchNormalization(Momentum = 0.9, Epsilon = 1e-5, Name = "HiddenNorm")]
+[Dense(3, Softmax, Name = "Out")]
+public partial class BatchNormConvnet;
+
+/// <summary>Batch normalization after a dense layer and as the last layer, whose output is the model's.</summary>
+[Model(Input = 6)]
+[Dense(8, Relu)]
+[BatchNormalization]
+[Dense(4, Linear)]
+[BatchNormalization(Name = "Last")]
+public partial class BatchNormLast;
+
+/// <summary>Batch normalization of a matrix over its columns, then flattened into a dense layer.</summary>
+[Model(Input = 12)]
+[Reshape(4, 3)]
+[BatchNormalization]
+[Flatten]
+[Dense(2, Sigmoid)]
+public partial class BatchNormMatrix;

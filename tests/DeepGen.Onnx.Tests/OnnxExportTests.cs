@@ -14,8 +14,12 @@ public sealed class OnnxExportTests : IDisposable
     /// </summary>
     private const double RelativeTolerance = 1e-5;
 
-    /// <summary>The models with a convolution, whose outputs are compared at the scale of their sample (see <see cref="AssertClose"/>).</summary>
-    private static readonly HashSet<string> Convolutional = [nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast)];
+    /// <summary>
+    /// The models with a convolution or a batch normalization, whose outputs are compared at the scale of their sample
+    /// (see <see cref="AssertClose"/>).
+    /// </summary>
+    private static readonly HashSet<string> SampleScaled = [nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast),
+        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix)];
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "deepgen-onnx-tests-" + Guid.NewGuid().ToString("N"));
 
@@ -24,7 +28,8 @@ public sealed class OnnxExportTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> ModelNames => [nameof(EveryActivation), nameof(LinearOnly), nameof(LogisticRegression), nameof(ReluOutput), nameof(TanhOutput), nameof(KerasActivations),
-        nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast)];
+        nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast),
+        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix)];
 
     private static SequentialModel Create(string name) => name switch
     {
@@ -38,6 +43,9 @@ public sealed class OnnxExportTests : IDisposable
         nameof(SamePaddedConvnet) => new SamePaddedConvnet(seed: 8),
         nameof(ReshapedConvnet) => new ReshapedConvnet(seed: 9),
         nameof(ConvolutionLast) => new ConvolutionLast(seed: 10),
+        nameof(BatchNormConvnet) => new BatchNormConvnet(seed: 11),
+        nameof(BatchNormLast) => new BatchNormLast(seed: 12),
+        nameof(BatchNormMatrix) => new BatchNormMatrix(seed: 13),
         _ => throw new ArgumentException(name),
     };
 
@@ -48,6 +56,7 @@ public sealed class OnnxExportTests : IDisposable
         var model = Create(modelName);
         // Non-zero biases and weights beyond the initial range, so every Add and every saturating region is exercised.
         Randomize(model.Parameters, seed: modelName.Length);
+        RandomizeMovingStatistics(model, seed: modelName.Length);
         var path = Path.Combine(_folder, modelName + ".onnx");
         model.ExportOnnx(path);
 
@@ -57,8 +66,28 @@ public sealed class OnnxExportTests : IDisposable
             var x = RandomInputs(batch * model.Architecture.InputSize, seed: batch);
             var outputs = model.Architecture.OutputSize;
             AssertClose(model.Predict(x), Run(session, x, batch, model.Architecture.InputSize, outputs), $"{modelName}, batch {batch}",
-                sampleScaleOf: Convolutional.Contains(modelName) ? outputs : 0);
+                sampleScaleOf: SampleScaled.Contains(modelName) ? outputs : 0);
         }
+    }
+
+    [Fact]
+    public void Batch_normalization_exports_the_moving_statistics_it_predicts_with()
+    {
+        // The same weights with the initial statistics (mean 0, variance 1) and with others: ONNX Runtime must follow
+        // DeepGen in both, and the two must differ, or the theory above would not prove the statistics are exported.
+        var model = new BatchNormLast(seed: 3);
+        Randomize(model.Parameters, seed: 4);
+        var x = RandomInputs(9 * model.Architecture.InputSize, seed: 5);
+        using var initial = new InferenceSession(model.ToOnnx());
+        var outputs = model.Architecture.OutputSize;
+        var initialOutputs = Run(initial, x, 9, model.Architecture.InputSize, outputs);
+        AssertClose(model.Predict(x), initialOutputs, "BatchNormLast with the initial statistics", sampleScaleOf: outputs);
+
+        RandomizeMovingStatistics(model, seed: 6);
+        using var moved = new InferenceSession(model.ToOnnx());
+        var movedOutputs = Run(moved, x, 9, model.Architecture.InputSize, outputs);
+        AssertClose(model.Predict(x), movedOutputs, "BatchNormLast with moved statistics", sampleScaleOf: outputs);
+        Assert.True(initialOutputs.Zip(movedOutputs).Max(p => Math.Abs(p.First - p.Second)) > 0.1f, "The moving statistics changed nothing.");
     }
 
     [Fact]
@@ -151,7 +180,9 @@ public sealed class OnnxExportTests : IDisposable
     /// sample's outputs. A convolution sums k·k·channels products, and ONNX Runtime sums them in another order than
     /// DeepGen's im2col product, so an output that cancels to near zero keeps the rounding of its larger terms: a
     /// difference of 1e-6 on an output of 0.08 whose sample's other outputs are near 1 is rounding, not a wrong
-    /// weight or pad (those are off by a tenth or more).
+    /// weight or pad (those are off by a tenth or more). A batch normalization cancels the same way:
+    /// <c>gamma · (x - mean) / sqrt(variance + epsilon) + beta</c> near zero keeps the rounding of its terms near 1,
+    /// and the two runtimes compute it in different orders.
     /// </summary>
     private static void AssertClose(float[] expected, float[] actual, string what, int sampleScaleOf = 0)
     {
@@ -175,6 +206,24 @@ public sealed class OnnxExportTests : IDisposable
     {
         var random = new Random(seed);
         for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+    }
+
+    /// <summary>
+    /// Moving means in [-1, 1] and variances in [0.25, 2.25] for every batch normalization (the rest of the state
+    /// buffer, the last training batch's statistics, is not used at inference and stays as it is).
+    /// </summary>
+    private static void RandomizeMovingStatistics(SequentialModel model, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var layer in model.Architecture.Layers.Where(l => l.Kind == LayerKind.BatchNormalization))
+        {
+            var channels = layer.OutputShape.Channels;
+            for (var c = 0; c < channels; c++)
+            {
+                model.NonTrainableWeights[layer.StateOffset + c] = (float)(random.NextDouble() * 2 - 1);
+                model.NonTrainableWeights[layer.StateOffset + channels + c] = (float)(0.25 + random.NextDouble() * 2);
+            }
+        }
     }
 
     private static float[] RandomInputs(int count, int seed)

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace DeepGen.Serialization;
 
 /// <summary>
-/// Loads the weights of a PyTorch network of <c>nn.Linear</c> and <c>nn.Conv2d</c> layers saved as safetensors
-/// (<c>safetensors.torch.save_file(model.state_dict(), …)</c>) into a DeepGen model of the same shape.
+/// Loads the weights of a PyTorch network of <c>nn.Linear</c>, <c>nn.Conv2d</c> and <c>nn.BatchNorm1d</c> /
+/// <c>nn.BatchNorm2d</c> layers saved as safetensors (<c>safetensors.torch.save_file(model.state_dict(), …)</c>) into
+/// a DeepGen model of the same shape.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -17,6 +18,18 @@ namespace DeepGen.Serialization;
 /// rather than dropped. Layers without weights (pooling, <c>Flatten</c>, <c>Reshape</c>) take nothing from the file.
 /// </para>
 /// <para>
+/// Batch normalization. <c>nn.BatchNorm1d</c> and <c>nn.BatchNorm2d</c> store <c>{module}.weight</c> (gamma),
+/// <c>{module}.bias</c> (beta), <c>{module}.running_mean</c> and <c>{module}.running_var</c>, each <c>[num_features]</c>,
+/// and <c>{module}.num_batches_tracked</c>, an int64 count that is accepted whatever its dtype and ignored. A
+/// <c>[BatchNormalization]</c> layer takes gamma and beta into its weights and bias and the running statistics into
+/// its moving mean and variance in <see cref="SequentialModel.NonTrainableWeights"/>, all as they are: PyTorch also
+/// normalizes the channels, which DeepGen keeps last. A running variance below zero is refused. The file holds
+/// neither <c>eps</c> nor <c>momentum</c>, so the layer's own are used, and their defaults differ: PyTorch's
+/// <c>eps</c> is 1e-5 and Keras's (DeepGen's) <c>Epsilon</c> 1e-3, so declare the module's, e.g.
+/// <c>[BatchNormalization(Epsilon = 1e-5)]</c>, or the outputs differ. PyTorch's <c>momentum</c> weighs the new batch
+/// and Keras's the old statistics (PyTorch's 0.1 is <c>Momentum = 0.9</c>); it matters only to further training.
+/// </para>
+/// <para>
 /// Flattening. PyTorch keeps images channels first and flattens them in <c>(channels, height, width)</c> order;
 /// DeepGen keeps them channels last and flattens in <c>(height, width, channels)</c> order. So a dense layer that
 /// reads a flattened image (through <c>Flatten</c> and <c>Reshape</c> layers, which keep the order of the values,
@@ -26,10 +39,11 @@ namespace DeepGen.Serialization;
 /// channel, the same order in both, and is not permuted.
 /// </para>
 /// <para>
-/// Name mapping. By default the file's Linear and Conv2d layers are taken in order and matched, in order, to the
-/// model's layers that have weights: every 2-D or 4-D tensor named <c>{prefix}.weight</c> together with
-/// <c>{prefix}.bias</c> is one layer, and prefixes are ordered naturally, comparing digit runs as numbers — so
-/// <c>nn.Sequential</c>'s <c>0, 2, 4, …, 10</c> and named modules <c>fc1, fc2, …, fc10</c> come out in layer order.
+/// Name mapping. By default the file's Linear, Conv2d and BatchNorm layers are taken in order and matched, in order,
+/// to the model's layers that have weights: every 2-D or 4-D tensor named <c>{prefix}.weight</c> together with
+/// <c>{prefix}.bias</c> is one layer, and so is every 1-D one whose module also has a <c>running_mean</c> or a
+/// <c>running_var</c> (a BatchNorm's, with those two); prefixes are ordered naturally, comparing digit runs as
+/// numbers — so <c>nn.Sequential</c>'s <c>0, 2, 4, …, 10</c> and named modules <c>fc1, fc2, …, fc10</c> come out in layer order.
 /// Where the names do not sort in layer order (<c>encoder</c>, <c>decoder</c>), pass an explicit map from each
 /// DeepGen layer with weights (<see cref="LayerInfo.Name"/>, <c>Dense0</c> or the name given with <c>Name =</c>) to
 /// its PyTorch module path.
@@ -38,8 +52,8 @@ namespace DeepGen.Serialization;
 /// Everything is checked before any weight is copied, and on any problem the model keeps its weights and an
 /// <see cref="InvalidModelFileException"/> names it: a malformed file, a missing tensor, a tensor the model has no
 /// place for (a bias for a bias-free layer among them), a shape that is not the layer's PyTorch shape, a dtype
-/// other than F32, or a value that is NaN or infinite. Only the header and the model's own tensors are read, so
-/// memory stays bounded by the model's size. Activations are not recorded in a state dict: the model's own (its
+/// other than F32 (but <c>num_batches_tracked</c>'s), a value that is NaN or infinite, or a negative running
+/// variance. Only the header and the model's own tensors are read, so memory stays bounded by the model's size. Activations are not recorded in a state dict: the model's own (its
 /// attributes) are used.
 /// </para>
 /// </remarks>
@@ -47,6 +61,9 @@ public static class PyTorchWeights
 {
     private const string WeightSuffix = ".weight";
     private const string BiasSuffix = ".bias";
+    private const string RunningMeanSuffix = ".running_mean";
+    private const string RunningVarianceSuffix = ".running_var";
+    private const string BatchCountSuffix = ".num_batches_tracked";
 
     /// <summary>
     /// The prefixes (module paths) of the Linear layers in <paramref name="file"/>, in the order the default mapping
@@ -64,21 +81,30 @@ public static class PyTorchWeights
     }
 
     /// <summary>
-    /// The prefixes (module paths) of the Linear and Conv2d layers in <paramref name="file"/> (2-D and 4-D
-    /// <c>.weight</c> tensors), in the order the default mapping assigns them to a model's layers with weights.
+    /// The prefixes (module paths) of the Linear, Conv2d and BatchNorm layers in <paramref name="file"/> (2-D and 4-D
+    /// <c>.weight</c> tensors, and 1-D ones of a module with running statistics), in the order the default mapping
+    /// assigns them to a model's layers with weights.
     /// </summary>
     public static IReadOnlyList<string> LayerPrefixes(SafeTensorsFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
         var prefixes = new List<string>();
         foreach (var tensor in file.Tensors)
-            if (tensor.Name.EndsWith(WeightSuffix, StringComparison.Ordinal) && tensor.Shape.Length is 2 or 4)
-                prefixes.Add(tensor.Name[..^WeightSuffix.Length]);
+        {
+            if (!tensor.Name.EndsWith(WeightSuffix, StringComparison.Ordinal)) continue;
+            var prefix = tensor.Name[..^WeightSuffix.Length];
+            if (tensor.Shape.Length is 2 or 4 || (tensor.Shape.Length == 1 && HasRunningStatistics(file, prefix))) prefixes.Add(prefix);
+        }
+
         prefixes.Sort(NaturalOrder);
         return prefixes;
     }
 
-    /// <summary>Loads the file's Linear and Conv2d layers, in order (see the remarks), into the model's layers with weights.</summary>
+    /// <summary>Whether the module at <paramref name="prefix"/> keeps a running mean or variance: a BatchNorm's.</summary>
+    private static bool HasRunningStatistics(SafeTensorsFile file, string prefix) =>
+        file.TryGetTensor(prefix + RunningMeanSuffix, out _) || file.TryGetTensor(prefix + RunningVarianceSuffix, out _);
+
+    /// <summary>Loads the file's Linear, Conv2d and BatchNorm layers, in order (see the remarks), into the model's layers with weights.</summary>
     /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
     public static void Load(SequentialModel model, string path)
     {
@@ -95,7 +121,8 @@ public static class PyTorchWeights
         var layers = model.Architecture.Layers.Where(l => l.HasWeights).ToList();
         if (prefixes.Count != layers.Count)
         {
-            var kinds = prefixes.Count == LinearLayerPrefixes(file).Count ? "Linear" : "Linear or Conv2d";
+            var kinds = prefixes.Any(p => HasRunningStatistics(file, p)) ? "Linear, Conv2d or BatchNorm"
+                : prefixes.Count == LinearLayerPrefixes(file).Count ? "Linear" : "Linear or Conv2d";
             throw new InvalidModelFileException(
                 $"'{path}' holds {prefixes.Count} {kinds} layer(s) ({Describe(prefixes)}) but '{model.Architecture.ModelName}' has {layers.Count} with weights " +
                 $"({string.Join(", ", layers.Select(l => l.Name))}). Pass an explicit layer map if the file holds other modules too.");
@@ -105,9 +132,10 @@ public static class PyTorchWeights
     }
 
     /// <summary>
-    /// Loads the file's Linear and Conv2d layers named by <paramref name="layerPrefixes"/>: for each of the model's
-    /// layers with weights, by its name, the PyTorch module path whose <c>.weight</c> and <c>.bias</c> it takes (for
-    /// example <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer with weights must be mapped, no
+    /// Loads the file's Linear, Conv2d and BatchNorm layers named by <paramref name="layerPrefixes"/>: for each of the
+    /// model's layers with weights, by its name, the PyTorch module path whose <c>.weight</c> and <c>.bias</c> (and a
+    /// batch normalization's running statistics) it takes (for example
+    /// <c>{ ["Hidden"] = "encoder.0", ["Output"] = "head" }</c>). Every layer with weights must be mapped, no
     /// layer without, and every tensor in the file must be used.
     /// </summary>
     /// <exception cref="InvalidModelFileException">The file is malformed or does not fit the model; the model is unchanged.</exception>
@@ -136,7 +164,7 @@ public static class PyTorchWeights
     {
         // Names, dtypes and shapes first, from the header alone; then the data of exactly these tensors.
         var architecture = model.Architecture;
-        var wanted = new List<(LayerInfo Layer, SafeTensorEntry Weight, SafeTensorEntry? Bias)>();
+        var wanted = new List<(LayerInfo Layer, SafeTensorEntry Weight, SafeTensorEntry? Bias, SafeTensorEntry? Mean, SafeTensorEntry? Variance)>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in architecture.Layers)
         {
@@ -160,7 +188,20 @@ public static class PyTorchWeights
                     $"only '{weightName}'. Save that module with bias=False, or give the layer a bias.");
             }
 
-            wanted.Add((layer, weight, bias));
+            SafeTensorEntry? mean = null, variance = null;
+            if (layer.Kind == LayerKind.BatchNormalization)
+            {
+                long[] channels = [layer.OutputShape.Channels];
+                mean = FindTensor(file, path, prefix + RunningMeanSuffix, layer, channels);
+                variance = FindTensor(file, path, prefix + RunningVarianceSuffix, layer, channels);
+                used.Add(mean.Name);
+                used.Add(variance.Name);
+                // A count of training batches, int64 (absent before PyTorch 0.4.1): nothing in DeepGen uses it, so
+                // neither its dtype nor its value matters, and it is never read.
+                if (file.TryGetTensor(prefix + BatchCountSuffix, out var batchCount)) used.Add(batchCount.Name);
+            }
+
+            wanted.Add((layer, weight, bias, mean, variance));
         }
 
         var extra = file.Tensors.Where(t => !used.Contains(t.Name)).Select(t => $"{t.Name} {Format(t.Shape)}").ToList();
@@ -170,27 +211,58 @@ public static class PyTorchWeights
                 $"Expected exactly: {string.Join(", ", used)}.");
 
         var loaded = new float[architecture.ParameterCount];
-        foreach (var (layer, weight, bias) in wanted)
+        // The state the file does not hold (the last training batch's statistics) stays as it is.
+        var loadedState = model.NonTrainableWeights.ToArray();
+        foreach (var (layer, weight, bias, mean, variance) in wanted)
         {
             var torchWeights = new float[layer.WeightCount];
             file.ReadFloat32(weight, torchWeights);
             WeightChecks.RequireFinite(torchWeights, weight.Name, path);
             var weights = loaded.AsSpan(layer.WeightsOffset, layer.WeightCount);
             if (layer.Kind == LayerKind.Conv2D) CopyConvolution(weights, torchWeights, layer);
+            else if (layer.Kind == LayerKind.BatchNormalization) torchWeights.CopyTo(weights);
             else CopyDense(weights, torchWeights, layer, FlattenedImage(architecture.Layers, layer.Index));
-            if (bias is null) continue;
-            var biases = loaded.AsSpan(layer.BiasOffset, layer.BiasCount);
-            file.ReadFloat32(bias, biases);
-            WeightChecks.RequireFinite(biases, bias.Name, path);
+            if (bias is not null)
+            {
+                var biases = loaded.AsSpan(layer.BiasOffset, layer.BiasCount);
+                file.ReadFloat32(bias, biases);
+                WeightChecks.RequireFinite(biases, bias.Name, path);
+            }
+
+            if (mean is null || variance is null) continue;
+            var channels = layer.OutputShape.Channels;
+            var means = loadedState.AsSpan(layer.StateOffset, channels);
+            file.ReadFloat32(mean, means);
+            WeightChecks.RequireFinite(means, mean.Name, path);
+            var variances = loadedState.AsSpan(layer.StateOffset + channels, channels);
+            file.ReadFloat32(variance, variances);
+            WeightChecks.RequireFinite(variances, variance.Name, path);
+            RequireNotNegative(variances, variance.Name, path);
         }
 
         loaded.CopyTo(model.Parameters);
+        loadedState.CopyTo(model.NonTrainableWeights);
     }
 
-    /// <summary>The layer's weights as PyTorch saves them: <c>[out_features, in_features]</c> or <c>[out_channels, in_channels, kh, kw]</c>.</summary>
-    private static long[] TorchWeightShape(LayerInfo layer) => layer.Kind == LayerKind.Conv2D
-        ? [layer.OutputShape.Channels, layer.InputShape.Channels, layer.KernelSize, layer.KernelSize]
-        : [layer.Units, layer.Inputs];
+    /// <summary>A variance below zero is no variance: it would take the square root of a negative number.</summary>
+    private static void RequireNotNegative(ReadOnlySpan<float> variances, string tensor, string path)
+    {
+        for (var i = 0; i < variances.Length; i++)
+            if (variances[i] < 0f)
+                throw new InvalidModelFileException(
+                    $"Tensor '{tensor}' in '{path}' holds {variances[i].ToString(CultureInfo.InvariantCulture)} at index {i}; a running variance cannot be negative.");
+    }
+
+    /// <summary>
+    /// The layer's weights as PyTorch saves them: <c>[out_features, in_features]</c>, <c>[out_channels, in_channels,
+    /// kh, kw]</c> or a BatchNorm's <c>[num_features]</c>.
+    /// </summary>
+    private static long[] TorchWeightShape(LayerInfo layer) => layer.Kind switch
+    {
+        LayerKind.Conv2D => [layer.OutputShape.Channels, layer.InputShape.Channels, layer.KernelSize, layer.KernelSize],
+        LayerKind.BatchNormalization => [layer.OutputShape.Channels],
+        _ => [layer.Units, layer.Inputs],
+    };
 
     /// <summary>PyTorch <c>[filters, in, kh, kw]</c> → DeepGen (Keras) <c>[kh, kw, in, filters]</c>.</summary>
     private static void CopyConvolution(Span<float> weights, float[] torch, LayerInfo layer)
@@ -240,9 +312,12 @@ public static class PyTorchWeights
 
     private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, LayerInfo layer, long[] shape)
     {
-        var role = layer.Kind == LayerKind.Conv2D
-            ? $"convolution '{layer.Name}' ({layer.InputShape.Channels} → {layer.OutputShape.Channels} channels, {layer.KernelSize}×{layer.KernelSize} kernel)"
-            : $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)";
+        var role = layer.Kind switch
+        {
+            LayerKind.Conv2D => $"convolution '{layer.Name}' ({layer.InputShape.Channels} → {layer.OutputShape.Channels} channels, {layer.KernelSize}×{layer.KernelSize} kernel)",
+            LayerKind.BatchNormalization => $"batch normalization '{layer.Name}' ({layer.OutputShape.Channels} channels)",
+            _ => $"layer '{layer.Name}' ({layer.Inputs} inputs → {layer.Units} units)",
+        };
         if (!file.TryGetTensor(name, out var entry))
             throw new InvalidModelFileException(
                 $"'{path}' has no tensor '{name}' {Format(shape)} for {role}. It holds: {WeightChecks.List(file.Tensors.Select(t => $"{t.Name} {Format(t.Shape)}"))}.");
@@ -254,6 +329,7 @@ public static class PyTorchWeights
                 $"Tensor '{name}' in '{path}' has shape {Format(entry.Shape)}, but {role} needs {Format(shape)}" +
                 shape.Length switch
                 {
+                    1 when layer.Kind == LayerKind.BatchNormalization => " (PyTorch's BatchNorm [num_features]).",
                     2 => " (PyTorch's [out_features, in_features]).",
                     4 => " (PyTorch's [out_channels, in_channels, kernel_height, kernel_width]).",
                     _ => ".",
