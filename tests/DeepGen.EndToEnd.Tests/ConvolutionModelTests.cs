@@ -110,6 +110,19 @@ public class ConvolutionModelTests
     }
 
     [Fact]
+    public void A_pooled_feature_vector_is_an_embedding_equal_to_the_reference_cut_there()
+    {
+        var model = new ReshapedConvnet(seed: 4);
+        RandomizeBiases(model, seed: 5);
+        var x = TestData.Uniform(5 * model.Architecture.InputSize, -1f, 1f, seed: 6);
+        var embeddings = model.Embed("Gap", x);
+        Assert.Equal(5 * 6, embeddings.Length);
+
+        // The reference network cut after the global pooling (layer 2).
+        GradientCheckTests.AssertClose(ReferenceNetwork.Of(model).Predict(x, lastLayer: 2), embeddings, 1e-5);
+    }
+
+    [Fact]
     public void Summary_and_architecture_show_the_shapes()
     {
         var model = new KerasMnistConvnet();

@@ -44,13 +44,16 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
     }
 
     /// <summary>Outputs of every sample, <c>[samples, OutputSize]</c>: layer by layer over the whole batch, which batch normalization's statistics need.</summary>
-    public double[] Predict(float[] x)
+    public double[] Predict(float[] x) => Predict(x, architecture.Layers.Count - 1);
+
+    /// <summary>The outputs of layer <paramref name="lastLayer"/> for every sample: the network cut after it.</summary>
+    public double[] Predict(float[] x, int lastLayer)
     {
         var samples = x.Length / architecture.InputSize;
         var values = new double[samples][];
         for (var s = 0; s < samples; s++)
             values[s] = Array.ConvertAll(x.AsSpan(s * architecture.InputSize, architecture.InputSize).ToArray(), v => (double)v);
-        foreach (var layer in architecture.Layers)
+        foreach (var layer in architecture.Layers.Take(lastLayer + 1))
         {
             var next = layer.Kind == LayerKind.BatchNormalization
                 ? BatchNormalization(layer, values)

@@ -91,10 +91,10 @@ public abstract partial class SequentialModel
     }
 
     /// <summary>
-    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own (at most four per layer) and a
+    /// The most tensors a weights file for <paramref name="architecture"/> is read with: its own and a
     /// margin, so that a few extra tensors are still named in the error while a header of millions is refused early.
     /// </summary>
-    internal static int MaxTensorsToRead(ModelArchitecture architecture) => 4 * architecture.Layers.Count + 100;
+    internal static int MaxTensorsToRead(ModelArchitecture architecture) => architecture.Layers.Sum(l => l.SavedTensors.Count()) + 100;
 
     private static SafeTensorEntry FindTensor(SafeTensorsFile file, string path, string name, long[] shape)
     {
