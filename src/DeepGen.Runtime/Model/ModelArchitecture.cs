@@ -332,10 +332,10 @@ public sealed class ModelArchitecture
     /// <summary>
     /// The most samples an inference pass takes, whatever batch size a call asks for: as many as keep the pass's
     /// activations within 2 MiB, the size of a core's L2 cache, so each layer reads what the one before it wrote
-    /// from cache. A convolution's activations are large (the MNIST convnet's are 309 KiB a sample, its unrolled
-    /// windows included: passes of 6 samples instead of 256 predicted 10,000 images in ~ms instead of ~ms), a
-    /// dense model's small (the seed network's 4 KiB: no limit below 256). A sample's outputs are the same bits
-    /// whatever the pass holds.
+    /// from cache rather than memory. A convolution's activations are large (the MNIST convnet's are 309 KiB a
+    /// sample, its unrolled windows included: passes of 6 samples, where 256 would hold 79 MiB), a dense model's
+    /// small (the seed network's 4 KiB: no limit below 256). A sample's outputs are the same bits whatever the pass
+    /// holds. (No speed-up was measured apart from the buffer's size: the machine was shared when it was tried.)
     /// </summary>
     public int LargestInferencePass => Math.Max(1, InferencePassBytes / (ActivationsPerSample * sizeof(float)));
 
