@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DeepGen.Samples.Convnet;
 
 /// <summary>The sample's command line: the options of samples/Mnist that apply here. Defaults are the Keras recipe.</summary>
@@ -24,37 +22,14 @@ internal sealed record Options
     public static bool TryParse(string[] args, out Options options, out string? error)
     {
         options = new Options();
-        error = null;
-        for (var i = 0; i < args.Length; i++)
+        return OptionPairs.TryRead(args, ref options, static (o, name, value) => name switch
         {
-            var name = args[i];
-            if (name is "-h" or "--help") return false;
-            if (i + 1 >= args.Length)
-            {
-                error = $"{name} needs a value.";
-                return false;
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--epochs" when PositiveInt(value) is { } n: options = options with { Epochs = n }; break;
-                case "--batch-size" when PositiveInt(value) is { } n: options = options with { BatchSize = n }; break;
-                case "--threads" when PositiveInt(value) is { } n: options = options with { Threads = n }; break;
-                case "--seed" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n): options = options with { Seed = n }; break;
-                case "--data": options = options with { DataDirectory = value }; break;
-                case "--epochs" or "--batch-size" or "--threads" or "--seed":
-                    error = $"{name} takes a positive number, not '{value}'.";
-                    return false;
-                default:
-                    error = $"Unknown option '{name}'.";
-                    return false;
-            }
-        }
-
-        return true;
+            "--epochs" when OptionPairs.PositiveInt(value) is { } n => o with { Epochs = n },
+            "--batch-size" when OptionPairs.PositiveInt(value) is { } n => o with { BatchSize = n },
+            "--threads" when OptionPairs.PositiveInt(value) is { } n => o with { Threads = n },
+            "--seed" when OptionPairs.Int(value) is { } n => o with { Seed = n },
+            "--data" => o with { DataDirectory = value },
+            _ => null,
+        }, out error);
     }
-
-    private static int? PositiveInt(string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
 }

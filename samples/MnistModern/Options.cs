@@ -30,39 +30,18 @@ internal sealed record Options
     public static bool TryParse(string[] args, out Options options, out string? error)
     {
         options = new Options();
-        error = null;
-        for (var i = 0; i < args.Length; i++)
+        return OptionPairs.TryRead(args, ref options, static (o, name, value) => name switch
         {
-            var name = args[i];
-            if (name is "-h" or "--help") return false;
-            if (i + 1 >= args.Length)
-            {
-                error = $"{name} needs a value.";
-                return false;
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--epochs" when PositiveInt(value) is { } n: options = options with { Epochs = n }; break;
-                case "--batch-size" when PositiveInt(value) is { } n: options = options with { BatchSize = n }; break;
-                case "--patience" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n): options = options with { Patience = n }; break;
-                case "--seed" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n): options = options with { Seed = n }; break;
-                case "--learning-rate" when float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && float.IsFinite(x):
-                    options = options with { LearningRate = x };
-                    break;
-                case "--data": options = options with { DataDirectory = value }; break;
-                case "--plot": options = options with { PlotPath = value }; break;
-                case "--save": options = options with { SavePath = value }; break;
-                default:
-                    error = $"Unknown option or bad value: {name} {value}";
-                    return false;
-            }
-        }
-
-        return true;
+            "--epochs" when OptionPairs.PositiveInt(value) is { } n => o with { Epochs = n },
+            "--batch-size" when OptionPairs.PositiveInt(value) is { } n => o with { BatchSize = n },
+            "--patience" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => o with { Patience = n },
+            "--seed" when OptionPairs.Int(value) is { } n => o with { Seed = n },
+            "--learning-rate" when float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && float.IsFinite(x)
+                => o with { LearningRate = x },
+            "--data" => o with { DataDirectory = value },
+            "--plot" => o with { PlotPath = value },
+            "--save" => o with { SavePath = value },
+            _ => null,
+        }, out error);
     }
-
-    private static int? PositiveInt(string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
 }
