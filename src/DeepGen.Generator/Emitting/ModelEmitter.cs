@@ -99,7 +99,11 @@ internal static class ModelEmitter
         w.Line("//   deltas       [batch × ActivationsPerSample]  the activation layout: dLoss/d(pre-activation) of each layer" +
                (plan.IsDenseOnly ? "" : ", then the columns' gradients"));
         if (plan.WorkspacePerSample > 0)
-            w.Line("//   workspace    [batch × WorkspacePerSample]    after the activations, training only: pre-activations of GELU/Swish layers, dropout outputs and masks");
+            w.Line("//   workspace    [batch × WorkspacePerSample]    after the activations, training only: " +
+                   (plan.Layers.Any(l => l.IsBatchNormalization) ? "batch normalization's normalized inputs, " : "") +
+                   "pre-activations of GELU/Swish layers, dropout outputs and masks");
+        if (plan.Layers.Any(l => l.IsBatchNormalization))
+            w.Line("//   NonTrainableWeights                          per batch normalization: moving mean, moving variance, the last training batch's mean and 1/std, one per channel each");
         w.Line();
     }
 
