@@ -120,8 +120,8 @@ public partial class DiagnosticTests
     }
 
     [Theory]
-    [InlineData("Model(Input = 784)", "Reshape(28, 27, 1)", "Reshape 'Reshape0' to 28×27×1 (756 values) gets 784 from the model's input (784 values); the counts must be equal")]
-    [InlineData("Model(InputShape = new[] { 4, 4, 3 })", "Reshape(4, 4)", "Reshape 'Reshape0' to 4×4 (16 values) gets 4×4×3 from the model's input (48 values); the counts must be equal")]
+    [InlineData("Model(Input = 784)", "Reshape(28, 27, 1)", "Reshape 'Reshape0' cannot turn 784 from the model's input (784 values) into 28×27×1 (756 values): a reshape keeps the number of values")]
+    [InlineData("Model(InputShape = new[] { 4, 4, 3 })", "Reshape(4, 4)", "Reshape 'Reshape0' cannot turn 4×4×3 from the model's input (48 values) into 4×4 (16 values): a reshape keeps the number of values")]
     public void DG0019_ReshapeChangesTheElementCount(string model, string reshape, string message)
     {
         var diagnostic = AssertReports("DG0019", reshape, $$"""

@@ -408,7 +408,7 @@ internal static class ModelParser
 
         if (c.Input is not null && Product(target) != Product(c.Input))
         {
-            c.ShapeProblem($"to {Dimensions(target)} ({Grouped(Product(target))} values) gets {c.Gets} ({Grouped(Product(c.Input))} values); the counts must be equal");
+            c.ShapeProblem($"cannot turn {c.Gets} ({Grouped(Product(c.Input))} values) into {Dimensions(target)} ({Grouped(Product(target))} values): a reshape keeps the number of values");
             return Shaped(c, null);
         }
 
