@@ -83,6 +83,23 @@ public class TransformerEncoderKernelTests
     }
 
     [Fact]
+    public void Encoder_layer_at_the_size_of_MiniLM_matches_the_definition()
+    {
+        // all-MiniLM-L6-v2's layer: 32 features per head fill whole 512-bit tiles, and 40 queries take three tiles.
+        var s = new EncoderShape(384, 12, 1536, Activation.Gelu, 1e-12f);
+        const int batch = 2, sequence = 40;
+        var mask = PaddingMask(batch, sequence);
+        var parameters = Parameters(s, seed: 3);
+        var x = NaiveKernels.Random(batch * sequence * s.Hidden, 4, -1.5f, 1.5f);
+        var y = Filled(x.Length);
+        TransformerEncoderKernels.Forward(s, parameters, y, x, mask, batch, sequence, Filled((int)s.InferenceScratchFloats(batch, sequence)), training: false);
+        AssertClose(EncoderLayer(ToDouble(parameters), ToDouble(x), mask, batch, sequence, s), y, 1e-5, "y");
+        var trained = Filled(x.Length);
+        TransformerEncoderKernels.Forward(s, parameters, trained, x, mask, batch, sequence, Filled((int)s.KeptFloats(batch, sequence)), training: true);
+        FiniteDifferences.AssertBitwise(y, trained, "training output");
+    }
+
+    [Fact]
     public void Encoder_checks_its_arguments()
     {
         Assert.Contains("Gelu or Relu", Assert.Throws<ArgumentException>(() => new EncoderShape(12, 3, 20, Activation.Tanh, 1e-5f)).Message);
