@@ -67,12 +67,18 @@ internal static class FastExp
         var n = TVector.Round(a * TVector.Broadcast(Log2E));
         var r = TVector.MultiplyAdd(n, TVector.Broadcast(-Ln2High), a);
         r = TVector.MultiplyAdd(n, TVector.Broadcast(-Ln2Low), r);
+        return OfReduced(r) * TVector.PowerOfTwo(n);
+    }
+
+    /// <summary><c>e^r</c> for a reduced argument, |r| ≤ ln2/2 (a little beyond costs little accuracy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector OfReduced<TVector>(TVector r) where TVector : struct, ISimdVector<TVector>
+    {
         var poly = TVector.MultiplyAdd(TVector.Broadcast(P0), r, TVector.Broadcast(P1));
         poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P2));
         poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P3));
         poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P4));
         poly = TVector.MultiplyAdd(poly, r, TVector.Broadcast(P5));
-        var e = TVector.MultiplyAdd(poly, r * r, r) + TVector.Broadcast(1f);
-        return e * TVector.PowerOfTwo(n);
+        return TVector.MultiplyAdd(poly, r * r, r) + TVector.Broadcast(1f);
     }
 }
