@@ -16,7 +16,7 @@ public class SequenceSnapshotTests
     {
         var run = GeneratorHarness.Run(source);
         Assert.Null(run.Result.Exception);
-        Assert.True(run.GeneratorDiagnostics.IsEmpty, GeneratorRun.Describe(run.GeneratorDiagnostics));
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
         var (generatedHintName, text) = Assert.Single(run.Sources);
         Assert.Equal(hintName, generatedHintName);
         Snapshot.Verify(text, name);
