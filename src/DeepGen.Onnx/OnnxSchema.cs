@@ -6,7 +6,7 @@ namespace DeepGen.Onnx;
 /// <c>CodedOutputStream</c>, so no protoc-generated classes (and no copy of the whole schema) are needed.
 /// </summary>
 /// <remarks>
-/// Only what <see cref="OnnxExporter"/> writes is here. Field numbers are part of the wire format and never change
+/// Only what <see cref="OnnxExporter"/> writes and <see cref="BertOnnxWeights"/> reads is here. Field numbers are part of the wire format and never change
 /// between ONNX versions, which is what makes a hand-written subset safe.
 /// </remarks>
 internal static class OnnxSchema
@@ -45,8 +45,11 @@ internal static class OnnxSchema
     /// <summary><c>message TensorProto</c> and its <c>DataType</c> enum.</summary>
     public static class TensorProto
     {
-        public const int Dims = 1, DataType = 2, Name = 8, RawData = 9;
-        public const int Float = 1, Int64 = 7;
+        public const int Dims = 1, DataType = 2, Segment = 3, FloatData = 4, Name = 8, RawData = 9, ExternalData = 13, DataLocation = 14;
+        public const int Float = 1, Int64 = 7, Float16 = 10, Double = 11, BFloat16 = 16;
+
+        /// <summary><c>enum TensorProto.DataLocation</c>: <c>EXTERNAL</c> means the values are in another file.</summary>
+        public const int LocationExternal = 1;
     }
 
     /// <summary><c>message ValueInfoProto</c>.</summary>

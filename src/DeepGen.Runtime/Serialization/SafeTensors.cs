@@ -122,16 +122,27 @@ public sealed class SafeTensorsFile
             throw new InvalidModelFileException($"Tensor '{entry.Name}' is {entry.DType} in '{_source}'; DeepGen reads F32 tensors only.");
         if (destination.Length * 4L != entry.ByteLength)
             throw new ArgumentException($"Tensor '{entry.Name}' holds {entry.ByteLength / 4} floats; the destination holds {destination.Length}.", nameof(destination));
-        if (entry.ByteOffset < 0 || entry.ByteOffset > _dataLength - entry.ByteLength)
-            throw new ArgumentException($"Tensor '{entry.Name}' lies outside the data of '{_source}': it belongs to another file.", nameof(entry));
-        var bytes = MemoryMarshal.AsBytes(destination);
-        if (_data is not null) _data.AsSpan((int)entry.ByteOffset, bytes.Length).CopyTo(bytes);
-        else ReadExactly(_handle!, bytes, _dataStart + entry.ByteOffset, _source);
+        ReadBytes(entry, MemoryMarshal.AsBytes(destination));
         if (!BitConverter.IsLittleEndian)
         {
             var raw = MemoryMarshal.Cast<float, int>(destination);
             BinaryPrimitives.ReverseEndianness(raw, raw);
         }
+    }
+
+    /// <summary>
+    /// Copies a tensor's bytes as the file holds them, whatever its dtype, into <paramref name="destination"/>, which
+    /// must hold exactly <see cref="SafeTensorEntry.ByteLength"/> bytes; the caller decodes them (F16, BF16, …).
+    /// </summary>
+    internal void ReadBytes(SafeTensorEntry entry, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (destination.Length != entry.ByteLength)
+            throw new ArgumentException($"Tensor '{entry.Name}' holds {entry.ByteLength} bytes; the destination holds {destination.Length}.", nameof(destination));
+        if (entry.ByteOffset < 0 || entry.ByteOffset > _dataLength - entry.ByteLength)
+            throw new ArgumentException($"Tensor '{entry.Name}' lies outside the data of '{_source}': it belongs to another file.", nameof(entry));
+        if (_data is not null) _data.AsSpan((int)entry.ByteOffset, destination.Length).CopyTo(destination);
+        else ReadExactly(_handle!, destination, _dataStart + entry.ByteOffset, _source);
     }
 
     /// <summary>The header, checked against the file's length; and where the data section starts.</summary>
