@@ -127,6 +127,9 @@ public class MalformedInputTests
         { "sequence-model-nested-in-generic", "using DeepGen; public partial class G<T> { [Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] public partial class M; }" },
         { "sequence-class-named-like-a-constant", Model("[Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] [MeanPooling]", "MaxSequence") },
         { "sequence-class-named-like-a-layer-constant", Model("[Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] [MeanPooling]", "Embedding0Stage") },
+        { "sequence-class-named-SequenceModel", Model("[Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] [MeanPooling]", "SequenceModel") },
+        { "sequence-class-declares-a-layer-method", "using DeepGen; [Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] public partial class M { private void Embedding0Forward() { } }" },
+        { "sequence-class-overrides-forward", "using DeepGen; [Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] public partial class M { protected void Forward() { } }" },
         { "sequence-and-dense-named-alike", "using DeepGen; [Model(Input = 4)] [Dense(2)] public partial class Net; [Model(Vocabulary = 50, MaxSequence = 16)] [Embedding(8)] public partial class net;" },
 
         // Extreme sizes.
