@@ -34,6 +34,20 @@ public sealed record EmbedBatchResponse(
     [property: JsonPropertyName("layer")] string Layer,
     [property: JsonPropertyName("embeddings")] float[][] Embeddings);
 
+/// <summary>A text request: <c>{"texts": ["...", ...]}</c>.</summary>
+public sealed class TextEmbeddingRequest
+{
+    /// <summary>The texts to embed, answered in this order (a null element is a 400, not a text).</summary>
+    [JsonPropertyName("texts")]
+    public string[]? Texts { get; set; }
+}
+
+/// <summary>The answer to a text request: one unit vector per text, in the request's order.</summary>
+public sealed record TextEmbeddingResponse(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("dimensions")] int Dimensions,
+    [property: JsonPropertyName("embeddings")] float[][] Embeddings);
+
 /// <summary>What <c>/healthz</c> reports.</summary>
 public sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
@@ -52,4 +66,6 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(EmbedResponse))]
 [JsonSerializable(typeof(EmbedBatchResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(TextEmbeddingRequest))]
+[JsonSerializable(typeof(TextEmbeddingResponse))]
 public sealed partial class ServiceJsonContext : JsonSerializerContext;
