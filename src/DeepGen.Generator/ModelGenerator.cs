@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using DeepGen.Generator.Diagnostics;
 using DeepGen.Generator.Emitting;
@@ -34,15 +35,25 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (result, _) => LayoutPlanner.Plan(result.Spec!))
             .WithTrackingName(TrackingNames.Plan);
 
+        //    Sequence models (token ids in) have a plan of their own: parameter offsets and stages; their activations
+        //    are carved per call by the runtime, since the sequence length varies.
+        var sequencePlans = parsed
+            .Where(static result => result.Sequence is not null)
+            .Select(static (result, _) => SequencePlanner.Plan(result.Sequence!))
+            .WithTrackingName(SequenceTrackingNames.SequencePlan);
+
         // 4. Emit: one readable file per model. File names must differ ignoring case, so each model also sees every
         //    model's file name, to tell Net.g.cs from net.g.cs; that list changes only when a model is added or renamed.
         var hintNames = plans
             .Select(static (plan, _) => plan.Spec.HintName)
             .Collect()
-            .Select(static (names, _) => names.ToEquatableArray())
+            .Combine(sequencePlans.Select(static (plan, _) => plan.Spec.HintName).Collect())
+            .Select(static (names, _) => names.Left.Concat(names.Right).ToEquatableArray())
             .WithTrackingName(TrackingNames.HintNames);
         context.RegisterSourceOutput(plans.Combine(hintNames),
             static (output, pair) => output.AddSource(HintNames.Unique(pair.Left.Spec.HintName, pair.Right), ModelEmitter.Emit(pair.Left)));
+        context.RegisterSourceOutput(sequencePlans.Combine(hintNames),
+            static (output, pair) => output.AddSource(HintNames.Unique(pair.Left.Spec.HintName, pair.Right), SequenceModelEmitter.Emit(pair.Left)));
 
         // 5. Layers on a class without [Model] generate nothing: say so rather than stay silent. One pipeline per layer
         //    attribute; a declaration is reported by the pipeline of its first layer attribute only, so just once.
@@ -80,6 +91,16 @@ public sealed class ModelGenerator : IIncrementalGenerator
 
             output.AddSource(HintNames.Gpu(HintNames.Unique(plan.Spec.HintName, pair.Right)), GpuEmitter.Emit(plan));
         });
+
+        //    No layer of a sequence model has a GPU kernel yet: such a model runs on the CPU, and the project that
+        //    references DeepGen.Gpu is told why it gets no GPU file (an Info, as for any other model without one).
+        var gpuSequencePlans = sequencePlans
+            .Combine(gpuReferenced)
+            .Where(static pair => pair.Right)
+            .Select(static (pair, _) => pair.Left)
+            .WithTrackingName(GpuTrackingNames.GpuSequencePlan);
+        context.RegisterSourceOutput(gpuSequencePlans, static (output, plan) =>
+            output.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.NoGpuKernels, null, plan.Spec.ClassName, GpuEmitter.FindUnsupported(plan)).ToDiagnostic()));
     }
 }
 
@@ -102,4 +123,15 @@ internal static class GpuTrackingNames
 {
     public const string GpuReferenced = nameof(GpuReferenced);
     public const string GpuPlan = nameof(GpuPlan);
+    public const string GpuSequencePlan = nameof(GpuSequencePlan);
+}
+
+/// <summary>
+/// Names of the sequence models' steps. Kept apart from <see cref="TrackingNames"/> for the same reason as the GPU
+/// steps: the caching tests expect every <see cref="TrackingNames"/> step in every run, and a compilation without a
+/// sequence model may not report these.
+/// </summary>
+internal static class SequenceTrackingNames
+{
+    public const string SequencePlan = nameof(SequencePlan);
 }

@@ -432,7 +432,7 @@ public class LayerPlacementMessageTests
             """);
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal("DG0010", diagnostic.Id);
-        Assert.Equal("'NoModel' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)]",
+        Assert.Equal("'NoModel' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)], or [Model(Vocabulary = …, MaxSequence = …)] for token ids",
             diagnostic.GetMessage(CultureInfo.InvariantCulture));
         Assert.Empty(run.Sources);
     }

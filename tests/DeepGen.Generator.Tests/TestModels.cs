@@ -102,4 +102,35 @@ internal static class TestModels
             }
         }
         """;
+
+    /// <summary>all-MiniLM-L6-v2 as attributes: BERT's embeddings and 6 encoder layers, mean-pooled and normalized.</summary>
+    public const string SentenceEncoder = """
+        using DeepGen;
+
+        namespace Samples.Text;
+
+        /// <summary>Sentence embeddings: 384 floats per text, L2-normalized, as sentence-transformers computes them.</summary>
+        [Model(Vocabulary = 30522, MaxSequence = 512)]
+        [Embedding(384, Positions = 512, TokenTypes = 2)]
+        [LayerNormalization(Epsilon = 1e-12f)]
+        [TransformerEncoder(Layers = 6, Heads = 12, FeedForward = 1536, Activation = Activation.Gelu, Epsilon = 1e-12f)]
+        [MeanPooling]
+        [L2Normalize]
+        public partial class SentenceEncoder;
+        """;
+
+    /// <summary>A small sequence classifier: positions but no token types, one encoder layer, and a softmax head.</summary>
+    public const string SequenceClassifier = """
+        using DeepGen;
+        using static DeepGen.Activation;
+
+        namespace Samples.Text;
+
+        [Model(Vocabulary = 50, MaxSequence = 16)]
+        [Embedding(8, Positions = 16)]
+        [TransformerEncoder(Heads = 2, FeedForward = 16)]
+        [MeanPooling]
+        [Dense(2, Softmax)]
+        public partial class SequenceClassifier;
+        """;
 }

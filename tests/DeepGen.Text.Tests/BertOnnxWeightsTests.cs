@@ -81,6 +81,17 @@ public sealed class BertOnnxWeightsTests
         foreach (var (name, tensor) in raw) Assert.Equal(tensor.Values, packed[name].Values);
     }
 
+    [Fact]
+    public void Packed_dims_read_like_one_field_per_dimension()
+    {
+        var unpacked = BertOnnxWeights.Read(TinyBertOnnx.Create().ToStream());
+
+        var packed = BertOnnxWeights.Read(TinyBertOnnx.Create(packDims: true).ToStream());
+
+        Assert.Equal(unpacked.Keys.Order(), packed.Keys.Order());
+        foreach (var (name, tensor) in unpacked) Assert.Equal(tensor.Shape, packed[name].Shape);
+    }
+
     [Theory]
     [InlineData(1L, false)]
     [InlineData(0L, true)]

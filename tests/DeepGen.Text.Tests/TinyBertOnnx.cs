@@ -15,6 +15,9 @@ internal sealed class TinyBertOnnx
 
     public List<Node> Nodes { get; } = [];
 
+    /// <summary>Write each tensor's dims as one packed field (proto3's default) instead of one field per dimension.</summary>
+    public bool PackDims { get; init; }
+
     /// <summary>Distinct values everywhere, so a transposition or a swap shows.</summary>
     private float _next = 0.5f;
 
@@ -31,9 +34,9 @@ internal sealed class TinyBertOnnx
 
     public sealed record Node(string OpType, string[] Inputs, string[] Outputs, string Name = "", long? TransB = null);
 
-    public static TinyBertOnnx Create(int layers = 2)
+    public static TinyBertOnnx Create(int layers = 2, bool packDims = false)
     {
-        var model = new TinyBertOnnx();
+        var model = new TinyBertOnnx { PackDims = packDims };
         model.Add("embeddings.word_embeddings.weight", Vocabulary, Hidden);
         model.Add("embeddings.position_embeddings.weight", Positions, Hidden);
         model.Add("embeddings.token_type_embeddings.weight", TokenTypes, Hidden);
@@ -110,7 +113,8 @@ internal sealed class TinyBertOnnx
         foreach (var initializer in Initializers)
         {
             var t = new Message();
-            foreach (var d in initializer.Dims) t.Varint(1, d);
+            if (PackDims) t.Bytes(1, Packed(initializer.Dims));
+            else foreach (var d in initializer.Dims) t.Varint(1, d);
             t.Varint(2, initializer.DataType);
             t.String(8, initializer.Name);
             var bytes = initializer.DataType == 7
@@ -127,6 +131,15 @@ internal sealed class TinyBertOnnx
         }
 
         return new Message().Varint(1, 7).String(2, "pytorch").Nested(7, graph).Nested(8, new Message().Varint(2, 13)).ToArray();
+    }
+
+    private static byte[] Packed(long[] values)
+    {
+        var stream = new MemoryStream();
+        var output = new CodedOutputStream(stream);
+        foreach (var value in values) output.WriteInt64(value);
+        output.Flush();
+        return stream.ToArray();
     }
 
     private sealed class Message

@@ -45,7 +45,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DenseWithoutModel = new("DG0010",
         "Layers on a class without [Model]",
-        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)]",
+        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)], or [Model(Vocabulary = …, MaxSequence = …)] for token ids",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor LayersOnOtherDeclaration = Error("DG0011",
@@ -89,6 +89,35 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidLayerArgument = Error("DG0020",
         "Invalid layer argument",
         "Layer {0} of '{1}' has {2} = {3}; {4}");
+
+    // DG0021–DG0027: sequence models (token ids in: [Model(Vocabulary = …, MaxSequence = …)]).
+    public static readonly DiagnosticDescriptor InvalidSequenceSize = Error("DG0021",
+        "Sequence model's vocabulary or longest sequence missing or not positive",
+        "The sequence model '{0}' needs a positive Vocabulary and MaxSequence, such as [Model(Vocabulary = 30522, MaxSequence = 512)]; got {1}");
+
+    public static readonly DiagnosticDescriptor MixedModelInput = Error("DG0022",
+        "Model reads both floats and token ids",
+        "The model '{0}' gives {1} and {2}: a model reads floats (Input or InputShape) or token ids (Vocabulary and MaxSequence), not both");
+
+    public static readonly DiagnosticDescriptor EmbeddingNotFirst = Error("DG0023",
+        "Sequence model does not start with its embedding",
+        "Layer {0} of '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor LayerNotInThisModelKind = Error("DG0024",
+        "Layer not available in this kind of model",
+        "[{0}] cannot be used in '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor HeadsDoNotDivideUnits = Error("DG0025",
+        "Attention heads do not divide the features per token",
+        "Layer {0} of '{1}': TransformerEncoder '{2}' splits {3} features per token into {4} heads, but {3} is not divisible by {4}; choose a head count that divides {3}, such as {5}");
+
+    public static readonly DiagnosticDescriptor SequencePoolingOrder = Error("DG0026",
+        "Layer on the wrong side of the pooling",
+        "Layer {0} of '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor UnsupportedSequenceActivation = Error("DG0027",
+        "Activation not supported after a sequence model's pooling",
+        "Layer {0} of '{1}': {2}");
 
     // DG0100 and up: the GPU back end (DeepGen.Gpu).
     public static readonly DiagnosticDescriptor NoGpuKernels = new("DG0100",

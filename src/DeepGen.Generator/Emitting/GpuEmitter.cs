@@ -71,6 +71,18 @@ internal static class GpuEmitter
         return null;
     }
 
+    /// <summary>
+    /// Why a sequence model gets no GPU code: none of its layer kinds has a GPU kernel yet, so the reason names its
+    /// first layer (an embedding, in every valid sequence model).
+    /// </summary>
+    public static string FindUnsupported(SequenceModelPlan plan)
+    {
+        var first = plan.Layers[0];
+        var kind = first.Kind.ToString();
+        var article = "AEIOU".IndexOf(kind[0]) >= 0 ? "an" : "a";
+        return $"layer {Text(first.Index)} ('{first.Name}') is {article} {kind} layer, which has no GPU kernel yet";
+    }
+
     public static string Emit(ModelPlan plan)
     {
         var w = new SourceWriter();

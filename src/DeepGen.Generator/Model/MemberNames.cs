@@ -106,6 +106,59 @@ internal static class MemberNames
     /// <summary>Every member of the model class a layer of this name may add: its accessor, constants and methods.</summary>
     public static IEnumerable<string> LayerMembers(string layerName) => new LayerMemberNames(layerName).ClassMembers;
 
+    // ---- Sequence models: the class derives from DeepGen.SequenceModel ------------------------------------------
+
+    /// <summary>The base class of a sequence model.</summary>
+    public const string SequenceBaseClass = "DeepGen.SequenceModel";
+
+    public const string Vocabulary = "Vocabulary";
+    public const string MaxSequence = "MaxSequence";
+
+    /// <summary>
+    /// The public and protected members of <c>DeepGen.SequenceModel</c> and <c>System.Object</c>. Fit and Evaluate are
+    /// listed before the runtime has them, so adding them later breaks no model that builds today.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SequenceInherited = new[]
+    {
+        "Architecture", Parameters, "Gradients", Forward, Backward, "Predict", "ReserveInferenceBuffers", TrainStep,
+        "Fit", "Evaluate", "LoadWeights", "Save", "Load",
+        "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
+    };
+
+    /// <summary>Members every generated sequence model class declares, whatever its layers (the constructor aside).</summary>
+    public static readonly IReadOnlyList<string> SequenceGenerated = new[]
+    {
+        Vocabulary, MaxSequence, OutputSize, ParameterCount, ArchitectureDefinition, Forward, Backward,
+    };
+
+    /// <summary>Every name a layer of a sequence model may not take.</summary>
+    public static readonly IReadOnlyList<string> SequenceReserved = SequenceInherited.Concat(SequenceGenerated).Distinct().ToArray();
+
+    private static readonly HashSet<string> SequenceReservedSet = new(SequenceReserved);
+
+    public static bool IsSequenceReserved(string name) => SequenceReservedSet.Contains(name);
+
+    // Suffixes of a sequence model's layer constants (Units, Inputs, WeightsOffset, BiasOffset, Epsilon, Forward
+    // and Backward are shared with the other models' layers, above).
+    public const string PositionsSuffix = "Positions";
+    public const string TokenTypesSuffix = "TokenTypes";
+    public const string TokensOffsetSuffix = "TokensOffset";
+    public const string PositionsOffsetSuffix = "PositionsOffset";
+    public const string TokenTypesOffsetSuffix = "TokenTypesOffset";
+    public const string GammaOffsetSuffix = "GammaOffset";
+    public const string BetaOffsetSuffix = "BetaOffset";
+    public const string LayersSuffix = "Layers";
+    public const string HeadsSuffix = "Heads";
+    public const string FeedForwardSuffix = "FeedForward";
+    public const string ParametersOffsetSuffix = "ParametersOffset";
+    public const string ParametersPerLayerSuffix = "ParametersPerLayer";
+    public const string StageSuffix = "Stage";
+    public const string FirstStageSuffix = "FirstStage";
+    public const string ShapeSuffix = "Shape";
+
+    /// <summary>Every member of a sequence model's class a layer of this name may add.</summary>
+    public static IEnumerable<string> SequenceLayerMembers(string layerName) => new LayerMemberNames(layerName).SequenceClassMembers;
+
     // ---- Locals of Forward and Backward, named after each layer in camelCase --------------------------------------
 
     public const string OutputLocalSuffix = "Output";
@@ -207,6 +260,34 @@ internal readonly struct LayerMemberNames(string layerName)
         Accessor, Inputs, Units, WeightsOffset, BiasOffset, OutputOffset, PreActivationOffset, DropoutOutputOffset,
         DropoutMaskOffset, DropoutRate, L1, L2, Forward, Backward, Window, ColumnsOffset, WeightCount, Filters,
         Channels, NormalizedOffset, StateOffset, Momentum, Epsilon,
+    };
+
+    // Constants of a sequence model's layers.
+    public string Positions => layerName + MemberNames.PositionsSuffix;
+    public string TokenTypes => layerName + MemberNames.TokenTypesSuffix;
+    public string TokensOffset => layerName + MemberNames.TokensOffsetSuffix;
+    public string PositionsOffset => layerName + MemberNames.PositionsOffsetSuffix;
+    public string TokenTypesOffset => layerName + MemberNames.TokenTypesOffsetSuffix;
+    public string GammaOffset => layerName + MemberNames.GammaOffsetSuffix;
+    public string BetaOffset => layerName + MemberNames.BetaOffsetSuffix;
+    public string Layers => layerName + MemberNames.LayersSuffix;
+    public string Heads => layerName + MemberNames.HeadsSuffix;
+    public string FeedForward => layerName + MemberNames.FeedForwardSuffix;
+    public string ParametersOffset => layerName + MemberNames.ParametersOffsetSuffix;
+    public string ParametersPerLayer => layerName + MemberNames.ParametersPerLayerSuffix;
+    public string Stage => layerName + MemberNames.StageSuffix;
+    public string FirstStage => layerName + MemberNames.FirstStageSuffix;
+    public string Shape => layerName + MemberNames.ShapeSuffix;
+
+    /// <summary>
+    /// Every member of a sequence model's class named after the layer, whatever its kind (a name is checked against
+    /// all of them, so changing a layer's kind never makes its name clash). The bare name is kept for an accessor.
+    /// </summary>
+    public IEnumerable<string> SequenceClassMembers => new[]
+    {
+        Accessor, Inputs, Units, WeightsOffset, BiasOffset, Epsilon, Positions, TokenTypes, TokensOffset, PositionsOffset,
+        TokenTypesOffset, GammaOffset, BetaOffset, Layers, Heads, FeedForward, ParametersOffset, ParametersPerLayer,
+        Stage, FirstStage, Shape, Forward, Backward,
     };
 
     // Locals of Forward and Backward.

@@ -56,14 +56,14 @@ internal sealed record ModelSpec(
     /// The name of the generated file, stable across builds: the full name, nested types joined with '+' as in
     /// metadata, so namespace A.B's class C (A.B.C) and class A.B's nested C (A.B+C) cannot share a file name.
     /// </summary>
-    public string HintName
+    public string HintName => HintNameOf(Namespace, ContainingTypes, ClassName);
+
+    /// <summary>The hint name of a model class, whatever its kind: see <see cref="HintName"/>.</summary>
+    public static string HintNameOf(string? ns, EquatableArray<ContainingTypeSpec> containingTypes, string className)
     {
-        get
-        {
-            var prefix = Namespace is null ? "" : Namespace + ".";
-            foreach (var type in ContainingTypes) prefix += type.Name + "+";
-            // A keyword used as a namespace name keeps its '@' (@event), which a hint name may not contain.
-            return (prefix + ClassName + ".g.cs").Replace("@", "");
-        }
+        var prefix = ns is null ? "" : ns + ".";
+        foreach (var type in containingTypes) prefix += type.Name + "+";
+        // A keyword used as a namespace name keeps its '@' (@event), which a hint name may not contain.
+        return (prefix + className + ".g.cs").Replace("@", "");
     }
 }

@@ -11,8 +11,14 @@ using DeepGen.Layout;
 
 namespace DeepGen.Generator.Parsing;
 
-/// <summary>What parsing one [Model] class yields: a spec when the model is valid, and the diagnostics beside it.</summary>
-internal sealed record ParseResult(ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// What parsing one [Model] class yields: a spec when the model is valid (<see cref="Spec"/> for a model of floats,
+/// <see cref="Sequence"/> for one of token ids), and the diagnostics beside it.
+/// </summary>
+internal sealed record ParseResult(ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public SequenceModelSpec? Sequence { get; init; }
+}
 
 /// <summary>Reads a class's [Model] and layer attributes into a <see cref="ModelSpec"/>, reporting every mistake.</summary>
 internal static class ModelParser
@@ -24,6 +30,12 @@ internal static class ModelParser
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
+        if (SequenceModelParser.IsSequenceModel(context.Attributes[0]))
+        {
+            var sequence = SequenceModelParser.TryParse(context, diagnostics, cancellationToken);
+            return new ParseResult(null, diagnostics.ToEquatableArray()) { Sequence = diagnostics.Count == 0 ? sequence : null };
+        }
+
         var spec = TryParse(context, diagnostics, cancellationToken);
         return new ParseResult(diagnostics.Count == 0 ? spec : null, diagnostics.ToEquatableArray());
     }
@@ -42,15 +54,29 @@ internal static class ModelParser
         // A broken attribute (wrong argument types, unresolved names) is already a compiler error; say nothing more.
         if (HasErrors(modelAttribute)) return null;
 
-        if (!CheckType(type, declaration, attributeLocation, diagnostics)) return null;
+        if (!CheckType(type, declaration, attributeLocation, diagnostics, ModelBaseClass, MemberNames.Generated)) return null;
 
         var inputShape = ReadInputShape(modelAttribute, name, attributeLocation, diagnostics);
 
         // Layer and Dropout attributes in source order: a dropout belongs to the layer written just before it.
         var layerAttributes = type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerAttributes.ContainsKey(n) || n == DropoutAttributeName))
+            .Where(a => a.AttributeClass?.ToDisplayString() is { } n &&
+                        (LayerAttributes.ContainsKey(n) || n == DropoutAttributeName || SequenceModelParser.LayerAttributes.ContainsKey(n)))
             .ToList();
         if (layerAttributes.Any(HasErrors)) return null;
+
+        // A sequence model's layers read token ids or [sequence, features]; on floats they have no meaning.
+        var sequenceLayers = layerAttributes.Where(a => SequenceModelParser.LayerAttributes.ContainsKey(a.AttributeClass!.ToDisplayString())).ToList();
+        foreach (var sequenceLayer in sequenceLayers)
+        {
+            var kind = SequenceModelParser.LayerAttributes[sequenceLayer.AttributeClass!.ToDisplayString()];
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerNotInThisModelKind,
+                sequenceLayer.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation, kind, name,
+                (kind == SequenceLayerKind.Embedding ? "it reads token ids" : "it works on sequences of tokens") +
+                $", and '{name}' reads floats; declare a model of token ids with [Model(Vocabulary = …, MaxSequence = …)] and an [Embedding] first"));
+        }
+
+        if (sequenceLayers.Count > 0) return null;
         var layerCount = layerAttributes.Count(a => a.AttributeClass?.ToDisplayString() != DropoutAttributeName);
         if (layerCount == 0)
         {
@@ -58,18 +84,7 @@ internal static class ModelParser
             return null;
         }
 
-        var modelSyntaxTree = modelAttribute.ApplicationSyntaxReference?.SyntaxTree;
-        var modelSpan = declaration.Span;
-        foreach (var layerAttribute in layerAttributes)
-        {
-            var reference = layerAttribute.ApplicationSyntaxReference;
-            if (reference is not null && (reference.SyntaxTree != modelSyntaxTree || !modelSpan.Contains(reference.Span)))
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersOnOtherDeclaration,
-                    reference.GetSyntax(cancellationToken).GetLocation(), name));
-                return null;
-            }
-        }
+        if (!LayersOnModelDeclaration(modelAttribute, declaration, layerAttributes, name, diagnostics, cancellationToken)) return null;
 
         var layers = new List<LayerSpec>();
         var taken = new TakenNames(DeclaredMemberNames(type));
@@ -137,20 +152,51 @@ internal static class ModelParser
         };
     }
 
-    private static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Location location, List<DiagnosticInfo> diagnostics)
+    /// <summary>
+    /// Whether every layer attribute is written on the declaration that carries [Model], where their order is clear;
+    /// reports the first that is not (DG0011).
+    /// </summary>
+    internal static bool LayersOnModelDeclaration(AttributeData modelAttribute, TypeDeclarationSyntax declaration, IEnumerable<AttributeData> layerAttributes,
+        string name, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        var modelSyntaxTree = modelAttribute.ApplicationSyntaxReference?.SyntaxTree;
+        var modelSpan = declaration.Span;
+        foreach (var layerAttribute in layerAttributes)
+        {
+            var reference = layerAttribute.ApplicationSyntaxReference;
+            if (reference is not null && (reference.SyntaxTree != modelSyntaxTree || !modelSpan.Contains(reference.Span)))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersOnOtherDeclaration,
+                    reference.GetSyntax(cancellationToken).GetLocation(), name));
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The base class of a generated model of floats.</summary>
+    private const string ModelBaseClass = "DeepGen.SequentialModel";
+
+    /// <summary>
+    /// Whether the class can take the generated part: a partial, non-generic, non-static class deriving from nothing
+    /// or from <paramref name="baseClass"/>, declaring none of the <paramref name="generated"/> members.
+    /// </summary>
+    internal static bool CheckType(INamedTypeSymbol type, TypeDeclarationSyntax declaration, Location location, List<DiagnosticInfo> diagnostics,
+        string baseClass, IReadOnlyList<string> generated)
     {
         string? problem = null;
-        if (declaration is RecordDeclarationSyntax) problem = "records cannot derive from DeepGen.SequentialModel; use a class";
+        if (declaration is RecordDeclarationSyntax) problem = $"records cannot derive from {baseClass}; use a class";
         else if (type.IsFileLocal) problem = "it is file-local, so the generated part, in another file, cannot extend it";
         else if (type.IsStatic) problem = "it is static; a model is created with 'new'";
         else if (type.IsAbstract) problem = "it is abstract; a model is created with 'new'";
         else if (type.IsGenericType) problem = "it is generic; every size of a model is fixed, so it takes no type parameters";
         else if (type.BaseType is { SpecialType: not SpecialType.System_Object } baseType &&
-                 baseType.ToDisplayString() != "DeepGen.SequentialModel")
-            problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from DeepGen.SequentialModel";
-        else if (MemberNames.Generated.Contains(type.Name))
+                 baseType.ToDisplayString() != baseClass)
+            problem = $"it derives from '{baseType.ToDisplayString()}', but the generated part derives from {baseClass}";
+        else if (generated.Contains(type.Name))
             problem = $"the generated part declares a member named '{type.Name}', and a member cannot have the name of its class";
-        else if (MemberNames.Generated.FirstOrDefault(DeclaredMemberNames(type).Contains) is { } declared)
+        else if (generated.FirstOrDefault(DeclaredMemberNames(type).Contains) is { } declared)
             problem = $"it declares a member named '{declared}', which the generated part declares too; rename that member";
         else
         {
@@ -186,7 +232,7 @@ internal static class ModelParser
     /// generated part is not in the compilation the generator reads). A generated member of the same name would be a
     /// duplicate or an overload the user did not ask for, so such a name is refused, overloads included.
     /// </summary>
-    private static HashSet<string> DeclaredMemberNames(INamedTypeSymbol type) =>
+    internal static HashSet<string> DeclaredMemberNames(INamedTypeSymbol type) =>
         new(type.GetMembers()
             .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary })
             .Select(m => m.Name), StringComparer.Ordinal);
@@ -323,8 +369,11 @@ internal static class ModelParser
         ["DeepGen.BatchNormalizationAttribute"] = LayerKind.BatchNormalization,
     };
 
-    /// <summary>Full names of every layer attribute, for the check that finds layers on a class without [Model].</summary>
-    public static IEnumerable<string> LayerAttributeNames => LayerAttributes.Keys;
+    /// <summary>Full names of every layer attribute, of either kind of model, for the check that finds layers on a class without [Model].</summary>
+    public static IEnumerable<string> LayerAttributeNames => LayerAttributes.Keys.Concat(SequenceModelParser.LayerAttributes.Keys);
+
+    /// <summary>The kind of a layer attribute of a model of floats, by full name; null for any other attribute.</summary>
+    internal static LayerKind? KindOf(string attributeName) => LayerAttributes.TryGetValue(attributeName, out var kind) ? kind : null;
 
     /// <summary>What every layer reader needs: where the layer is, and the shape it receives (null when unknown).</summary>
     private sealed record LayerContext(
@@ -514,9 +563,9 @@ internal static class ModelParser
     }
 
     // Messages are written with the invariant culture, like the generated code: the build machine's culture must not show.
-    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string Grouped(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Grouped(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The declared input shape, <c>Input = n</c> or <c>InputShape = new[] { h, w, c }</c>; null (reported) when missing or invalid.</summary>
     private static int[]? ReadInputShape(AttributeData attribute, string name, Location location, List<DiagnosticInfo> diagnostics)
@@ -540,40 +589,40 @@ internal static class ModelParser
         return null;
     }
 
-    private static string? ReadNamedString(AttributeData attribute, string key)
+    internal static string? ReadNamedString(AttributeData attribute, string key)
     {
         foreach (var argument in attribute.NamedArguments)
             if (argument.Key == key) return argument.Value.Value as string;
         return null;
     }
 
-    private static int? ReadNamedInt(AttributeData attribute, string key)
+    internal static int? ReadNamedInt(AttributeData attribute, string key)
     {
         foreach (var argument in attribute.NamedArguments)
             if (argument.Key == key && argument.Value.Value is int value) return value;
         return null;
     }
 
-    private static double? ReadNamedDouble(AttributeData attribute, string key)
+    internal static double? ReadNamedDouble(AttributeData attribute, string key)
     {
         foreach (var argument in attribute.NamedArguments)
             if (argument.Key == key && argument.Value.Value is double value) return value;
         return null;
     }
 
-    private static bool? ReadNamedBool(AttributeData attribute, string key)
+    internal static bool? ReadNamedBool(AttributeData attribute, string key)
     {
         foreach (var argument in attribute.NamedArguments)
             if (argument.Key == key && argument.Value.Value is bool value) return value;
         return null;
     }
 
-    private static bool HasErrors(AttributeData attribute) =>
+    internal static bool HasErrors(AttributeData attribute) =>
         attribute.AttributeConstructor is null ||
         attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
         attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
 
-    private static EquatableArray<ContainingTypeSpec> ContainingTypes(INamedTypeSymbol type)
+    internal static EquatableArray<ContainingTypeSpec> ContainingTypes(INamedTypeSymbol type)
     {
         var chain = new List<ContainingTypeSpec>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
