@@ -65,7 +65,7 @@ internal static class EmbeddingFiles
         }
         catch
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary)) File.Delete(temporary);
             throw;
         }
     }

@@ -30,6 +30,13 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
     return 1;
 }
 
+// Before minutes of encoding, not after: the output's folder must exist.
+if (options.OutputPath is { } outputPath && Path.GetDirectoryName(Path.GetFullPath(outputPath)) is { } folder && !Directory.Exists(folder))
+{
+    Console.Error.WriteLine($"The folder of --output '{outputPath}' does not exist.");
+    return 1;
+}
+
 var clock = Stopwatch.StartNew();
 SentenceEncoder encoder;
 try
