@@ -126,6 +126,18 @@ public sealed class BertTextTokenizerTests
     }
 
     [Fact]
+    public void Encoding_from_several_threads_gives_what_one_thread_gives()
+    {
+        var texts = LicenseCorpus.Sentences.Take(200).ToArray();
+        var sequential = texts.Select(Tokenizer.Encode).ToArray();
+
+        var parallel = new int[texts.Length][];
+        Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = Tokenizer.Encode(texts[i]));
+
+        Assert.Equal(sequential, parallel);
+    }
+
+    [Fact]
     public void A_max_sequence_below_two_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Tokenizer.WithMaxSequence(1));

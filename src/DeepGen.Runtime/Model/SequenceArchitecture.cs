@@ -174,6 +174,10 @@ public sealed class SequenceArchitecture
 
         Stages = [.. stages];
         _firstStages = firstStages;
+        // Kept rather than computed per call: a prediction carves its buffers from these without allocating.
+        WidestTokenLayer = Layers.Where(layer => layer.PerToken).Max(layer => layer.Outputs);
+        WidestSampleLayer = Layers.Where(layer => !layer.PerToken).Select(layer => layer.Outputs).DefaultIfEmpty(0).Max();
+        FirstSampleStage = Array.FindIndex(Stages, stage => !stage.PerToken) is var first and >= 0 ? first : Stages.Length;
     }
 
     private readonly int[] _firstStages;
@@ -215,10 +219,13 @@ public sealed class SequenceArchitecture
     public IReadOnlyList<ParameterTensor> Tensors { get; }
 
     /// <summary>The widest per-token layer (its features per token).</summary>
-    internal int WidestTokenLayer => Layers.Where(layer => layer.PerToken).Max(layer => layer.Outputs);
+    internal int WidestTokenLayer { get; }
 
     /// <summary>The widest per-sample layer, or 0 when the model does not pool.</summary>
-    internal int WidestSampleLayer => Layers.Where(layer => !layer.PerToken).Select(layer => layer.Outputs).DefaultIfEmpty(0).Max();
+    internal int WidestSampleLayer { get; }
+
+    /// <summary>The first stage after the pooling (the stage count when the model does not pool).</summary>
+    internal int FirstSampleStage { get; }
 }
 
 /// <summary>One step of a pass: a layer, or one encoder layer of a transformer encoder.</summary>

@@ -61,9 +61,11 @@ internal readonly struct SequenceBuffers
         get
         {
             long largest = 0;
-            foreach (var layer in _architecture.Layers)
-                if (layer.Kind == SequenceLayerKind.TransformerEncoder)
-                    largest = Math.Max(largest, Encoder(layer).InferenceScratchFloats(_batch, _sequence));
+            // Index loops: foreach over the IReadOnlyList would box its enumerator on every call.
+            var layers = _architecture.Layers;
+            for (var i = 0; i < layers.Count; i++)
+                if (layers[i].Kind == SequenceLayerKind.TransformerEncoder)
+                    largest = Math.Max(largest, Encoder(layers[i]).InferenceScratchFloats(_batch, _sequence));
             return largest;
         }
     }
@@ -73,11 +75,12 @@ internal readonly struct SequenceBuffers
         get
         {
             long largest = 0;
-            foreach (var layer in _architecture.Layers)
-                largest = Math.Max(largest, layer.Kind switch
+            var layers = _architecture.Layers;
+            for (var i = 0; i < layers.Count; i++)
+                largest = Math.Max(largest, layers[i].Kind switch
                 {
-                    SequenceLayerKind.TransformerEncoder => Encoder(layer).BackwardScratchFloats(_batch, _sequence),
-                    SequenceLayerKind.Dense => Cpu.DenseKernels.InputGradientScratchSize(_batch, layer.Inputs, layer.Outputs),
+                    SequenceLayerKind.TransformerEncoder => Encoder(layers[i]).BackwardScratchFloats(_batch, _sequence),
+                    SequenceLayerKind.Dense => Cpu.DenseKernels.InputGradientScratchSize(_batch, layers[i].Inputs, layers[i].Outputs),
                     _ => 0,
                 });
             return largest;
@@ -120,16 +123,7 @@ internal readonly struct SequenceBuffers
         return Slice(memory, 2 * TokenBuffer + (sampleIndex % 2 == 0 ? 0 : SampleBuffer), length);
     }
 
-    private int FirstSampleStage
-    {
-        get
-        {
-            var stages = _architecture.Stages;
-            for (var i = 0; i < stages.Length; i++)
-                if (!stages[i].PerToken) return i;
-            return stages.Length;
-        }
-    }
+    private int FirstSampleStage => _architecture.FirstSampleStage;
 
     public Span<float> Normalized(Span<float> memory, int stageIndex)
     {

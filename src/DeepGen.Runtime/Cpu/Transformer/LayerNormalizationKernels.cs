@@ -85,26 +85,28 @@ public static unsafe class LayerNormalizationKernels
     /// <summary>The forward pass without checks; <c>normalized</c> may be the input itself.</summary>
     internal static void ForwardUnchecked(float* y, float* n, float* s, float* x, float* r, float* gamma, float* beta, int rows, int width, float epsilon)
     {
-        var job = Threads(rows, width) > 1 ? Job.ForThisThread : null;
-        if (job is null)
+        var threads = Threads(rows, width);
+        if (threads <= 1)
         {
             ForwardRows(y, n, s, x, r, gamma, beta, 0, rows, width, epsilon);
             return;
         }
 
+        var job = Job.ForThisThread;
         job.Set(backward: false, y, n, s, x, r, gamma, beta, rows, width, epsilon);
-        WorkerPool.Shared.Run(job, Threads(rows, width));
+        WorkerPool.Shared.Run(job, threads);
     }
 
     /// <summary>The backward pass without checks.</summary>
     internal static void BackwardUnchecked(float* dx, float* dGamma, float* dBeta, float* dy, float* n, float* s, float* gamma, int rows, int width)
     {
-        var job = Threads(rows, width) > 1 ? Job.ForThisThread : null;
-        if (job is null) BackwardRows(dx, dy, n, s, gamma, 0, rows, width);
+        var threads = Threads(rows, width);
+        if (threads <= 1) BackwardRows(dx, dy, n, s, gamma, 0, rows, width);
         else
         {
+            var job = Job.ForThisThread;
             job.Set(backward: true, dx, n, s, dy, null, gamma, null, rows, width, 0f);
-            WorkerPool.Shared.Run(job, Threads(rows, width));
+            WorkerPool.Shared.Run(job, threads);
         }
 
         // Each column summed over the rows in order, whatever the thread count.
