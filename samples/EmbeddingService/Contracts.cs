@@ -48,6 +48,14 @@ public sealed record TextEmbeddingResponse(
     [property: JsonPropertyName("dimensions")] int Dimensions,
     [property: JsonPropertyName("embeddings")] float[][] Embeddings);
 
+/// <summary>The text model in <c>/healthz</c>, when it is enabled.</summary>
+public sealed record TextModelHealth(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("dimensions")] int Dimensions,
+    [property: JsonPropertyName("maxTokens")] int MaxTokens,
+    [property: JsonPropertyName("maxTexts")] int MaxTexts,
+    [property: JsonPropertyName("maxTextCharacters")] int MaxTextCharacters);
+
 /// <summary>What <c>/healthz</c> reports.</summary>
 public sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
@@ -57,7 +65,8 @@ public sealed record HealthResponse(
     [property: JsonPropertyName("outputSize")] int OutputSize,
     [property: JsonPropertyName("layers")] string[] Layers,
     [property: JsonPropertyName("defaultEmbeddingLayer")] string DefaultEmbeddingLayer,
-    [property: JsonPropertyName("maxBatchSize")] int MaxBatchSize);
+    [property: JsonPropertyName("maxBatchSize")] int MaxBatchSize,
+    [property: JsonPropertyName("textModel")] TextModelHealth? TextModel);
 
 /// <summary>Source-generated JSON metadata: no reflection at run time, and ready for trimming.</summary>
 [JsonSerializable(typeof(InferenceRequest))]
