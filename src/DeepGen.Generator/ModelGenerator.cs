@@ -14,7 +14,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // 1. Parse: every class carrying [Model] becomes a ModelSpec of plain values, with its diagnostics beside it.
+        // 1. Parse: every class carrying [Model] becomes a ModelSpec (floats in) or a SequenceModelSpec (token ids in) of
+        //    plain values, with its diagnostics beside it.
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(ModelParser.ModelAttributeName,
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,

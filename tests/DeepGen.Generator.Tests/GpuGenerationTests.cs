@@ -41,6 +41,22 @@ public class GpuGenerationTests
         Assert.Contains("layer 0 ('Conv2D0') is a Conv2D layer", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
+    /// <summary>A sequence model beside a dense model in a GPU project: the dense one gets its GPU file, the sequence model DG0100 naming its embedding and none.</summary>
+    [Fact]
+    public void ASequenceModelGetsNoGpuFileButTheDenseModelBesideItDoes()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateGpuCompilation(TestModels.MnistMlp, TestModels.SequenceClassifier));
+        Assert.Null(run.Result.Exception);
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
+        Assert.Equal(
+            ["Samples.Mnist.MnistMlp.Gpu.g.cs", "Samples.Mnist.MnistMlp.g.cs", "Samples.Text.SequenceClassifier.g.cs"],
+            run.Sources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        var info = Assert.Single(run.Result.Diagnostics, d => d.Id == "DG0100");
+        Assert.Equal(DiagnosticSeverity.Info, info.Severity);
+        Assert.Equal("The model 'SequenceClassifier' gets no GPU code, so ToDevice is not generated for it: layer 0 ('Embedding0') is an Embedding layer, which has no GPU kernel yet. It still runs on the CPU.",
+            info.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public void AProjectWithoutDeepGenGpuGetsNoGpuFile()
     {

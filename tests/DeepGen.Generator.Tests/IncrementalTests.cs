@@ -192,6 +192,70 @@ public class IncrementalTests
         Assert.Equal("Samples.Mnist.MnistConvnet.g.cs", Assert.Single(driver.GetRunResult().Results.Single().GeneratedSources).HintName);
     }
 
+    // ---- A sequence model caches like the others ------------------------------------------------------------
+
+    [Fact]
+    public void MovingASequenceModelDoesNotRegenerateIt()
+    {
+        var (driver, compilation) = FirstRun(TestModels.SentenceEncoder, TestModels.MnistMlp);
+
+        var edited = Edit(compilation, 0, text => "\n\n\n// A comment above the model moves it down.\n" + text);
+        var result = Rerun(driver, edited);
+
+        AssertReasons(result, TrackingNames.Parse, Reused);
+        AssertReasons(result, SequenceTrackingNames.SequencePlan, Reused);
+        AssertReasons(result, SourceOutput, Reused);
+    }
+
+    [Fact]
+    public void ChangingASequenceModelRegeneratesThatModelOnly()
+    {
+        var (driver, compilation) = FirstRun(TestModels.SentenceEncoder, TestModels.MnistMlp, TestModels.SequenceClassifier);
+
+        var edited = Edit(compilation, 0, text => ReplaceFirst(text, "Layers = 6", "Layers = 4"));
+        var result = Rerun(driver, edited);
+
+        // One model of three changed: its parse and plan are modified, the others' reused (in whatever order Roslyn lists them).
+        Assert.Equal(
+            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Unchanged],
+            result.TrackedSteps[TrackingNames.Parse].Select(Reason).Order());
+        Assert.Equal(
+            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Cached],
+            result.TrackedSteps[SequenceTrackingNames.SequencePlan].Select(Reason).Order());
+        AssertReasons(result, TrackingNames.Plan, Reused);
+        AssertReasons(result, TrackingNames.HintNames, Reused);
+        var outputs = OutputReasons(result, SourceOutput).ToList();
+        Assert.Equal(1, outputs.Count(reason => reason == IncrementalStepRunReason.Modified));
+        var encoder = Assert.Single(result.GeneratedSources, s => s.HintName == "Samples.Text.SentenceEncoder.g.cs");
+        Assert.Contains("public const int TransformerEncoder2Layers = 4;", encoder.SourceText.ToString());
+    }
+
+    [Fact]
+    public void SequenceStepValuesCompareByValueAndHoldNoRoslynObjects()
+    {
+        string[] sources =
+        [
+            TestModels.SentenceEncoder, TestModels.SequenceClassifier,
+            "using DeepGen; [Model(Vocabulary = 5, MaxSequence = 0)] [Embedding(2)] public partial class Bad;",
+        ];
+        var first = GeneratorHarness.Run(sources).Result;
+        var second = GeneratorHarness.Run(sources).Result;
+        foreach (var name in new[] { TrackingNames.Parse, SequenceTrackingNames.SequencePlan, TrackingNames.Diagnostics })
+        {
+            var a = first.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
+            var b = second.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
+            Assert.NotEmpty(a);
+            Assert.Equal(a, b);
+            Assert.Equal(a.Select(v => v.GetHashCode()), b.Select(v => v.GetHashCode()));
+        }
+
+        var seen = new HashSet<Type>();
+        foreach (var value in first.TrackedSteps[SequenceTrackingNames.SequencePlan].SelectMany(s => s.Outputs).Select(o => o.Value)
+                     .Concat(first.TrackedSteps[TrackingNames.Parse].SelectMany(s => s.Outputs).Select(o => o.Value)))
+            AssertPlainValues(value, "sequence", seen, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        Assert.Subset(seen, new HashSet<Type> { typeof(SequenceModelSpec), typeof(SequenceLayerSpec), typeof(SequenceModelPlan), typeof(SequenceLayerPlan) });
+    }
+
     /// <summary>
     /// Walks every value that flows through a tracked step — ParseResult, ModelSpec, ModelPlan, DiagnosticInfo and
     /// what they hold, EquatableArray contents included — and fails on any Roslyn object that would pin a

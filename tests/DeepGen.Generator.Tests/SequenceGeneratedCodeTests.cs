@@ -160,6 +160,20 @@ public class SequenceGeneratedCodeTests
         Assert.Equal(["Net.g.cs", "net.2.g.cs"], run.Sources.Select(s => s.HintName).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>Valid sequence models at the edges of what the emitter writes: each generates its file, which compiles without a warning.</summary>
+    [Theory]
+    [InlineData("[Embedding(8)]")]
+    [InlineData("[Embedding(6, Positions = 40, TokenTypes = 1)] [LayerNormalization] [TransformerEncoder(Layers = 3, Heads = 6, FeedForward = 5, Activation = Activation.Relu)]")]
+    [InlineData("[Embedding(8)] [MeanPooling] [Dense(5, Activation.LeakyRelu)] [Dense(4, Activation.Elu)] [Dense(4, Activation.Selu)] [Dense(3, Activation.Softplus)] [Dense(3, Activation.HardSigmoid)] [Dense(3, Activation.Sigmoid, UseBias = false)] [Dense(2, Activation.Tanh)] [Dense(2)] [L2Normalize] [L2Normalize]")]
+    [InlineData("""[Embedding(8, Name = "pass")] [TransformerEncoder(Heads = 2, FeedForward = 8, Name = "layer")] [TransformerEncoder(Heads = 2, FeedForward = 8, Name = "stage")] [LayerNormalization(Name = "parameters")] [MeanPooling(Name = "seed")] [Dense(2, Name = "Scratch")]""")]
+    [InlineData("""[Embedding(8, Name = "Вложение")] [MeanPooling(Name = "Пул")]""")]
+    public void UnusualSequenceModelsGenerateAndCompile(string layers)
+    {
+        var run = GeneratorHarness.Run($"using DeepGen; namespace @event; public partial class @struct {{ [Model(Vocabulary = 50, MaxSequence = 16)] {layers} public partial class @class; }}");
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
+        Assert.Equal("event.struct+class.g.cs", Assert.Single(run.Sources).HintName);
+    }
+
     private static Assembly Load(string source)
     {
         var run = GeneratorHarness.Run(source);

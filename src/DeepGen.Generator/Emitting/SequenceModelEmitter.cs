@@ -50,6 +50,11 @@ internal static class SequenceModelEmitter
     private const string Tokens = Batch + " * " + Sequence;
     private const string Training = Pass + ".Training";
     private const string Scratch = Pass + ".Scratch";
+    private const string OutputOf = Pass + ".Output";
+    private const string GradientOf = Pass + ".Gradient";
+    private const string NormalizedOf = Pass + ".Normalized";
+    private const string InverseStdOf = Pass + ".InverseStd";
+    private const string KeptOf = Pass + ".Kept";
     private const string SeedParameter = "seed";
     private const string LayerLocal = "layer";
     private const string StageLocal = "stage";
@@ -322,8 +327,8 @@ internal static class SequenceModelEmitter
         w.Line();
         w.Line($"// {layer.Name}: each token's {Text(layer.Spec.Units)} features to zero mean and unit variance, times gamma plus beta");
         w.Line($"private static void {n.Forward}({PassParameter}) =>");
-        w.Line($"    {LayerNormalizationKernels}.Forward({Output(n.Stage)}, {Pass}.Normalized({n.Stage}),");
-        w.Line($"        {Pass}.InverseStd({n.Stage}), {Output(n.Stage + " - 1")}, default,");
+        w.Line($"    {LayerNormalizationKernels}.Forward({Output(n.Stage)}, {NormalizedOf}({n.Stage}),");
+        w.Line($"        {InverseStdOf}({n.Stage}), {Output(n.Stage + " - 1")}, default,");
         w.Line($"        {gamma}, {beta},");
         w.Line($"        {Tokens}, {n.Units}, {n.Epsilon});");
         w.Line();
@@ -331,7 +336,7 @@ internal static class SequenceModelEmitter
         w.Line($"private static void {n.Backward}({PassParameter}) =>");
         w.Line($"    {LayerNormalizationKernels}.Backward({Gradient(n.Stage + " - 1")},");
         w.Line($"        {Gradients}.Slice({n.GammaOffset}, {n.Units}), {Gradients}.Slice({n.BetaOffset}, {n.Units}),");
-        w.Line($"        {Gradient(n.Stage)}, {Pass}.Normalized({n.Stage}), {Pass}.InverseStd({n.Stage}),");
+        w.Line($"        {Gradient(n.Stage)}, {NormalizedOf}({n.Stage}), {InverseStdOf}({n.Stage}),");
         w.Line($"        {gamma}, {Tokens}, {n.Units});");
     }
 
@@ -350,7 +355,7 @@ internal static class SequenceModelEmitter
         w.Line($"var {StageLocal} = {n.FirstStage} + {LayerLocal};");
         w.Line($"{EncoderKernels}.Forward({n.Shape},");
         w.Line($"    {Parameters}.Slice({slice}, {n.ParametersPerLayer}),");
-        w.Line($"    {Output(StageLocal)}, {Output(StageLocal + " - 1")}, {Mask}, {Batch}, {Sequence}, {Pass}.Kept({StageLocal}), {Training});");
+        w.Line($"    {Output(StageLocal)}, {Output(StageLocal + " - 1")}, {Mask}, {Batch}, {Sequence}, {KeptOf}({StageLocal}), {Training});");
         w.Close();
         w.Close();
         w.Line();
@@ -361,7 +366,7 @@ internal static class SequenceModelEmitter
         w.Line($"var {ParametersLocal} = {slice};");
         w.Line($"{EncoderKernels}.Backward({n.Shape},");
         w.Line($"    {Parameters}.Slice({ParametersLocal}, {n.ParametersPerLayer}), {Gradients}.Slice({ParametersLocal}, {n.ParametersPerLayer}),");
-        w.Line($"    {Gradient(StageLocal + " - 1")}, {Gradient(StageLocal)}, {Output(StageLocal + " - 1")}, {Pass}.Kept({StageLocal}), {Mask}, {Batch}, {Sequence}, {Scratch});");
+        w.Line($"    {Gradient(StageLocal + " - 1")}, {Gradient(StageLocal)}, {Output(StageLocal + " - 1")}, {KeptOf}({StageLocal}), {Mask}, {Batch}, {Sequence}, {Scratch});");
         w.Close();
         w.Close();
     }
@@ -437,9 +442,9 @@ internal static class SequenceModelEmitter
 
     private static string ActivationStruct(Activation activation) => ActivationStructPrefix + activation + ActivationStructSuffix;
 
-    private static string Output(string stage) => $"{Pass}.Output({stage})";
+    private static string Output(string stage) => $"{OutputOf}({stage})";
 
-    private static string Gradient(string stage) => $"{Pass}.Gradient({stage})";
+    private static string Gradient(string stage) => $"{GradientOf}({stage})";
 
     private static LayerMemberNames Names(SequenceLayerPlan layer) => new(layer.Name);
 

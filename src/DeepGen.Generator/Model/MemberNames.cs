@@ -8,6 +8,8 @@ namespace DeepGen.Generator.Model;
 /// identifiers from these constants, and the parser refuses a layer or model class whose name (or a name derived
 /// from it) would take one (DG0007, DG0008). A member added to <c>DeepGen.SequentialModel</c> or to a generated file
 /// must be added here; NamingTests reflect over the runtime and the generated files to prove none is missing.
+/// Sequence models (token ids in) derive from <c>DeepGen.SequenceModel</c> and have lists of their own (the
+/// <c>Sequence…</c> members below), checked the same way by SequenceNamingTests.
 /// </summary>
 /// <remarks>
 /// Two classes are generated per model: the model class itself (CPU file, and <see cref="ToDevice"/> plus the nested
