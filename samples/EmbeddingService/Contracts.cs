@@ -34,6 +34,28 @@ public sealed record EmbedBatchResponse(
     [property: JsonPropertyName("layer")] string Layer,
     [property: JsonPropertyName("embeddings")] float[][] Embeddings);
 
+/// <summary>A text request: <c>{"texts": ["...", ...]}</c>.</summary>
+public sealed class TextEmbeddingRequest
+{
+    /// <summary>The texts to embed, answered in this order (a null element is a 400, not a text).</summary>
+    [JsonPropertyName("texts")]
+    public string[]? Texts { get; set; }
+}
+
+/// <summary>The answer to a text request: one unit vector per text, in the request's order.</summary>
+public sealed record TextEmbeddingResponse(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("dimensions")] int Dimensions,
+    [property: JsonPropertyName("embeddings")] float[][] Embeddings);
+
+/// <summary>The text model in <c>/healthz</c>, when it is enabled.</summary>
+public sealed record TextModelHealth(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("dimensions")] int Dimensions,
+    [property: JsonPropertyName("maxTokens")] int MaxTokens,
+    [property: JsonPropertyName("maxTexts")] int MaxTexts,
+    [property: JsonPropertyName("maxTextCharacters")] int MaxTextCharacters);
+
 /// <summary>What <c>/healthz</c> reports.</summary>
 public sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
@@ -43,7 +65,8 @@ public sealed record HealthResponse(
     [property: JsonPropertyName("outputSize")] int OutputSize,
     [property: JsonPropertyName("layers")] string[] Layers,
     [property: JsonPropertyName("defaultEmbeddingLayer")] string DefaultEmbeddingLayer,
-    [property: JsonPropertyName("maxBatchSize")] int MaxBatchSize);
+    [property: JsonPropertyName("maxBatchSize")] int MaxBatchSize,
+    [property: JsonPropertyName("textModel")] TextModelHealth? TextModel);
 
 /// <summary>Source-generated JSON metadata: no reflection at run time, and ready for trimming.</summary>
 [JsonSerializable(typeof(InferenceRequest))]
@@ -52,4 +75,6 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(EmbedResponse))]
 [JsonSerializable(typeof(EmbedBatchResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(TextEmbeddingRequest))]
+[JsonSerializable(typeof(TextEmbeddingResponse))]
 public sealed partial class ServiceJsonContext : JsonSerializerContext;

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace DeepGen.Samples.EmbeddingService;
 
-/// <summary>The handlers of <c>/v1/predict</c>, <c>/v1/embed</c> and <c>/healthz</c>.</summary>
+/// <summary>The handlers of <c>/v1/predict</c>, <c>/v1/embed</c> and <c>/healthz</c> (the text endpoint is <see cref="TextEndpoints"/>).</summary>
 public static class InferenceEndpoints
 {
     /// <summary>Response header: samples in a raw float32 answer.</summary>
@@ -65,16 +65,19 @@ public static class InferenceEndpoints
         }
     }
 
-    public static IResult Health(ModelHost host)
+    public static IResult Health(ModelHost host, TextModelHost text)
     {
         var architecture = host.Model.Architecture;
+        var textModel = text.Encoder is { } encoder
+            ? new TextModelHealth(text.ModelName, encoder.Dimensions, encoder.MaxTokens, text.Options.MaxTexts, text.Options.MaxTextCharacters)
+            : null;
         return Results.Json(
             new HealthResponse("ok", architecture.ModelName, architecture.Signature, architecture.InputSize, architecture.OutputSize,
-                [.. host.Model.LayerNames], host.DefaultEmbeddingLayer.Name, host.Options.MaxBatchSize),
+                [.. host.Model.LayerNames], host.DefaultEmbeddingLayer.Name, host.Options.MaxBatchSize, textModel),
             ServiceJsonContext.Default.HealthResponse);
     }
 
-    private static IResult BadRequest(string detail) =>
+    internal static IResult BadRequest(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "The request is not valid.");
 
     private static float[][] Rows(float[] values, int samples, int width)

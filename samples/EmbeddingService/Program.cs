@@ -2,12 +2,15 @@ using DeepGen.Samples.EmbeddingService;
 using Microsoft.OpenApi;
 
 // An HTTP service around one trained MnistMlp: predictions and embeddings for single samples and batches, as JSON
-// or raw float32. The model is loaded once at start-up (and the service refuses to start if the file is wrong);
-// every request thread then shares it, because DeepGen's Predict and Embed are thread-safe and allocation-free.
+// or raw float32; and, when TextModel:Enabled is true, sentence embeddings of all-MiniLM-L6-v2 for texts. The models
+// are loaded once at start-up (and the service refuses to start if one is wrong); every request thread then shares
+// them, because DeepGen's predictions are thread-safe.
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddOptions<ServiceOptions>().Bind(builder.Configuration.GetSection(ServiceOptions.Section));
 builder.Services.AddSingleton<ModelHost>();
+builder.Services.AddOptions<TextModelOptions>().Bind(builder.Configuration.GetSection(TextModelOptions.Section));
+builder.Services.AddSingleton<TextModelHost>();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServiceJsonContext.Default));
 builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer(DescribeInferenceBody));
@@ -25,6 +28,11 @@ try
     // Fail fast: load (and check) the model now, not on the first request.
     var host = app.Services.GetRequiredService<ModelHost>();
     app.Logger.LogInformation("Serving {Model} ({Architecture}) from {Path}.", host.Model.Architecture.ModelName, host.Model.Architecture.Signature, host.Options.Path);
+    var text = app.Services.GetRequiredService<TextModelHost>();
+    if (text.Encoder is { } encoder)
+        app.Logger.LogInformation("Serving {TextModel} on /v1/embed/text: {Dimensions} dimensions, texts cut to {MaxTokens} tokens.", text.ModelName, encoder.Dimensions, encoder.MaxTokens);
+    else
+        app.Logger.LogInformation("No text model: /v1/embed/text answers 404 until {Setting} is true.", $"{TextModelOptions.Section}:{nameof(TextModelOptions.Enabled)}");
 }
 catch (ModelStartupException error)
 {
@@ -56,13 +64,34 @@ app.MapPost("/v1/embed", InferenceEndpoints.EmbedAsync)
     .Produces(StatusCodes.Status200OK, contentType: RequestBody.BinaryContentType)
     .ProducesProblem(StatusCodes.Status400BadRequest);
 
+app.MapPost("/v1/embed/text", TextEndpoints.EmbedTextsAsync)
+    .WithSummary("Sentence embeddings of all-MiniLM-L6-v2: one 384-float unit vector per text, in the request's order.")
+    .WithDescription("JSON {\"texts\": [\"...\", ...]}: 1 to TextModel:MaxTexts (default 256) texts, none null, blank or longer than TextModel:MaxTextCharacters (default 10,000) characters; each is cut to TextModel:MaxTokens (default 256) tokens. 404 when the service runs without its text model (TextModel:Enabled).")
+    .Produces<TextEmbeddingResponse>(StatusCodes.Status200OK, RequestBody.JsonContentType)
+    .ProducesProblem(StatusCodes.Status400BadRequest)
+    .ProducesProblem(StatusCodes.Status404NotFound);
+
 app.Run();
 
-// The request body is read by hand (two content types, and a 400 with a reason for anything wrong), so it is
+// The request bodies are read by hand (two content types, and a 400 with a reason for anything wrong), so they are
 // described here rather than with Accepts<T>(), whose metadata would make routing answer a wrong content type with a
 // bare 415 before the handler could explain.
 static async Task DescribeInferenceBody(OpenApiOperation operation, Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
 {
+    if (context.Description.RelativePath == "v1/embed/text")
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "The texts to embed.",
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                [RequestBody.JsonContentType] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TextEmbeddingRequest), null, cancellationToken) },
+            },
+        };
+        return;
+    }
+
     if (context.Description.RelativePath is not ("v1/predict" or "v1/embed")) return;
     var json = await context.GetOrCreateSchemaAsync(typeof(InferenceRequest), null, cancellationToken);
     operation.RequestBody = new OpenApiRequestBody

@@ -83,7 +83,11 @@ public static class RequestBody
         }
     }
 
-    private static async Task<(byte[] Body, int Length, string? Error)> ReadBytesAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body, up to <paramref name="limit"/> bytes, in a pooled array the caller returns, or why it cannot be read
+    /// (empty, too large, broken off).
+    /// </summary>
+    internal static async Task<(byte[] Body, int Length, string? Error)> ReadBytesAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
         if (declared == 0) return ([], 0, "The request body is empty.");

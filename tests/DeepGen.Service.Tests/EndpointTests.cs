@@ -112,13 +112,25 @@ public class EndpointTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var document = await response.Content.ReadFromJsonAsync<JsonElement>();
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/v1/predict", "/v1/embed", "/healthz" })
+        foreach (var path in new[] { "/v1/predict", "/v1/embed", "/v1/embed/text", "/healthz" })
             Assert.True(paths.TryGetProperty(path, out _), $"The OpenAPI document has no '{path}'.");
         var predict = paths.GetProperty("/v1/predict").GetProperty("post");
         var content = predict.GetProperty("requestBody").GetProperty("content");
         Assert.True(content.TryGetProperty("application/json", out _));
         Assert.True(content.TryGetProperty("application/octet-stream", out _));
         Assert.True(predict.GetProperty("responses").TryGetProperty("400", out _));
+        var text = paths.GetProperty("/v1/embed/text").GetProperty("post");
+        Assert.True(text.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(text.GetProperty("responses").TryGetProperty("400", out _));
+    }
+
+    [Fact]
+    public async Task Without_its_text_model_the_service_says_how_to_enable_it()
+    {
+        var response = await Client.PostAsJsonAsync("/v1/embed/text", new { texts = new[] { "A sentence." } });
+        await Problems.Assert(response, HttpStatusCode.NotFound, "TextModel__Enabled=true", "text model disabled");
+        var health = await Client.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal(JsonValueKind.Null, health.GetProperty("textModel").ValueKind);
     }
 
     private Task<HttpResponseMessage> PostBinary(string path, float[] values)

@@ -40,9 +40,29 @@ public class StartupTests(ServiceFixture service)
         Assert.Contains("Dense0, Dense1, Dense2", error.Message);
     }
 
-    private static ModelStartupException StartupError(string? path)
+    [Theory]
+    [InlineData("MaxTokens", "600", "'TextModel:MaxTokens' is 600; it must be 3 to 512")]
+    [InlineData("MaxTokens", "2", "'TextModel:MaxTokens' is 2")]
+    [InlineData("MaxTexts", "0", "must be positive; they are 0, 10000 and 32")]
+    [InlineData("MaxTextCharacters", "-1", "must be positive; they are 256, -1 and 32")]
+    [InlineData("BatchSize", "0", "must be positive; they are 256, 10000 and 0")]
+    public void A_wrong_text_model_setting_stops_the_service(string setting, string value, string mentioned)
     {
-        using var factory = ServiceFixture.Serve(path);
+        // The settings are checked before the model is loaded, so these cost no model load.
+        var error = StartupError(service.ModelPath, ("TextModel:Enabled", "true"), ($"TextModel:{setting}", value));
+        Assert.Contains(mentioned, error.Message);
+    }
+
+    [Fact]
+    public void Wrong_text_model_settings_do_not_matter_while_it_is_disabled()
+    {
+        using var factory = ServiceFixture.Serve(service.ModelPath, ("TextModel:MaxTokens", "600"));
+        using var client = factory.CreateClient();
+    }
+
+    private static ModelStartupException StartupError(string? path, params (string Key, string Value)[] settings)
+    {
+        using var factory = ServiceFixture.Serve(path, settings);
         return Assert.IsType<ModelStartupException>(Innermost(Record.Exception(() => factory.CreateClient())));
     }
 
