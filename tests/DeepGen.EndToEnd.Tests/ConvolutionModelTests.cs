@@ -66,29 +66,13 @@ public class ConvolutionModelTests
     {
         var x = TestData.Uniform(75 * 784, 0f, 1f, seed: 1);
         var y = TestData.OneHot(75, 10, seed: 2);
-        float[] Run(int threads, out float[] predictions)
+        var one = ThreadRuns.AssertSameBitsOnOneAndTwoThreads(() =>
         {
-            CpuBackend.MaxDegreeOfParallelism = threads;
-            try
-            {
-                var model = new KerasMnistConvnet(seed: 3);
-                // 75 samples at batch 32: two full batches and a last one of 11, which splits differently over threads.
-                model.Fit(x, y, epochs: 1, batchSize: 32, Loss.CategoricalCrossEntropy, new Adam(0.001f), seed: 4, verbosity: Verbosity.Silent);
-                predictions = model.Predict(x, batchSize: 13);
-                return model.Parameters.ToArray();
-            }
-            finally
-            {
-                CpuBackend.MaxDegreeOfParallelism = Environment.ProcessorCount;
-            }
-        }
-
-        var one = Run(1, out var predictedOnOne);
-        var workersBefore = WorkerPool.Shared.UnitsRunByWorkers;
-        var two = Run(2, out var predictedOnTwo);
-        Assert.True(WorkerPool.Shared.UnitsRunByWorkers > workersBefore, "The two-thread run never used a worker thread.");
-        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), two.Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(predictedOnOne.Select(BitConverter.SingleToInt32Bits), predictedOnTwo.Select(BitConverter.SingleToInt32Bits));
+            var model = new KerasMnistConvnet(seed: 3);
+            // 75 samples at batch 32: two full batches and a last one of 11, which splits differently over threads.
+            model.Fit(x, y, epochs: 1, batchSize: 32, Loss.CategoricalCrossEntropy, new Adam(0.001f), seed: 4, verbosity: Verbosity.Silent);
+            return (model.Parameters.ToArray(), model.Predict(x, batchSize: 13));
+        });
         Assert.NotEqual(new KerasMnistConvnet(seed: 3).Parameters.ToArray(), one);
     }
 

@@ -167,28 +167,12 @@ public class SequenceModelTests
         var (ids, types, mask) = Tokens(MidClassifier.Vocabulary, count, sequence, seed: 11);
         var y = TestData.OneHot(count, 3, seed: 12);
         var data = new TokenSequences(ids, mask, types, sequence);
-        float[] Run(int threads, out float[] predictions)
+        var one = ThreadRuns.AssertSameBitsOnOneAndTwoThreads(() =>
         {
-            CpuBackend.MaxDegreeOfParallelism = threads;
-            try
-            {
-                var model = new MidClassifier(seed: 13);
-                model.Fit(data, y, epochs: 2, batchSize: 32, Loss.CategoricalCrossEntropy, new Adam(0.01f), seed: 14, verbosity: Verbosity.Silent);
-                predictions = model.Predict(new TokenBatch(ids, mask, types, count, sequence));
-                return model.Parameters.ToArray();
-            }
-            finally
-            {
-                CpuBackend.MaxDegreeOfParallelism = Environment.ProcessorCount;
-            }
-        }
-
-        var one = Run(1, out var predictedOnOne);
-        var workersBefore = WorkerPool.Shared.UnitsRunByWorkers;
-        var two = Run(2, out var predictedOnTwo);
-        Assert.True(WorkerPool.Shared.UnitsRunByWorkers > workersBefore, "The two-thread run never used a worker thread.");
-        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), two.Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(predictedOnOne.Select(BitConverter.SingleToInt32Bits), predictedOnTwo.Select(BitConverter.SingleToInt32Bits));
+            var model = new MidClassifier(seed: 13);
+            model.Fit(data, y, epochs: 2, batchSize: 32, Loss.CategoricalCrossEntropy, new Adam(0.01f), seed: 14, verbosity: Verbosity.Silent);
+            return (model.Parameters.ToArray(), model.Predict(new TokenBatch(ids, mask, types, count, sequence)));
+        });
         Assert.NotEqual(new MidClassifier(seed: 13).Parameters.ToArray(), one);
     }
 
