@@ -18,22 +18,18 @@ public partial class DiagnosticTests
     [InlineData("Model(Vocabulary = 0, MaxSequence = 16)", "Vocabulary = 0")]
     [InlineData("Model(Vocabulary = 50, MaxSequence = -1)", "MaxSequence = -1")]
     [InlineData("Model(Vocabulary = -3, MaxSequence = 0)", "Vocabulary = -3 and MaxSequence = 0")]
-    public void DG0021_VocabularyOrMaxSequenceMissingOrNotPositive(string attribute, string got)
-    {
+    public void DG0021_VocabularyOrMaxSequenceMissingOrNotPositive(string attribute, string got) =>
         Assert.Equal("The sequence model 'M' needs a positive Vocabulary and MaxSequence, such as [Model(Vocabulary = 30522, MaxSequence = 512)]; got " + got,
             ReportedMessage("DG0021", attribute, ClassM($"[{attribute}]", "[Embedding(8)]", "[MeanPooling]")));
-    }
 
     // ---- DG0022: floats and token ids at once -------------------------------------------------------------------
 
     [Theory]
     [InlineData("Model(Input = 4, Vocabulary = 50, MaxSequence = 16)", "Input = 4 and Vocabulary = 50")]
     [InlineData("Model(InputShape = new[] { 2, 2 }, MaxSequence = 16)", "InputShape and MaxSequence = 16")]
-    public void DG0022_BothAFloatInputAndTokenIds(string attribute, string gives)
-    {
+    public void DG0022_BothAFloatInputAndTokenIds(string attribute, string gives) =>
         Assert.Equal($"The model 'M' gives {gives}: a model reads floats (Input or InputShape) or token ids (Vocabulary and MaxSequence), not both",
             ReportedMessage("DG0022", attribute, ClassM($"[{attribute}]", "[Embedding(8)]", "[MeanPooling]")));
-    }
 
     // ---- DG0023: the embedding comes first, and only there ------------------------------------------------------
 
@@ -42,11 +38,9 @@ public partial class DiagnosticTests
     [InlineData("TransformerEncoder(Heads = 2, FeedForward = 8)", "TransformerEncoder 'TransformerEncoder0'")]
     [InlineData("MeanPooling", "MeanPooling 'MeanPooling0'")]
     [InlineData("Dense(2)", "Dense 'Dense0'")]
-    public void DG0023_TheFirstLayerIsNotAnEmbedding(string layer, string named)
-    {
+    public void DG0023_TheFirstLayerIsNotAnEmbedding(string layer, string named) =>
         Assert.Equal($"Layer 0 of 'M': {named} needs floats, but gets the model's token ids; start the model with an [Embedding], which turns ids into vectors",
             ReportedMessage("DG0023", layer, SequenceModel($"[{layer}]")));
-    }
 
     [Fact]
     public void DG0023_AnEmbeddingAfterALayerThatWritesFloats()
@@ -65,12 +59,10 @@ public partial class DiagnosticTests
     [InlineData("Flatten", "Flatten")]
     [InlineData("Reshape(2, 4)", "Reshape")]
     [InlineData("BatchNormalization", "BatchNormalization")]
-    public void DG0024_AnImageOrVectorLayerInASequenceModel(string layer, string kind)
-    {
+    public void DG0024_AnImageOrVectorLayerInASequenceModel(string layer, string kind) =>
         Assert.Equal($"[{kind}] cannot be used in 'M': it works on images or flat vectors of floats, and a sequence model is built of Embedding, " +
                      "LayerNormalization, TransformerEncoder, MeanPooling, L2Normalize and, after the pooling, Dense layers",
             ReportedMessage("DG0024", layer, SequenceModel("[Embedding(8)]", $"[{layer}]", "[MeanPooling]")));
-    }
 
     [Fact]
     public void DG0024_DropoutInASequenceModel() =>
@@ -83,11 +75,9 @@ public partial class DiagnosticTests
     [InlineData("TransformerEncoder(Heads = 2, FeedForward = 8)", "TransformerEncoder", "it works on sequences of tokens")]
     [InlineData("MeanPooling", "MeanPooling", "it works on sequences of tokens")]
     [InlineData("L2Normalize", "L2Normalize", "it works on sequences of tokens")]
-    public void DG0024_ASequenceLayerInAModelOfFloats(string layer, string kind, string why)
-    {
+    public void DG0024_ASequenceLayerInAModelOfFloats(string layer, string kind, string why) =>
         Assert.Equal($"[{kind}] cannot be used in 'M': {why}, and 'M' reads floats; declare a model of token ids with [Model(Vocabulary = …, MaxSequence = …)] and an [Embedding] first",
             ReportedMessage("DG0024", layer, ClassM("[Model(Input = 4)]", $"[{layer}]", "[Dense(2)]")));
-    }
 
     // ---- DG0020: an argument out of range -----------------------------------------------------------------------
 
@@ -97,10 +87,8 @@ public partial class DiagnosticTests
     [InlineData("Embedding(8, Positions = -1)", "Positions = -1; the learned positions are 0 (none) or more")]
     [InlineData("Embedding(8, TokenTypes = -2)", "TokenTypes = -2; the token types are 0 (none) or more")]
     [InlineData("Embedding(8, Positions = 15)", "Positions = 15; a position would have no vector: the model takes up to 16 tokens (its MaxSequence), so give at least 16 positions, or 0 for none")]
-    public void DG0020_EmbeddingArguments(string layer, string message)
-    {
+    public void DG0020_EmbeddingArguments(string layer, string message) =>
         Assert.Equal("Layer 0 of 'M' has " + message, ReportedMessage("DG0020", layer, SequenceModel($"[{layer}]", "[MeanPooling]")));
-    }
 
     [Theory]
     [InlineData("TransformerEncoder(Layers = 0, Heads = 2, FeedForward = 8)", "Layers = 0; an encoder has at least one layer")]
@@ -112,19 +100,15 @@ public partial class DiagnosticTests
     [InlineData("TransformerEncoder(Heads = 2, FeedForward = 8, Epsilon = float.NaN)", "Epsilon = NaN; epsilon must be a positive float")]
     [InlineData("LayerNormalization(Epsilon = -1e-5f)", "Epsilon = -1E-05; epsilon must be a positive float")]
     [InlineData("LayerNormalization(Epsilon = float.PositiveInfinity)", "Epsilon = Infinity; epsilon must be a positive float")]
-    public void DG0020_EncoderAndNormalizationArguments(string layer, string message)
-    {
+    public void DG0020_EncoderAndNormalizationArguments(string layer, string message) =>
         Assert.Equal("Layer 1 of 'M' has " + message, ReportedMessage("DG0020", layer, SequenceModel("[Embedding(8)]", $"[{layer}]", "[MeanPooling]")));
-    }
 
     [Theory]
     [InlineData("Dense(2, KernelInitializer = Initializer.HeNormal)", "KernelInitializer = HeNormal; a sequence model's Dense starts Glorot-uniform; other initializers are not supported there yet")]
     [InlineData("Dense(2, BiasInitializer = Initializer.Ones)", "BiasInitializer = Ones; a sequence model's Dense starts with a zero bias; other initializers are not supported there yet")]
     [InlineData("Dense(2, L2 = 0.01)", "L2 = 0.01; weight penalties are not supported in a sequence model yet")]
-    public void DG0020_DenseOptionsASequenceModelDoesNotHave(string layer, string message)
-    {
+    public void DG0020_DenseOptionsASequenceModelDoesNotHave(string layer, string message) =>
         Assert.Equal("Layer 2 of 'M' has " + message, ReportedMessage("DG0020", layer, SequenceModel("[Embedding(8)]", "[MeanPooling]", $"[{layer}]")));
-    }
 
     [Fact]
     public void DG0006_UnknownEncoderActivation() =>
@@ -152,20 +136,16 @@ public partial class DiagnosticTests
     [Theory]
     [InlineData("TransformerEncoder(Heads = 2, FeedForward = 8)", "TransformerEncoder 'TransformerEncoder2'")]
     [InlineData("LayerNormalization", "LayerNormalization 'LayerNormalization2'")]
-    public void DG0026_APerTokenLayerAfterThePooling(string layer, string named)
-    {
+    public void DG0026_APerTokenLayerAfterThePooling(string layer, string named) =>
         Assert.Equal($"Layer 2 of 'M': {named} works on each token, but follows the pooling 'Pool', after which each sequence is one vector; put it before the [MeanPooling]",
             ReportedMessage("DG0026", layer, SequenceModel("[Embedding(8)]", """[MeanPooling(Name = "Pool")]""", $"[{layer}]")));
-    }
 
     [Theory]
     [InlineData("Dense(2)", "Dense 'Dense2'")]
     [InlineData("L2Normalize", "L2Normalize 'L2Normalize2'")]
-    public void DG0026_AVectorLayerWithoutThePooling(string layer, string named)
-    {
+    public void DG0026_AVectorLayerWithoutThePooling(string layer, string named) =>
         Assert.Equal($"Layer 2 of 'M': {named} works on one vector per sequence, but gets sequence × 8 from 'Encoder'; put a [MeanPooling] before it",
             ReportedMessage("DG0026", layer, SequenceModel("[Embedding(8)]", """[TransformerEncoder(Heads = 2, FeedForward = 8, Name = "Encoder")]""", $"[{layer}]")));
-    }
 
     [Fact]
     public void DG0026_ASecondPooling() =>
