@@ -111,21 +111,8 @@ public class GeneratedCodeTests
     [InlineData(true)]
     public void ConvnetCompilesUnderWarningsAsErrors(bool gpu)
     {
-        var input = gpu ? GeneratorHarness.CreateGpuCompilation(TestModels.MnistConvnet) : GeneratorHarness.CreateCompilation(TestModels.MnistConvnet);
-        input = input.WithOptions(input.Options
-            .WithGeneralDiagnosticOption(ReportDiagnostic.Error)
-            .WithWarningLevel(9999)
-            .WithNullableContextOptions(NullableContextOptions.Enable)
-            .WithOverflowChecks(true));
-        var run = GeneratorHarness.Run(input);
-
-        Assert.Null(run.Result.Exception);
+        var run = GeneratorHarness.RunStrictest(gpu, TestModels.MnistConvnet);
         Assert.Equal(["Samples.Mnist.MnistConvnet.g.cs"], run.Sources.Select(s => s.HintName));
-        var problems = run.Output.GetDiagnostics().Concat(run.GeneratorDiagnostics).Where(d => d.Severity != DiagnosticSeverity.Hidden && d.Id != "DG0100").ToList();
-        Assert.True(problems.Count == 0, GeneratorRun.Describe(problems));
-        using var image = new MemoryStream();
-        var emit = run.Output.Emit(image);
-        Assert.True(emit.Success, GeneratorRun.Describe(emit.Diagnostics));
 
         var info = run.GeneratorDiagnostics.Where(d => d.Id == "DG0100").ToList();
         if (!gpu)
@@ -144,14 +131,7 @@ public class GeneratedCodeTests
     /// Compiles the source with its generated part and loads it into the default context, where its reference to
     /// DeepGen.Runtime resolves to the runtime this test uses, so the model casts to <see cref="SequentialModel"/>.
     /// </summary>
-    private static Assembly Load(string source)
-    {
-        var run = GeneratorHarness.Run(source);
-        using var image = new MemoryStream();
-        var emit = run.Output.Emit(image);
-        Assert.True(emit.Success, GeneratorRun.Describe(emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        return Assembly.Load(image.ToArray());
-    }
+    private static Assembly Load(string source) => Assembly.Load(GeneratorHarness.Run(source).Emit());
 
     private static SequentialModel Create(Type type, int seed) =>
         (SequentialModel)Activator.CreateInstance(type, BindingFlags.Instance | BindingFlags.Public, null, [seed], null)!;

@@ -81,6 +81,28 @@ internal static class GeneratorHarness
     public static GeneratorRun Run(bool gpu, params string[] sources) =>
         Run(gpu ? CreateGpuCompilation(sources) : CreateCompilation(sources));
 
+    /// <summary>
+    /// Runs over <paramref name="sources"/> in the strictest build a user may have (every warning of every warning
+    /// wave an error, nullable on, arithmetic checked), in a CPU-only project or one that references DeepGen.Gpu, and
+    /// asserts the generator does not throw and the output compiles and emits with no diagnostic but the Info DG0100
+    /// (a model that gets no GPU code).
+    /// </summary>
+    public static GeneratorRun RunStrictest(bool gpu, params string[] sources)
+    {
+        var input = gpu ? CreateGpuCompilation(sources) : CreateCompilation(sources);
+        var run = Run(input.WithOptions(input.Options
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error)
+            .WithWarningLevel(9999)
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithOverflowChecks(true)));
+
+        Assert.Null(run.Result.Exception);
+        var problems = run.Output.GetDiagnostics().Concat(run.GeneratorDiagnostics).Where(d => d.Severity != DiagnosticSeverity.Hidden && d.Id != "DG0100").ToList();
+        Assert.True(problems.Count == 0, GeneratorRun.Describe(problems));
+        _ = run.Emit();
+        return run;
+    }
+
     public static GeneratorRun Run(Compilation input, GeneratorDriver? driver = null)
     {
         driver = (driver ?? CreateDriver()).RunGeneratorsAndUpdateCompilation(input, out var output, out var generatorDiagnostics);
@@ -114,6 +136,15 @@ internal sealed class GeneratorRun(Compilation input, Compilation output, Genera
     /// <summary>Warnings and errors of the final compilation, the generator's own diagnostics included.</summary>
     public ImmutableArray<Diagnostic> OutputDiagnostics =>
         [.. Output.GetDiagnostics().Concat(GeneratorDiagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning)];
+
+    /// <summary>The output compiled to an assembly image; the test fails with the compiler's errors if it does not emit.</summary>
+    public byte[] Emit()
+    {
+        using var image = new MemoryStream();
+        var emit = Output.Emit(image);
+        Assert.True(emit.Success, Describe(emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        return image.ToArray();
+    }
 
     public static string Describe(IEnumerable<Diagnostic> diagnostics) =>
         string.Join(Environment.NewLine, diagnostics.Select(d => d.ToString()));

@@ -238,16 +238,7 @@ public class IncrementalTests
             TestModels.SentenceEncoder, TestModels.SequenceClassifier,
             "using DeepGen; [Model(Vocabulary = 5, MaxSequence = 0)] [Embedding(2)] public partial class Bad;",
         ];
-        var first = GeneratorHarness.Run(sources).Result;
-        var second = GeneratorHarness.Run(sources).Result;
-        foreach (var name in new[] { TrackingNames.Parse, SequenceTrackingNames.SequencePlan, TrackingNames.Diagnostics })
-        {
-            var a = first.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
-            var b = second.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
-            Assert.NotEmpty(a);
-            Assert.Equal(a, b);
-            Assert.Equal(a.Select(v => v.GetHashCode()), b.Select(v => v.GetHashCode()));
-        }
+        var first = AssertStepValuesCompareByValue(sources, TrackingNames.Parse, SequenceTrackingNames.SequencePlan, TrackingNames.Diagnostics);
 
         var seen = new HashSet<Type>();
         foreach (var value in first.TrackedSteps[SequenceTrackingNames.SequencePlan].SelectMany(s => s.Outputs).Select(o => o.Value)
@@ -317,10 +308,18 @@ public class IncrementalTests
             TestModels.MnistMlp, TestModels.MnistConvnet, "using DeepGen; [Model(Input = 0)] [Dense(2)] public partial class Bad;",
             "using DeepGen; [Model(InputShape = new[] { 2, 2, 1 })] [Conv2D(4, 3)] [Flatten] [Dense(2)] public partial class BadShape;",
         ];
+        AssertStepValuesCompareByValue(sources, TrackingNames.Parse, TrackingNames.Plan, TrackingNames.Diagnostics);
+    }
+
+    /// <summary>
+    /// Runs the generator twice over the same text, in two compilations, and asserts each named step's values are
+    /// there and equal, hash codes included; returns the first run.
+    /// </summary>
+    private static GeneratorRunResult AssertStepValuesCompareByValue(string[] sources, params string[] stepNames)
+    {
         var first = GeneratorHarness.Run(sources).Result;
         var second = GeneratorHarness.Run(sources).Result;
-
-        foreach (var name in new[] { TrackingNames.Parse, TrackingNames.Plan, TrackingNames.Diagnostics })
+        foreach (var name in stepNames)
         {
             var a = first.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
             var b = second.TrackedSteps[name].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
@@ -328,6 +327,8 @@ public class IncrementalTests
             Assert.Equal(a, b);
             Assert.Equal(a.Select(v => v.GetHashCode()), b.Select(v => v.GetHashCode()));
         }
+
+        return first;
     }
 
     private static readonly Type[] RoslynTypes =

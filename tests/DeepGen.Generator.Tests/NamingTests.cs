@@ -1,4 +1,3 @@
-using System.Reflection;
 using DeepGen.Generator.Model;
 using DeepGen.Gpu;
 using Microsoft.CodeAnalysis;
@@ -112,7 +111,7 @@ public class NamingTests
     [Fact]
     public void EveryInheritedMemberOfSequentialModelIsReservedAndRefused()
     {
-        var inherited = AccessibleMemberNames(typeof(SequentialModel));
+        var inherited = TypeMembers.AccessibleNames(typeof(SequentialModel));
         Assert.Contains("Embed", inherited);
         Assert.Contains("IsInferenceOnly", inherited);
         Assert.Contains("ReferenceEquals", inherited);
@@ -150,25 +149,25 @@ public class NamingTests
         foreach (var className in new[] { "Everything", "OnGpu" })
         {
             var model = run.Output.GetTypeByMetadataName(className)!;
-            var declared = DeclaredNames(model);
+            var declared = TypeMembers.DeclaredNames(model);
             var unlisted = declared.Where(n => !MemberNames.IsReserved(n) && !layerMembers.Contains(n)).ToList();
             Assert.True(unlisted.Count == 0, $"{className} declares members on no list: {string.Join(", ", unlisted)}");
         }
 
         // The first model has every kind of per-layer member (penalties, pre-activations, dropout), so each was checked.
-        var everything = DeclaredNames(run.Output.GetTypeByMetadataName("Everything")!);
+        var everything = TypeMembers.DeclaredNames(run.Output.GetTypeByMetadataName("Everything")!);
         Assert.All(new[] { MemberNames.L1Suffix, MemberNames.PreActivationOffsetSuffix, MemberNames.DropoutMaskOffsetSuffix },
             suffix => Assert.Contains("Hidden" + suffix, everything));
 
         var kernels = run.Output.GetTypeByMetadataName("OnGpu+" + MemberNames.GpuKernels);
         Assert.NotNull(kernels);
-        var unlistedKernelMembers = DeclaredNames(kernels)
+        var unlistedKernelMembers = TypeMembers.DeclaredNames(kernels)
             .Where(n => n != MemberNames.GpuKernels && !MemberNames.KernelClassReserved.Contains(n) && !layerKernelMembers.Contains(n))
             .ToList();
         Assert.True(unlistedKernelMembers.Count == 0, "The GPU kernel class declares members on no list: " + string.Join(", ", unlistedKernelMembers));
-        var missing = AccessibleMemberNames(typeof(GpuKernelSet)).Except(MemberNames.KernelSetInherited).ToList();
+        var missing = TypeMembers.AccessibleNames(typeof(GpuKernelSet)).Except(MemberNames.KernelSetInherited).ToList();
         Assert.True(missing.Count == 0, "MemberNames.KernelSetInherited lacks: " + string.Join(", ", missing));
-        Assert.Contains(MemberNames.ToDevice, DeclaredNames(run.Output.GetTypeByMetadataName("OnGpu")!));
+        Assert.Contains(MemberNames.ToDevice, TypeMembers.DeclaredNames(run.Output.GetTypeByMetadataName("OnGpu")!));
     }
 
     /// <summary>
@@ -211,31 +210,4 @@ public class NamingTests
         var compilerProblems = run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
         Assert.True(compilerProblems.Count == 0, GeneratorRun.Describe(compilerProblems));
     }
-
-    /// <summary>Names of the public and protected members of <paramref name="type"/> and its bases, constructors, accessors and operators aside.</summary>
-    private static List<string> AccessibleMemberNames(Type type)
-    {
-        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy;
-        static bool Visible(MethodBase? method) => method is { IsPublic: true } or { IsFamily: true } or { IsFamilyOrAssembly: true };
-        return type.GetMembers(all)
-            .Where(member => member switch
-            {
-                ConstructorInfo => false,
-                MethodInfo { IsSpecialName: true } => false,
-                MethodInfo method => Visible(method),
-                FieldInfo field => field.IsPublic || field.IsFamily || field.IsFamilyOrAssembly,
-                PropertyInfo property => property.GetAccessors(nonPublic: true).Any(Visible),
-                EventInfo e => Visible(e.AddMethod),
-                Type nested => nested.IsNestedPublic || nested.IsNestedFamily || nested.IsNestedFamORAssem,
-                _ => false,
-            })
-            .Select(member => member.Name)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
-
-    /// <summary>The names a type declares, from its symbol in the compilation: members and nested types, constructors aside.</summary>
-    private static List<string> DeclaredNames(INamedTypeSymbol type) =>
-        [.. type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary }).Select(m => m.Name).Distinct()];
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Globalization;
 using DeepGen.Generator.Model;
 using Microsoft.CodeAnalysis;
@@ -16,7 +15,7 @@ public class SequenceNamingTests
     [Fact]
     public void EveryInheritedMemberOfSequenceModelIsReservedAndRefused()
     {
-        var inherited = AccessibleMemberNames(typeof(SequenceModel));
+        var inherited = TypeMembers.AccessibleNames(typeof(SequenceModel));
         Assert.Contains("LoadWeights", inherited);
         Assert.Contains("ReferenceEquals", inherited);
         var missing = inherited.Except(MemberNames.SequenceInherited).ToList();
@@ -44,11 +43,7 @@ public class SequenceNamingTests
 
         string[] layers = ["Words", "Norm", "Encoder", "Pool", "Hidden", "Projection", "Unit"];
         var layerMembers = layers.SelectMany(MemberNames.SequenceLayerMembers).ToHashSet();
-        var declared = run.Output.GetTypeByMetadataName("Everything")!.GetMembers()
-            .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: not MethodKind.Ordinary })
-            .Select(m => m.Name)
-            .Distinct()
-            .ToList();
+        var declared = TypeMembers.DeclaredNames(run.Output.GetTypeByMetadataName("Everything")!);
         var unlisted = declared.Where(n => !MemberNames.IsSequenceReserved(n) && !layerMembers.Contains(n)).ToList();
         Assert.True(unlisted.Count == 0, "Everything declares members on no list: " + string.Join(", ", unlisted));
         Assert.All(new[] { "WordsPositionsOffset", "NormGammaOffset", "EncoderParametersPerLayer", "EncoderShape", "PoolStage", "HiddenBiasOffset" },
@@ -95,27 +90,5 @@ public class SequenceNamingTests
         Assert.True(accepted.Count == 0, "Not refused with DG0007: " + string.Join(", ", accepted));
         Assert.Equal(names.Count, run.GeneratorDiagnostics.Length);
         Assert.Empty(run.Sources);
-    }
-
-    private static List<string> AccessibleMemberNames(Type type)
-    {
-        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy;
-        static bool Visible(MethodBase? method) => method is { IsPublic: true } or { IsFamily: true } or { IsFamilyOrAssembly: true };
-        return type.GetMembers(all)
-            .Where(member => member switch
-            {
-                ConstructorInfo => false,
-                MethodInfo { IsSpecialName: true } => false,
-                MethodInfo method => Visible(method),
-                FieldInfo field => field.IsPublic || field.IsFamily || field.IsFamilyOrAssembly,
-                PropertyInfo property => property.GetAccessors(nonPublic: true).Any(Visible),
-                EventInfo e => Visible(e.AddMethod),
-                Type nested => nested.IsNestedPublic || nested.IsNestedFamily || nested.IsNestedFamORAssem,
-                _ => false,
-            })
-            .Select(member => member.Name)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
     }
 }

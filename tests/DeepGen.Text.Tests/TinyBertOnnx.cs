@@ -1,3 +1,4 @@
+using DeepGen.Onnx;
 using Google.Protobuf;
 
 namespace DeepGen.Text.Tests;
@@ -97,40 +98,40 @@ internal sealed class TinyBertOnnx
 
     public byte[] ToOnnx()
     {
-        var graph = new Message();
+        var graph = new ProtoWriter();
         foreach (var node in Nodes)
         {
-            var n = new Message();
+            var n = new ProtoWriter();
             foreach (var input in node.Inputs) n.String(1, input);
             foreach (var output in node.Outputs) n.String(2, output);
             if (node.Name.Length > 0) n.String(3, node.Name);
             n.String(4, node.OpType);
-            if (node.TransB is { } transB) n.Nested(5, new Message().String(1, "transB").Varint(3, transB).Varint(20, 2));
-            graph.Nested(1, n);
+            if (node.TransB is { } transB) n.Message(5, new ProtoWriter().String(1, "transB").Int64(3, transB).Int64(20, 2));
+            graph.Message(1, n);
         }
 
         graph.String(2, "tiny-bert");
         foreach (var initializer in Initializers)
         {
-            var t = new Message();
+            var t = new ProtoWriter();
             if (PackDims) t.Bytes(1, Packed(initializer.Dims));
-            else foreach (var d in initializer.Dims) t.Varint(1, d);
-            t.Varint(2, initializer.DataType);
+            else foreach (var d in initializer.Dims) t.Int64(1, d);
+            t.Int64(2, initializer.DataType);
             t.String(8, initializer.Name);
             var bytes = initializer.DataType == 7
                 ? initializer.Values.SelectMany(v => BitConverter.GetBytes((long)v)).ToArray()
                 : initializer.Values.SelectMany(BitConverter.GetBytes).ToArray();
             if (initializer.External)
             {
-                t.Nested(13, new Message().String(1, "location").String(2, "weights.bin"));
-                t.Varint(14, 1);
+                t.Message(13, new ProtoWriter().String(1, "location").String(2, "weights.bin"));
+                t.Int64(14, 1);
             }
             else if (initializer.AsFloatData) t.Bytes(4, bytes);
             else t.Bytes(9, bytes);
-            graph.Nested(5, t);
+            graph.Message(5, t);
         }
 
-        return new Message().Varint(1, 7).String(2, "pytorch").Nested(7, graph).Nested(8, new Message().Varint(2, 13)).ToArray();
+        return new ProtoWriter().Int64(1, 7).String(2, "pytorch").Message(7, graph).Message(8, new ProtoWriter().Int64(2, 13)).ToArray();
     }
 
     private static byte[] Packed(long[] values)
@@ -140,42 +141,5 @@ internal sealed class TinyBertOnnx
         foreach (var value in values) output.WriteInt64(value);
         output.Flush();
         return stream.ToArray();
-    }
-
-    private sealed class Message
-    {
-        private readonly MemoryStream _stream = new();
-        private readonly CodedOutputStream _output;
-
-        public Message() => _output = new CodedOutputStream(_stream, leaveOpen: true);
-
-        public Message Varint(int field, long value)
-        {
-            _output.WriteTag(field, WireFormat.WireType.Varint);
-            _output.WriteInt64(value);
-            return this;
-        }
-
-        public Message String(int field, string value)
-        {
-            _output.WriteTag(field, WireFormat.WireType.LengthDelimited);
-            _output.WriteString(value);
-            return this;
-        }
-
-        public Message Bytes(int field, byte[] value)
-        {
-            _output.WriteTag(field, WireFormat.WireType.LengthDelimited);
-            _output.WriteBytes(ByteString.CopyFrom(value));
-            return this;
-        }
-
-        public Message Nested(int field, Message message) => Bytes(field, message.ToArray());
-
-        public byte[] ToArray()
-        {
-            _output.Flush();
-            return _stream.ToArray();
-        }
     }
 }
