@@ -4,21 +4,14 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using DeepGen.Onnx;
+using DeepGen.Samples.SentenceEmbeddings;
+using DeepGen.Samples;
 using DeepGen.Tests.MiniLm;
 using DeepGen.Text;
 using Microsoft.ML.OnnxRuntime;
 using System.Globalization;
 
 namespace DeepGen.Benchmarks;
-
-/// <summary>all-MiniLM-L6-v2 as DeepGen compiles it: the attributes a user writes.</summary>
-[Model(Vocabulary = 30522, MaxSequence = 512)]
-[Embedding(384, Positions = 512, TokenTypes = 2)]
-[LayerNormalization(Epsilon = 1e-12f)]
-[TransformerEncoder(Layers = 6, Heads = 12, FeedForward = 1536, Activation = Activation.Gelu, Epsilon = 1e-12f)]
-[MeanPooling]
-[L2Normalize]
-public partial class MiniLmL6;
 
 /// <summary>
 /// Sentence embeddings with all-MiniLM-L6-v2: DeepGen's generated model against ONNX Runtime 1.31.1 running the same

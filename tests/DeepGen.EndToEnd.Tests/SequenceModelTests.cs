@@ -177,22 +177,24 @@ public class SequenceModelTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Training_steps_and_predictions_into_a_span_allocate_nothing(int threads)
+    [InlineData(1, 24)]
+    [InlineData(2, 24)]
+    [InlineData(2, 1)]
+    [InlineData(1, 3)]
+    public void Training_steps_and_predictions_into_a_span_allocate_nothing(int threads, int batch)
     {
         var model = new TinyClassifier(seed: 15);
-        var (ids, types, mask) = Tokens(TinyClassifier.Vocabulary, 24, Sequence, seed: 16);
-        var y = TestData.OneHot(24, 3, seed: 17);
+        var (ids, types, mask) = Tokens(TinyClassifier.Vocabulary, batch, Sequence, seed: 16);
+        var y = TestData.OneHot(batch, 3, seed: 17);
         var optimizer = new Adam(0.001f);
-        var predictions = new float[24 * 3];
+        var predictions = new float[batch * 3];
         Assert.Equal(0, AllocationTests.LeastAllocated(threads, () =>
         {
-            var tokens = new TokenBatch(ids, mask, types, 24, Sequence);
+            var tokens = new TokenBatch(ids, mask, types, batch, Sequence);
             model.TrainStep(tokens, y, Loss.CategoricalCrossEntropy, optimizer);
             model.Predict(tokens, predictions);
             // A shorter sequence in the same buffers.
-            model.Predict(new TokenBatch(ids.AsSpan(0, 24 * 4), [], [], 24, 4), predictions);
+            model.Predict(new TokenBatch(ids.AsSpan(0, batch * 4), [], [], batch, 4), predictions);
         }));
     }
 

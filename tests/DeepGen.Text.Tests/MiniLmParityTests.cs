@@ -1,18 +1,11 @@
+using DeepGen.Samples.SentenceEmbeddings;
 using DeepGen.Serialization;
+using DeepGen.Samples;
 using DeepGen.Tests.MiniLm;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace DeepGen.Text.Tests;
-
-/// <summary>all-MiniLM-L6-v2 declared with DeepGen's sequence attributes: what the parity tests compile and run.</summary>
-[Model(Vocabulary = 30522, MaxSequence = 512)]
-[Embedding(384, Positions = 512, TokenTypes = 2)]
-[LayerNormalization(Epsilon = 1e-12f)]
-[TransformerEncoder(Layers = 6, Heads = 12, FeedForward = 1536, Activation = Activation.Gelu, Epsilon = 1e-12f)]
-[MeanPooling]
-[L2Normalize]
-public partial class MiniLmL6;
 
 /// <summary>One loaded model and tokenizer for all the parity tests (loading reads 90 MB).</summary>
 public sealed class MiniLmFixture

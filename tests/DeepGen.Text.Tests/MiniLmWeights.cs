@@ -1,4 +1,5 @@
 using DeepGen.Onnx;
+using DeepGen.Samples;
 using DeepGen.Tests.MiniLm;
 
 namespace DeepGen.Text.Tests;

@@ -1,3 +1,4 @@
+using DeepGen.Samples;
 using DeepGen.Tests.MiniLm;
 using Xunit.Abstractions;
 

@@ -1,3 +1,4 @@
+using DeepGen.Samples;
 using DeepGen.Tests.MiniLm;
 
 namespace DeepGen.Text.Tests;

@@ -41,6 +41,10 @@ public sealed class TokenSequences
 
     /// <summary>Rows.</summary>
     public int Count { get; }
+
+    /// <summary><paramref name="count"/> rows of <paramref name="values"/> from <paramref name="start"/>; empty for a missing (null) array.</summary>
+    internal ReadOnlySpan<int> Rows(int[]? values, int start, int count) =>
+        values is null ? [] : values.AsSpan(start * Sequence, count * Sequence);
 }
 
 public abstract partial class SequenceModel
@@ -48,6 +52,8 @@ public abstract partial class SequenceModel
     private int[] _batchIds = [];
     private int[] _batchMask = [];
     private int[] _batchTypes = [];
+    private float[] _targetBatch = [];
+    private int _lastSequence; // of the last gathered batch, to find the last training pass's outputs
 
     /// <summary>
     /// Trains for <paramref name="epochs"/> epochs of mini-batches, Keras's <c>fit</c>: rows are shuffled every epoch
@@ -127,10 +133,7 @@ public abstract partial class SequenceModel
         for (var start = 0; start < x.Count; start += batchSize)
         {
             var count = Math.Min(batchSize, x.Count - start);
-            var tokens = start * x.Sequence;
-            var length = count * x.Sequence;
-            var batch = new TokenBatch(x.Ids.AsSpan(tokens, length), x.AttentionMask.AsSpan().Slice(x.AttentionMask is null ? 0 : tokens, x.AttentionMask is null ? 0 : length),
-                x.TokenTypes.AsSpan().Slice(x.TokenTypes is null ? 0 : tokens, x.TokenTypes is null ? 0 : length), count, x.Sequence);
+            var batch = new TokenBatch(x.Rows(x.Ids, start, count), x.Rows(x.AttentionMask, start, count), x.Rows(x.TokenTypes, start, count), count, x.Sequence);
             var predicted = outputs.AsSpan(0, count * Architecture.OutputSize);
             Predict(batch, predicted);
             var targets = y.AsSpan(start * width, count * width);
@@ -151,8 +154,6 @@ public abstract partial class SequenceModel
     /// <summary>The last training pass's outputs, <c>[batch, OutputSize]</c>.</summary>
     private ReadOnlySpan<float> LastOutputs(int batch) =>
         new SequenceBuffers(Architecture, batch, _lastSequence, training: true).Output(_trainingMemory, Architecture.StageCount - 1);
-
-    private int _lastSequence;
 
     /// <summary>Copies <paramref name="rows"/> of the data set into the batch buffers (targets into the target batch).</summary>
     private TokenBatch GatherBatch(TokenSequences x, float[] y, int width, ReadOnlySpan<int> rows)

@@ -18,7 +18,6 @@ public abstract partial class SequenceModel
     private readonly float[] _parameters;
     private float[]? _gradients;
     private float[] _trainingMemory = [];
-    private float[] _targetBatch = [];
     private readonly InferenceWorkspacePool _inferenceMemory = new(InferenceWorkspacePool.DefaultCapacity);
 
     /// <summary>Keras's <c>Embedding</c> starts its table uniform in [-0.05, 0.05].</summary>

