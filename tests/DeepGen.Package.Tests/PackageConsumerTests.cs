@@ -4,9 +4,15 @@ using System.Xml.Linq;
 
 namespace DeepGen.Package.Tests;
 
-/// <summary>Packs the DeepGen package once into a temporary folder feed, for the tests of one class.</summary>
+/// <summary>
+/// Packs every DeepGen package once into a temporary folder feed, for the tests of one class, with the command
+/// docs/PACKAGING.md gives: <c>dotnet pack DeepGen.sln</c>.
+/// </summary>
 public sealed class PackedFeed : IDisposable
 {
+    /// <summary>The package ids <c>dotnet pack DeepGen.sln</c> must produce, and nothing else.</summary>
+    public static readonly string[] PackageIds = ["DeepGen", "DeepGen.Gpu", "DeepGen.Onnx", "DeepGen.Plots", "DeepGen.Text"];
+
     private readonly TempFolder _folder = new("deepgen-feed");
 
     public PackedFeed()
@@ -14,13 +20,13 @@ public sealed class PackedFeed : IDisposable
         // A version no earlier run used, so no package cache anywhere can hand back a stale build of it.
         Version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N")[..8];
         FeedPath = _folder.Combine("feed");
-        var project = Path.Combine(DotNetCli.RepositoryRoot, "src", "DeepGen.Runtime", "DeepGen.Runtime.csproj");
-        // --no-build packs the assemblies this test project's build already produced, so packing never rewrites
-        // DeepGen.Runtime.dll under a test run that other test projects may be using.
-        var pack = DotNetCli.Dotnet(DotNetCli.RepositoryRoot, null, TimeSpan.FromMinutes(3),
-            "pack", project, "-c", DotNetCli.Configuration, "--no-build", "-o", FeedPath, $"-p:PackageVersion={Version}");
-        if (pack.ExitCode != 0) throw new InvalidOperationException(pack.Describe("dotnet pack"));
-        PackagePath = Path.Combine(FeedPath, $"DeepGen.{Version}.nupkg");
+        // --no-build packs the assemblies this test project's build already produced (it references every packed
+        // project), so packing never rewrites a dll under a test run that other test projects may be using.
+        var pack = DotNetCli.Dotnet(DotNetCli.RepositoryRoot, null, TimeSpan.FromMinutes(5),
+            "pack", Path.Combine(DotNetCli.RepositoryRoot, "DeepGen.sln"), "-c", DotNetCli.Configuration, "--no-build", "-o", FeedPath, $"-p:PackageVersion={Version}");
+        if (pack.ExitCode != 0) throw new InvalidOperationException(pack.Describe("dotnet pack DeepGen.sln"));
+        Packages = Directory.GetFiles(FeedPath).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
+        PackagePath = PathOf("DeepGen");
         if (!File.Exists(PackagePath)) throw new InvalidOperationException($"dotnet pack did not write {PackagePath}.\n{pack.StandardOutput}");
     }
 
@@ -28,7 +34,13 @@ public sealed class PackedFeed : IDisposable
 
     public string FeedPath { get; }
 
+    /// <summary>The DeepGen package.</summary>
     public string PackagePath { get; }
+
+    /// <summary>The file names in the feed.</summary>
+    public IReadOnlyList<string> Packages { get; }
+
+    public string PathOf(string id) => Path.Combine(FeedPath, $"{id}.{Version}.nupkg");
 
     public void Dispose() => _folder.Dispose();
 }
@@ -37,8 +49,8 @@ public sealed class PackedFeed : IDisposable
 /// The path a new user takes: a fresh console project in an empty folder, `DeepGen` from a folder feed, an annotated
 /// class, a build that runs the packaged generator, one epoch of training on synthetic data and a prediction.
 /// </summary>
-[Collection(SlowProcessCollection.Name)]
-public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<PackedFeed>
+[Collection(PackedFeedCollection.Name)]
+public sealed class PackageConsumerTests(PackedFeed feed)
 {
     [Fact]
     public void Package_holds_the_runtime_as_a_library_and_the_generator_as_an_analyzer()
@@ -72,7 +84,7 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
         using var work = new TempFolder("deepgen-consumer");
         var app = work.Combine("app");
         Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("{PACKAGE}", "DeepGen", StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(app, "Program.cs"), ConsumerProgram);
         File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(feed.FeedPath));
 
@@ -101,7 +113,57 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
         Assert.Equal(1f, probabilities.Sum(), 4);
     }
 
-    private const string ConsumerProject = """
+    [Fact]
+    public void A_fresh_project_referencing_only_DeepGen_Plots_gets_DeepGen_too_and_saves_a_plot()
+    {
+        using var work = new TempFolder("deepgen-plots-consumer");
+        var app = work.Combine("app");
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("{PACKAGE}", "DeepGen.Plots", StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(app, "Program.cs"), PlotsProgram);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(feed.FeedPath));
+
+        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("packages") };
+        var build = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(4), "build", "-c", "Release");
+        Assert.True(build.ExitCode == 0, build.Describe("dotnet build"));
+        // DeepGen came in as DeepGen.Plots' dependency, at the same version, from the test's feed.
+        Assert.True(Directory.Exists(work.Combine("packages", "deepgen", feed.Version.ToLowerInvariant())),
+            "DeepGen.Plots did not bring DeepGen of its own version from the test's feed.");
+
+        var image = work.Combine("history.png");
+        var run = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(1), Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll"), image);
+        Assert.True(run.ExitCode == 0, run.Describe("the consumer program"));
+        var bytes = File.ReadAllBytes(image);
+        Assert.True(bytes.Length > 1000 && bytes.AsSpan(1, 3).SequenceEqual("PNG"u8), "The consumer did not write a PNG.");
+    }
+
+    private const string PlotsProgram = """
+        using DeepGen;
+        using DeepGen.Plots;
+        using static DeepGen.Activation;
+
+        var random = new Random(7);
+        var x = new float[200 * 2];
+        var y = new float[200];
+        for (var i = 0; i < 200; i++)
+        {
+            x[2 * i] = (float)random.NextDouble();
+            x[2 * i + 1] = (float)random.NextDouble();
+            y[i] = x[2 * i] > x[2 * i + 1] ? 1f : 0f;
+        }
+
+        var model = new Tiny(seed: 1);
+        var history = model.Fit(x, y, epochs: 3, batchSize: 20, Loss.BinaryCrossEntropy, new Sgd(learningRate: 0.5f),
+                                validationSplit: 0.25f, verbosity: Verbosity.Silent);
+        history.SavePlot(args[0], logScaleLoss: true);
+
+        [Model(Input = 2)]
+        [Dense(8, Tanh)]
+        [Dense(1, Sigmoid)]
+        public partial class Tiny;
+        """;
+
+    internal const string ConsumerProject = """
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
             <OutputType>Exe</OutputType>
@@ -112,7 +174,7 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
             <InvariantGlobalization>true</InvariantGlobalization>
           </PropertyGroup>
           <ItemGroup>
-            <PackageReference Include="DeepGen" Version="{VERSION}" />
+            <PackageReference Include="{PACKAGE}" Version="{VERSION}" />
           </ItemGroup>
         </Project>
         """;
@@ -151,7 +213,7 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
         public partial class TinyClassifier;
         """;
 
-    private static string NuGetConfig(string feed)
+    internal static string NuGetConfig(string feed)
     {
         var machineFolder = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
             ? configured
@@ -166,11 +228,22 @@ public sealed class PackageConsumerTests(PackedFeed feed) : IClassFixture<Packed
                     new XElement("add", new XAttribute("key", "nuget.org"), new XAttribute("value", "https://api.nuget.org/v3/index.json"))),
                 new XElement("packageSourceMapping",
                     new XElement("packageSource", new XAttribute("key", "deepgen-test-feed"),
-                        new XElement("package", new XAttribute("pattern", "DeepGen"))),
+                        new XElement("package", new XAttribute("pattern", "DeepGen")),
+                        new XElement("package", new XAttribute("pattern", "DeepGen.*"))),
                     new XElement("packageSource", new XAttribute("key", "nuget.org"),
                         new XElement("package", new XAttribute("pattern", "*")))),
                 new XElement("fallbackPackageFolders", fallbacks))).ToString();
     }
+}
+
+/// <summary>
+/// The tests of the packed feed: one <see cref="PackedFeed"/> for all their classes. Collections run one at a time
+/// (xunit.runner.json), so these builds do not fight the NativeAOT publishes over two cores.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PackedFeedCollection : ICollectionFixture<PackedFeed>
+{
+    public const string Name = "Packed feed";
 }
 
 /// <summary>Tests that run builds and publishes as processes: one at a time, so they do not fight over two cores.</summary>

@@ -54,8 +54,8 @@ public sealed class HistoryPlotTests : IDisposable
         var path = Path.Combine(_folder, "train-only.png");
         SampleHistory(validation: false).SavePlot(path);
         Assert.True(new FileInfo(path).Length > 0);
-        Assert.Equal(2, HistoryPlot.Build(SampleHistory(validation: false)).GetPlottables().Count());
-        Assert.Equal(4, HistoryPlot.Build(SampleHistory()).GetPlottables().Count());
+        Assert.Equal(2, HistoryPlot.Build(SampleHistory(validation: false)).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Count());
+        Assert.Equal(4, HistoryPlot.Build(SampleHistory()).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Count());
     }
 
     [Fact]
