@@ -140,7 +140,7 @@ public readonly struct EvaluationResult
         : throw new InvalidOperationException(
             $"This evaluation measured no accuracy, only {Describe()}. Read a metric by name (result[\"name\"]), or pass metrics: [new Accuracy()] to Evaluate.");
 
-    /// <summary>Each metric measured, by name, in the order measured (the loss is <see cref="Loss"/>, not in here).</summary>
+    /// <summary>Each metric measured, by name (the loss is <see cref="Loss"/>, not in here; <see cref="Names"/> gives the order).</summary>
     public IReadOnlyDictionary<string, float> Metrics
     {
         get
