@@ -42,7 +42,7 @@ var model = new MnistMlp(seed: options.Seed);
 var optimizer = new Sgd(options.LearningRate);
 if (options.Device != DeepGen.Gpu.DeviceKind.Cpu) return RunOnDevice(model, optimizer, data, yTrain, yTest, options);
 var history = model.Fit(data.TrainImages, yTrain, options.Epochs, options.BatchSize,
-    Loss.MeanSquaredError, optimizer, shuffle: true, seed: options.Seed);
+    Loss.MeanSquaredError, optimizer, shuffle: true, seed: options.Seed, verbosity: Verbosity.Keras2ProgressBar);
 
 var (loss, accuracy) = model.Evaluate(data.TestImages, yTest, batchSize: 32);
 var predictions = model.Predict(data.TestImages);

@@ -37,7 +37,7 @@ var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
 var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
 
 var model = new MnistConvnet(seed: options.Seed);
-Console.WriteLine(model.Summary());
+model.Summary();
 Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; {CpuBackend.VectorBits}-bit vectors, " +
                   $"{CpuBackend.MaxDegreeOfParallelism} threads");
 

@@ -33,7 +33,7 @@ var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
 var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
 
 var model = new ModernMlp(seed: options.Seed);
-Console.WriteLine(model.Summary());
+model.Summary();
 
 // The last 10% of the training images are held out for validation; training stops once the validation loss has not
 // improved for `patience` epochs and goes back to the best epoch's weights.

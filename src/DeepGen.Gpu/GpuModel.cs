@@ -109,7 +109,9 @@ public sealed class GpuModel : IDisposable
         for (var i = 0; i < samples; i++) order[i] = i;
         var hostResults = new float[2 * steps];
         var random = new SeededRandom(seed);
-        var bar = ProgressBar.For(output, verbosity);
+        var bar = ProgressBar.For(output, verbosity, batchSize);
+        // The device counts arg-max hits; they are reported only where the CPU Fit would measure accuracy by default.
+        var accuracy = DefaultMetrics.ArgMaxAccuracy(loss, Architecture.OutputSize, Architecture.OutputActivation);
         var history = new History();
 
         for (var epoch = 1; epoch <= epochs; epoch++)
@@ -145,8 +147,11 @@ public sealed class GpuModel : IDisposable
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
-            var result = new EpochResult(epoch, (float)(lossSum / samples), (float)((double)correct / samples), elapsed, samples, steps);
-            bar.EndEpoch(samples, samples, elapsed, [new("loss", result.Loss), new("accuracy", result.Accuracy)]);
+            var result = new EpochResult(epoch, (float)(lossSum / samples), accuracy ? (float)((double)correct / samples) : float.NaN, elapsed, samples, steps);
+            List<KeyValuePair<string, double>> logs = [new("loss", result.Loss)];
+            if (accuracy) logs.Add(new("accuracy", result.Accuracy));
+            result = result with { Logs = logs.ToDictionary(p => p.Key, p => (float)p.Value) };
+            bar.EndEpoch(samples, samples, elapsed, logs);
             history.Add(result);
             progress?.Report(result);
         }
@@ -178,7 +183,11 @@ public sealed class GpuModel : IDisposable
         return result[0];
     }
 
-    /// <summary>Mean loss and accuracy over <paramref name="x"/> and <paramref name="y"/>, computed on the device.</summary>
+    /// <summary>
+    /// Mean loss over <paramref name="x"/> and <paramref name="y"/>, computed on the device, and the accuracy where
+    /// <see cref="SequentialModel.Fit"/> would measure it by default on two or more outputs (a classifier); read it
+    /// by name or through <see cref="EvaluationResult.Accuracy"/>, which throws for a model without it.
+    /// </summary>
     /// <param name="loss">The loss to report; by default the one the last <see cref="Fit"/> used.</param>
     public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 1000, Loss? loss = null)
     {
@@ -208,7 +217,10 @@ public sealed class GpuModel : IDisposable
             correct += (long)results[2 * step + 1];
         }
 
-        return new EvaluationResult((float)(lossSum / samples), (float)((double)correct / samples));
+        var meanLoss = (float)(lossSum / samples);
+        return DefaultMetrics.ArgMaxAccuracy(loss, Architecture.OutputSize, Architecture.OutputActivation)
+            ? new EvaluationResult(meanLoss, "accuracy", (float)((double)correct / samples))
+            : new EvaluationResult(meanLoss);
     }
 
     /// <summary>

@@ -107,7 +107,7 @@ public sealed class BatchNormalizationModelTests : IDisposable
         var x = TestData.Uniform(3 * model.Architecture.InputSize, -1f, 1f, seed: 9);
         Assert.Equal(model.Predict(x), loaded.Predict(x));
 
-        var summary = model.Summary();
+        var summary = model.SummaryText();
         // Keras: Norm1 has 4 × 4 parameters (gamma, beta trainable; moving mean, variance not), Norm2 7 × 4.
         Assert.Contains("Non-trainable params: 22 ", summary);
         Assert.Contains("(BatchNormalization)", summary);

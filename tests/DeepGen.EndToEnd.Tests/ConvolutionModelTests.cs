@@ -115,7 +115,7 @@ public class ConvolutionModelTests
         Assert.Equal([new TensorShape(26, 26, 32), new TensorShape(13, 13, 32), new TensorShape(11, 11, 64), new TensorShape(5, 5, 64), new TensorShape(1600), new TensorShape(10)],
             layers.Select(l => l.OutputShape));
         Assert.Equal(34_826, model.Architecture.ParameterCount); // Keras's summary of the same model
-        var summary = model.Summary();
+        var summary = model.SummaryText();
         Assert.Contains("(None, 26, 26, 32)", summary);
         Assert.Contains("Conv2D", summary);
         Assert.Contains("(None, 1600)", summary);

@@ -218,7 +218,7 @@ public class DenseOptionsTests
     [Fact]
     public void Summary_lists_layers_shapes_and_parameter_counts()
     {
-        var summary = new DropoutMlp(seed: 1).Summary();
+        var summary = new DropoutMlp(seed: 1).SummaryText();
         Assert.StartsWith("Model: \"DropoutMlp\"\n", summary);
         Assert.Contains("Dense0 (Dense, gelu)", summary);
         Assert.Contains("Dropout0 (Dropout, rate 0.5)", summary);
@@ -232,11 +232,26 @@ public class DenseOptionsTests
         var tableLines = lines.Where(l => l[0] is '┃' or '│' or '┏' or '┡' or '├' or '└').ToList();
         Assert.All(tableLines, l => Assert.Equal(tableLines[0].Length, l.Length));
 
-        var seed = new SeedMlp(seed: 1).Summary();
+        var seed = new SeedMlp(seed: 1).SummaryText();
         Assert.Contains(" Total params: 648,010 (2.47 MB)\n", seed);
         var writer = new StringWriter();
         new SeedMlp(seed: 1).Summary(writer);
         Assert.Equal(seed, writer.ToString());
+
+        // Keras's habit: model.Summary(); as a statement prints the table to the console.
+        var console = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            new SeedMlp(seed: 1).Summary();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        Assert.Contains(seed, captured.ToString());
     }
 
     [Fact]

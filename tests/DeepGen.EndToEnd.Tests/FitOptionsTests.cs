@@ -72,14 +72,14 @@ public class FitOptionsTests
         Assert.DoesNotContain('\r', text);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
-        Assert.Matches(@"^64/64 \[={30}\] - \d+s \d+us/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$", lines[1]);
+        Assert.Matches(@"^4/4 ━{20} \d+s \d+(s|ms|us)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$", lines[1]);
     }
 
     [Fact]
     public void On_a_terminal_the_bar_redraws_in_place_within_the_epoch()
     {
         var output = new StringWriter();
-        var bar = new ProgressBar(output, Verbosity.ProgressBar, interactive: true, redrawInterval: TimeSpan.Zero);
+        var bar = new ProgressBar(output, Verbosity.Keras2ProgressBar, interactive: true, redrawInterval: TimeSpan.Zero);
         bar.BeginEpoch(1, 1);
         Assert.True(bar.ShouldRedraw());
         bar.Redraw(30, 120, TimeSpan.FromSeconds(1), [new("loss", 0.5), new("accuracy", 0.25)]);
@@ -93,6 +93,27 @@ public class FitOptionsTests
         Assert.False(throttled.ShouldRedraw());
         Assert.False(new ProgressBar(new StringWriter(), Verbosity.OneLinePerEpoch, interactive: true).Interactive);
         Assert.False(ProgressBar.For(new StringWriter(), Verbosity.ProgressBar).Interactive); // a writer that is not the console
+    }
+
+    [Fact]
+    public void On_a_terminal_the_keras_3_bar_redraws_in_place_in_colour_and_blanks_what_a_shorter_line_leaves()
+    {
+        var output = new StringWriter();
+        // 120 samples in batches of 10: 12 steps.
+        var bar = new ProgressBar(output, Verbosity.ProgressBar, interactive: true, redrawInterval: TimeSpan.Zero, batchSize: 10);
+        bar.BeginEpoch(1, 1);
+        bar.Redraw(30, 120, TimeSpan.FromSeconds(0.3), [new("loss", 0.5), new("accuracy", 0.25), new("auc", 0.123456)]);
+        bar.Redraw(60, 120, TimeSpan.FromSeconds(0.6), [new("loss", 0.4), new("accuracy", 0.5)]);
+        bar.EndEpoch(120, 120, TimeSpan.FromSeconds(1.2), [new("loss", 0.3), new("accuracy", 0.75), new("val_loss", 0.35), new("val_accuracy", 0.7)]);
+        var text = output.ToString().Replace("\r\n", "\n");
+        // 3 of 12 steps: 5 of 20 blocks green; 0.1 s a step, 0.9 s left.
+        var first = " 3/12 \x1b[32m━━━━━\x1b[0m\x1b[37m━━━━━━━━━━━━━━━\x1b[0m 0s 100ms/step - accuracy: 0.2500 - auc: 0.1235 - loss: 0.5000";
+        var second = " 6/12 \x1b[32m━━━━━━━━━━\x1b[0m\x1b[37m━━━━━━━━━━\x1b[0m 0s 100ms/step - accuracy: 0.5000 - loss: 0.4000";
+        Assert.Contains("\r" + first, text);
+        Assert.Contains("\r" + second + new string(' ', "auc: 0.1235 - ".Length), text); // blanks the longer line's tail
+        Assert.EndsWith("\r12/12 ━━━━━━━━━━━━━━━━━━━━ 1s 100ms/step - accuracy: 0.7500 - loss: 0.3000 - val_accuracy: 0.7000 - val_loss: 0.3500\n", text);
+        Assert.True(bar.Interactive);
+        Assert.True(new ProgressBar(new StringWriter(), Verbosity.Keras2ProgressBar, interactive: true).Interactive);
     }
 
     [Fact]

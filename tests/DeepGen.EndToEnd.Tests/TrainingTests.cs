@@ -40,15 +40,25 @@ public class TrainingTests
     }
 
     [Fact]
-    public void Fit_prints_a_keras_style_line_per_epoch()
+    public void Fit_prints_a_keras_3_line_per_epoch_by_default_and_the_keras_2_line_when_asked()
     {
         var (x, y) = TestData.Blobs(samples: 64, features: 20, classes: 4, seed: 3);
         var output = new StringWriter();
         new SmallClassifier(seed: 3).Fit(x, y, epochs: 2, batchSize: 16, Loss.CategoricalCrossEntropy, new Sgd(0.1f), output: output);
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("Epoch 1/2", lines[0].TrimEnd());
-        Assert.Matches(@"^64/64 \[={30}\] - \d+s \d+us/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$", lines[1].TrimEnd());
+        Assert.Matches(@"^4/4 ━{20} \d+s \d+(s|ms|us)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}$", lines[1].TrimEnd());
         Assert.Equal("Epoch 2/2", lines[2].TrimEnd());
+
+        var keras2 = new StringWriter();
+        new SmallClassifier(seed: 3).Fit(x, y, epochs: 1, batchSize: 16, Loss.CategoricalCrossEntropy, new Sgd(0.1f), output: keras2, verbosity: Verbosity.Keras2ProgressBar);
+        lines = keras2.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^64/64 \[={30}\] - \d+s \d+us/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}$", lines[1].TrimEnd());
+
+        var epochLines = new StringWriter();
+        new SmallClassifier(seed: 3).Fit(x, y, epochs: 1, batchSize: 16, Loss.CategoricalCrossEntropy, new Sgd(0.1f), output: epochLines, verbosity: Verbosity.OneLinePerEpoch);
+        lines = epochLines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^4/4 - \d+s - \d+(s|ms|us)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}$", lines[1].TrimEnd());
     }
 
     [Fact]

@@ -65,8 +65,32 @@ public sealed class TrainingTests : IDisposable
             Assert.Equal(cpuHistory.Accuracy[epoch], gpuHistory.Accuracy[epoch]);
         }
 
+        Assert.Equal(["loss", "accuracy"], gpuHistory.Keys); // a softmax classifier trained by MSE: accuracy, as on the CPU
+        Assert.Equal(cpuHistory.Keys, gpuHistory.Keys);
+
         // Fit copied the trained weights back into the CPU model.
         Close.Assert(cpu.Parameters, model.Parameters, 1e-4f, "trained parameters");
+    }
+
+    [Fact]
+    public void WithoutAClassifierOutputNeitherPathReportsAccuracy()
+    {
+        // One sigmoid unit trained by MSE: the default metrics are the loss alone, on the device as on the CPU.
+        var x = Data.Uniform(60 * ReluLinearNet.InputSize, 31, 2f);
+        var y = Data.Uniform(60, 32).Select(v => v > 0 ? 1f : 0f).ToArray();
+        var cpu = new ReluLinearNet(seed: 7);
+        using var gpu = new ReluLinearNet(seed: 7).ToDevice(_device);
+        var cpuHistory = cpu.Fit(x, y, epochs: 1, batchSize: 20, Loss.MeanSquaredError, new Sgd(0.1f), seed: 3, verbosity: Verbosity.Silent);
+        var output = new StringWriter();
+        var gpuHistory = gpu.Fit(x, y, epochs: 1, batchSize: 20, Loss.MeanSquaredError, new Sgd(0.1f), seed: 3, output: output, verbosity: Verbosity.OneLinePerEpoch);
+
+        Assert.Equal(["loss"], gpuHistory.Keys);
+        Assert.Equal(cpuHistory.Keys, gpuHistory.Keys);
+        Assert.DoesNotContain("accuracy", output.ToString());
+        Assert.Matches(@"^3/3 - \d+s - \d+(s|ms|us)/step - loss: \S+$", output.ToString().Split('\n')[1].TrimEnd());
+        var evaluation = gpu.Evaluate(x, y, loss: Loss.MeanSquaredError);
+        Assert.Equal(["loss"], evaluation.Names);
+        Assert.Contains("measured no accuracy", Assert.Throws<InvalidOperationException>(() => evaluation.Accuracy).Message);
     }
 
     [Fact]

@@ -115,10 +115,12 @@ public abstract partial class SequenceModel
     }
 
     /// <summary>
-    /// The mean loss (and the accuracy, for a classifier with more than one output) over <paramref name="x"/>, in
-    /// batches of <paramref name="batchSize"/>, in inference mode.
+    /// The mean loss (and the accuracy, for a classifier with more than one output and one target per output) over
+    /// <paramref name="x"/>, in batches of <paramref name="batchSize"/>, in inference mode. The result holds
+    /// <c>loss</c> and, for such a classifier, <c>accuracy</c>; its <see cref="EvaluationResult.Accuracy"/> (and
+    /// <c>var (loss, accuracy) = …</c>) throws for any other model rather than give NaN.
     /// </summary>
-    public (float Loss, float Accuracy) Evaluate(TokenSequences x, float[] y, Loss loss, int batchSize = 32)
+    public EvaluationResult Evaluate(TokenSequences x, float[] y, Loss loss, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -141,7 +143,8 @@ public abstract partial class SequenceModel
             accuracy?.Update(predicted, targets, count);
         }
 
-        return ((float)(sum / x.Count), accuracy is null ? float.NaN : (float)accuracy.Result());
+        var meanLoss = (float)(sum / x.Count);
+        return accuracy is null ? new EvaluationResult(meanLoss) : new EvaluationResult(meanLoss, accuracy.Name, (float)accuracy.Result());
     }
 
     private static List<KeyValuePair<string, double>> Logs(double loss, Accuracy? accuracy)

@@ -7,9 +7,9 @@ namespace DeepGen;
 // Training and evaluation: the Keras fit / evaluate loop over mini-batches.
 public abstract partial class SequentialModel
 {
-    /// <summary>Evaluate's default metric, kept so that an evaluation allocates nothing.</summary>
-    private readonly Accuracy _defaultAccuracy = new();
+    /// <summary>Evaluate's default metrics and the loss they were chosen for, kept so that an evaluation allocates nothing.</summary>
     private Metric[]? _defaultMetrics;
+    private Loss? _defaultMetricsLoss;
 
     /// <summary>
     /// Trains the model, Keras style: <paramref name="epochs"/> passes over the data in mini-batches of
@@ -32,7 +32,15 @@ public abstract partial class SequentialModel
     /// <paramref name="x"/> and <paramref name="y"/>, taken before any shuffling. 0 for none.
     /// </param>
     /// <param name="validationData">Inputs and targets to validate on after each epoch (instead of <paramref name="validationSplit"/>).</param>
-    /// <param name="metrics">What to measure besides the loss; <c>[new Accuracy()]</c> by default. These instances measure training; copies measure validation.</param>
+    /// <param name="metrics">
+    /// What to measure besides the loss. These instances measure training; copies measure validation. By default,
+    /// accuracy only where it means something: <see cref="Accuracy"/> for categorical and sparse categorical
+    /// cross-entropy, for binary cross-entropy on one output (<see cref="BinaryAccuracy"/> on several) and for any
+    /// other loss on a softmax output of two or more units (the seed recipe: mean squared error on a softmax);
+    /// nothing but the loss otherwise (a regression: mean squared or absolute error, Huber, on any other output),
+    /// as Keras measures only what it is asked to. Pass <c>[new RootMeanSquaredError(), new R2Score()]</c> and the
+    /// like for regression figures.
+    /// </param>
     /// <param name="callbacks">Called as training proceeds, in order (see <see cref="Callback"/>).</param>
     /// <param name="initialEpoch">
     /// Epochs already done (Keras's <c>initial_epoch</c>). The shuffles of those epochs are replayed from
@@ -71,7 +79,7 @@ public abstract partial class SequentialModel
             throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "The validation split is the fraction of samples held out: it must be in (0, 1), or 0 for none.");
         if (validationSplit != 0f && validationData is not null)
             throw new ArgumentException("Give either validationSplit or validationData, not both.", nameof(validationData));
-        var trainingMetrics = CheckMetrics(metrics);
+        var trainingMetrics = CheckMetrics(metrics, loss);
         var callbackList = CheckCallbacks(callbacks);
 
         var samples = CountSamples(x, y, loss);
@@ -117,7 +125,7 @@ public abstract partial class SequentialModel
         for (var i = 0; i < samples; i++) order[i] = i;
         var random = new SeededRandom(seed);
         var writer = output ?? Console.Out;
-        var bar = ProgressBar.For(writer, verbosity);
+        var bar = ProgressBar.For(writer, verbosity, batchSize);
         var history = new History();
         EnsureCapacity(Math.Min(batchSize, samples));
 
@@ -226,12 +234,13 @@ public abstract partial class SequentialModel
     }
 
     /// <summary>
-    /// Mean loss and accuracy over <paramref name="x"/> and <paramref name="y"/>, in batches of <paramref name="batchSize"/>,
-    /// and each of <paramref name="metrics"/> when given. Allocation-free with the default metrics once buffers for
-    /// that batch size exist.
+    /// Mean loss over <paramref name="x"/> and <paramref name="y"/>, in batches of <paramref name="batchSize"/>, and
+    /// each metric, read by name from the result (<c>result["accuracy"]</c>, <see cref="EvaluationResult.TryGetValue"/>).
+    /// Without <paramref name="metrics"/>, the defaults of <see cref="Fit"/> for this loss and output: accuracy for a
+    /// classifier, the loss alone for a regression; then it allocates nothing once buffers for that batch size exist.
     /// </summary>
     /// <param name="loss">The loss to report; by default the one the last <see cref="Fit"/> used.</param>
-    /// <param name="metrics">Metrics to measure (reset first); the result's <see cref="EvaluationResult.Metrics"/> holds them by name.</param>
+    /// <param name="metrics">Metrics to measure (reset first) instead of the defaults.</param>
     public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 32, Loss? loss = null, IReadOnlyList<Metric>? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -239,14 +248,21 @@ public abstract partial class SequentialModel
         CountSamples(x, y, loss);
         if (metrics is null)
         {
-            var meanLoss = EvaluateCore(x, y, batchSize, loss, _defaultMetrics ??= [_defaultAccuracy]);
-            return new EvaluationResult((float)meanLoss, (float)_defaultAccuracy.Result());
+            if (!ReferenceEquals(loss, _defaultMetricsLoss))
+            {
+                _defaultMetrics = [.. CheckMetrics(null, loss)];
+                _defaultMetricsLoss = loss;
+            }
+
+            var meanLoss = (float)EvaluateCore(x, y, batchSize, loss, _defaultMetrics!);
+            return _defaultMetrics!.Length == 0
+                ? new EvaluationResult(meanLoss)
+                : new EvaluationResult(meanLoss, _defaultMetrics[0].Name, (float)_defaultMetrics[0].Result());
         }
 
-        var list = CheckMetrics(metrics);
+        var list = CheckMetrics(metrics, loss);
         var mean = EvaluateCore(x, y, batchSize, loss, list);
-        var values = list.ToDictionary(m => m.Name, m => (float)m.Result(), StringComparer.Ordinal);
-        return new EvaluationResult((float)mean, values.TryGetValue("accuracy", out var accuracy) ? accuracy : float.NaN) { Metrics = values };
+        return new EvaluationResult((float)mean, list.Select(m => new KeyValuePair<string, float>(m.Name, (float)m.Result())));
     }
 
     /// <summary>Mean loss over the samples; resets and updates <paramref name="metrics"/>. Shapes must have been checked.</summary>
@@ -282,9 +298,11 @@ public abstract partial class SequentialModel
         return logs;
     }
 
-    private static List<Metric> CheckMetrics(IReadOnlyList<Metric>? metrics)
+    /// <summary>The metrics given, checked; or, for none, the defaults for <paramref name="loss"/> and this model's output (see <see cref="DefaultMetrics"/>).</summary>
+    private List<Metric> CheckMetrics(IReadOnlyList<Metric>? metrics, Loss loss)
     {
-        if (metrics is null) return [new Accuracy()];
+        if (metrics is null)
+            return DefaultMetrics.Accuracy(loss, Architecture.OutputSize, Architecture.OutputActivation) is { } accuracy ? [accuracy] : [];
         var list = new List<Metric>(metrics.Count);
         var names = new HashSet<string>(StringComparer.Ordinal) { "loss" };
         foreach (var metric in metrics)

@@ -10,9 +10,9 @@ public abstract partial class SequentialModel
     /// A table of the model like Keras 3's <c>model.summary()</c>: each layer's name and type, its output shape
     /// (<c>(None, units)</c> or <c>(None, height, width, channels)</c>, None standing for the batch) and parameter count, then the totals. Dropout layers are
     /// listed in their place with no parameters. Batch normalization's moving mean and variance count as non-trainable, as
-    /// Keras counts them; every other parameter is trainable.
+    /// Keras counts them; every other parameter is trainable. <see cref="Summary"/> prints it.
     /// </summary>
-    public string Summary()
+    public string SummaryText()
     {
         var rows = new List<(string Layer, string Shape, long Parameters)>();
         var dropouts = 0;
@@ -56,8 +56,11 @@ public abstract partial class SequentialModel
         return text.ToString();
     }
 
-    /// <summary>Writes <see cref="Summary()"/> to <paramref name="output"/> (the console by default).</summary>
-    public void Summary(TextWriter? output) => (output ?? Console.Out).Write(Summary());
+    /// <summary>
+    /// Prints the model's table (<see cref="SummaryText"/>) to <paramref name="output"/>, the console by default:
+    /// Keras's <c>model.summary()</c>, so <c>model.Summary();</c> as a statement shows it.
+    /// </summary>
+    public void Summary(TextWriter? output = null) => (output ?? Console.Out).Write(SummaryText());
 
     private static void Rule(StringBuilder text, int[] widths, char left, char line, char join, char right)
     {

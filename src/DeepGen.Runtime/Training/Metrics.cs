@@ -57,7 +57,8 @@ public abstract class Metric
     /// The metric a Keras name stands for: <c>accuracy</c>/<c>acc</c>, <c>binary_accuracy</c>,
     /// <c>categorical_accuracy</c>, <c>sparse_categorical_accuracy</c>, <c>top_k_categorical_accuracy</c>,
     /// <c>sparse_top_k_categorical_accuracy</c> (k = 5), <c>precision</c>, <c>recall</c>, <c>auc</c>,
-    /// <c>mae</c>/<c>mean_absolute_error</c>.
+    /// <c>mae</c>/<c>mean_absolute_error</c>, <c>mse</c>/<c>mean_squared_error</c>,
+    /// <c>rmse</c>/<c>root_mean_squared_error</c>, <c>r2_score</c> and <c>f1_score</c> (macro average).
     /// </summary>
     public static Metric FromName(string name)
     {
@@ -74,8 +75,12 @@ public abstract class Metric
             "recall" => new Recall(),
             "auc" => new Auc(),
             "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
+            "mse" or "mean_squared_error" => new MeanSquaredError(),
+            "rmse" or "root_mean_squared_error" => new RootMeanSquaredError(),
+            "r2_score" => new R2Score(),
+            "f1_score" => new F1Score(),
             _ => throw new ArgumentException(
-                $"'{name}' is not a metric DeepGen knows. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, precision, recall, auc, mean_absolute_error.",
+                $"'{name}' is not a metric DeepGen knows. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, precision, recall, auc, mean_absolute_error, mean_squared_error, root_mean_squared_error, r2_score, f1_score.",
                 nameof(name)),
         };
     }
