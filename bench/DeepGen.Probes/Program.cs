@@ -25,7 +25,7 @@ if (parser is null)
 {
     var asked = args.FirstOrDefault() is null or "-h" or "--help";
     if (!asked) Console.Error.WriteLine($"Unknown command '{args[0]}': the commands are epochs and sweep.");
-    (asked ? Console.Out : Console.Error).Write(Commands);
+    (asked ? Console.Out : Console.Error).WriteLine(Commands);
     return asked ? 0 : 2;
 }
 
