@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the bundle for a GPU machine that has no .NET: samples/MnistGpu (the seed recipe on the device) and
 # samples/Mnist (the same recipe on the CPU, for comparison) published self-contained for linux-x64 into one folder,
-# where they share the runtime, with the MNIST files, compressed into one archive (about 40 MiB; the device tool
+# where they share the runtime, with the MNIST files, compressed into one archive (about 47 MiB; the device tool
 # carries at most 64 MiB).
 #   bench/gpu/publish.sh [output-dir]      (default: artifacts/gpu)
 # On the GPU machine:  tar xzf deepgen-gpu.tar.gz && cd deepgen-gpu && ./run.sh
