@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The headline training figure: DeepGen's MNIST sample against the PyTorch peer, run alternately on one machine.
+"""The headline training figure: DeepGen's seed recipe against the PyTorch peer, run alternately on one machine.
 
 This VM's speed swings 1.5-2x between phases, so a time measured in one run and compared with a time from another
 says little. This script runs the two programs in turns (DeepGen, PyTorch, DeepGen, PyTorch, ... at least 3 rounds
@@ -11,8 +11,8 @@ reports the median of its epochs (which absorbs the first, warm-up epoch); the f
     python3 bench/epoch_vs_pytorch.py                       # 3 rounds of 3 epochs each, all cores
     python3 bench/epoch_vs_pytorch.py --rounds 5 --epochs 3 --threads 2
 
-DeepGen runs `samples/Mnist` (built once here in Release), which downloads MNIST into its cache on first use; the
-PyTorch peer (`bench/pytorch_peer.py`, with the Python that has torch: Debian's /usr/bin/python3 by default) reads
+DeepGen runs `bench/DeepGen.Probes epochs` (built once here in Release): samples/Mnist's model and recipe, timed per
+epoch, which downloads MNIST into its cache on first use; the PyTorch peer (`bench/pytorch_peer.py`, with the Python that has torch: Debian's /usr/bin/python3 by default) reads
 the same cached IDX files.
 """
 import argparse
@@ -50,14 +50,14 @@ def main():
 
     home = os.environ.get("DEEPGEN_HOME") or os.path.join(os.path.expanduser("~"), ".deepgen")
     data = os.path.join(home, "datasets", "mnist")
-    subprocess.run(["dotnet", "build", "samples/Mnist", "-c", "Release", "-v", "quiet", "-nologo"], cwd=ROOT, check=True)
+    subprocess.run(["dotnet", "build", "bench/DeepGen.Probes", "-c", "Release", "-v", "quiet", "-nologo"], cwd=ROOT, check=True)
 
     deepgen, pytorch = [], []
     for round_number in range(1, args.rounds + 1):
         print(f"--- round {round_number} of {args.rounds}: DeepGen", flush=True)
-        median = run(["dotnet", "run", "--no-build", "--project", "samples/Mnist", "-c", "Release", "--",
-                      "--epochs", str(args.epochs), "--threads", str(args.threads)],
-                     r"Epoch time: median ([0-9.]+) s", "The DeepGen sample")[0]
+        median = run(["dotnet", "run", "--no-build", "--project", "bench/DeepGen.Probes", "-c", "Release", "--",
+                      "epochs", "--epochs", str(args.epochs), "--threads", str(args.threads)],
+                     r"Epoch time: median ([0-9.]+) s", "The DeepGen probe")[0]
         deepgen.append(median)
         print(f"--- round {round_number} of {args.rounds}: PyTorch", flush=True)
         epochs = run([args.python, "bench/pytorch_peer.py", "--data", data, "--epochs", str(args.epochs),

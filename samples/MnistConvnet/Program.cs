@@ -9,12 +9,7 @@ using DeepGen.Data;
 using DeepGen.Samples.Convnet;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (!Options.TryParse(args, out var options, out var error))
-{
-    Console.Error.WriteLine(error);
-    Console.Error.WriteLine(Options.Usage);
-    return error is null ? 0 : 2;
-}
+if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) return exitCode;
 
 if (options.Threads is { } threads) CpuBackend.MaxDegreeOfParallelism = threads;
 

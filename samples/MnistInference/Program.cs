@@ -9,12 +9,7 @@ using DeepGen.Samples.MnistInference;
 using DeepGen.Serialization;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (!InferenceOptions.TryParse(args, out var options, out var error))
-{
-    Console.Error.WriteLine(error);
-    Console.Error.WriteLine(InferenceOptions.Usage);
-    return error is null ? 0 : 2;
-}
+if (!InferenceOptions.Parser.TryParseOrExplain(args, out var options, out var exitCode)) return exitCode;
 
 var model = new MnistMlp(seed: options.Seed);
 if (options.WeightsPath is { } weights)

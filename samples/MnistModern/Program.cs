@@ -8,12 +8,7 @@ using DeepGen.Plots;
 using DeepGen.Samples.MnistModern;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (!Options.TryParse(args, out var options, out var error))
-{
-    Console.Error.WriteLine(error);
-    Console.Error.WriteLine(Options.Usage);
-    return error is null ? 0 : 2;
-}
+if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) return exitCode;
 
 MnistData data;
 try

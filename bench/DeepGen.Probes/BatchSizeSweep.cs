@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using DeepGen;
 using DeepGen.Data;
+using DeepGen.Samples.Mnist;
 
-namespace DeepGen.Samples.Mnist;
+namespace DeepGen.Probes;
 
 /// <summary>
 /// The seed lecture's exercise, answered with data: the same recipe at batch sizes 1 to 10,000, each trained for the
@@ -13,7 +14,7 @@ internal static class BatchSizeSweep
 {
     public static readonly int[] BatchSizes = [1, 10, 100, 1_000, 10_000];
 
-    public static void Run(MnistData data, float[] yTrain, float[] yTest, SampleOptions options, TimeSpan budget)
+    public static void Run(MnistData data, float[] yTrain, float[] yTest, ProbeOptions options, TimeSpan budget)
     {
         Console.WriteLine($"Batch-size sweep: {budget.TotalSeconds:0} s of training per batch size, SGD {options.LearningRate}, MSE, seed {options.Seed}");
         Console.WriteLine($"{"batch",6}  {"s/epoch",8}  {"epochs",7}  {"steps",8}  {"train loss",10}  {"test acc",8}");
@@ -25,7 +26,7 @@ internal static class BatchSizeSweep
     }
 
     private static (double SecondsPerEpoch, double Epochs, long Steps, double TrainLoss, float TestAccuracy) Train(
-        MnistData data, float[] yTrain, float[] yTest, SampleOptions options, int batchSize, TimeSpan budget)
+        MnistData data, float[] yTrain, float[] yTest, ProbeOptions options, int batchSize, TimeSpan budget)
     {
         const int inputs = MnistMlp.InputSize, outputs = MnistMlp.OutputSize;
         var model = new MnistMlp(options.Seed);
