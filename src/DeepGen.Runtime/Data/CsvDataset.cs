@@ -210,7 +210,8 @@ public sealed class CsvDataset
         {
             foreach (var row in reader)
             {
-                var line = row.LineNumberFrom;
+                // Sep 0.17.1 gives the first row of a file without a header the line it ends on, not 1; later rows are right.
+                var line = row.RowIndex == 0 && !options.HasHeader ? 1 : row.LineNumberFrom;
                 if (row.ColCount == 1 && row[0].Span.IsEmpty) continue; // a blank line
                 if (columns.Length == 0) // no header: the first row fixes the column count and names
                 {
