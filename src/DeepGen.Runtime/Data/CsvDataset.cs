@@ -203,6 +203,9 @@ public sealed class CsvDataset
                     throw new ArgumentException($"The class name '{name}' appears twice in the options' ClassNames.", nameof(options));
         }
 
+        // With a header the columns are known before any row, so a missing label or feature column is named even in a
+        // file without data; without one, the first row fixes them.
+        if (columns.Length > 0) (labelIndex, featureIndices) = ChooseColumns(columns, label, options, source);
         var allNumeric = options.LabelKind != CsvLabelKind.Categorical && fixedClasses is null;
         var culture = options.Culture;
 

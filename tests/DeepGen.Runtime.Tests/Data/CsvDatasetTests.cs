@@ -165,6 +165,7 @@ public sealed class CsvDatasetTests : IDisposable
 
         var headerOnly = Write("a,y\r\n", name: "header.csv");
         Assert.Equal($"{headerOnly} has a header but no data rows.", Assert.Throws<CsvFormatException>(() => CsvDataset.Load(headerOnly, "y")).Message);
+        Assert.Contains("no column named 'target'", Assert.Throws<CsvFormatException>(() => CsvDataset.Load(headerOnly, "target")).Message);
         var onlyLabel = Write("y\n1\n", name: "label.csv");
         Assert.Contains("no feature columns", Assert.Throws<CsvFormatException>(() => CsvDataset.Load(onlyLabel, "y")).Message);
     }
