@@ -5,7 +5,7 @@ namespace DeepGen.Data;
 /// <param name="TrainY">Training targets.</param>
 /// <param name="ValidationX">Validation inputs.</param>
 /// <param name="ValidationY">Validation targets.</param>
-public sealed record DataSplit(float[] TrainX, float[] TrainY, float[] ValidationX, float[] ValidationY)
+public sealed partial record DataSplit(float[] TrainX, float[] TrainY, float[] ValidationX, float[] ValidationY)
 {
     /// <summary>
     /// Splits samples into training and validation parts (scikit-learn's <c>train_test_split</c>): with
