@@ -10,19 +10,14 @@ using DeepGen.Plots;
 using DeepGen.Samples.Tabular;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (!Options.TryParse(args, out var options, out var error))
-{
-    Console.Error.WriteLine(error);
-    Console.Error.WriteLine(Options.Usage);
-    return error is null ? 0 : 2;
-}
+if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) return exitCode;
 
 try
 {
     Directory.CreateDirectory(options.OutputDirectory);
     var ok = true;
-    if (options.Task is "cancer" or "both") ok &= BreastCancer(options);
-    if (options.Task is "diabetes" or "both") ok &= Diabetes(options);
+    if (options.Task is TabularTask.Cancer or TabularTask.Both) ok &= BreastCancer(options);
+    if (options.Task is TabularTask.Diabetes or TabularTask.Both) ok &= Diabetes(options);
     return ok ? 0 : 1;
 }
 catch (Exception e) when (e is CsvFormatException or IOException or UnauthorizedAccessException)
