@@ -9,16 +9,20 @@ using DeepGen.Generator.Parsing;
 namespace DeepGen.Generator.Analyzers;
 
 /// <summary>
-/// Looks at calls of <c>Fit</c>, <c>Evaluate</c> and <c>TrainStep</c> on a generated model and warns when the loss
-/// does not suit the model's last layer: cross-entropy on outputs that are not probabilities (DG0017), or a binary
-/// loss on more than one output unit (DG0018). Losses are recognised by their member name on <c>DeepGen.Loss</c>
-/// (<c>Loss.CategoricalCrossEntropy</c> …), so a loss held in a variable is not checked.
+/// Looks at calls of <c>Fit</c>, <c>Evaluate</c> and <c>TrainStep</c> on a generated model (of floats or of token ids)
+/// and warns when the loss does not suit the model's last layer: cross-entropy on outputs that are not probabilities
+/// (DG0017), a binary loss on more than one output unit (DG0018), or a categorical loss on one output unit (DG0028).
+/// Losses are recognised by their member name on <c>DeepGen.Loss</c> (<c>Loss.CategoricalCrossEntropy</c> …), so a
+/// loss held in a variable is not checked; only a model whose last layer is a <c>[Dense]</c> is checked.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LossUsageAnalyzer : DiagnosticAnalyzer
 {
     private const string LossTypeName = "DeepGen.Loss";
-    private const string BaseModelTypeName = "DeepGen.SequentialModel";
+    private static readonly ImmutableHashSet<string> BaseModelTypeNames = ImmutableHashSet.Create("DeepGen.SequentialModel", "DeepGen.SequenceModel");
+
+    /// <summary>Every layer attribute, [Dropout] left out (it follows a layer), to find which layer is the last.</summary>
+    private static readonly ImmutableHashSet<string> LayerAttributeNames = ImmutableHashSet.CreateRange(ModelParser.LayerAttributeNames);
 
     /// <summary>Losses defined on probabilities, by their property name on DeepGen.Loss.</summary>
     private static readonly ImmutableHashSet<string> CrossEntropyLosses = ImmutableHashSet.Create(
@@ -27,10 +31,14 @@ public sealed class LossUsageAnalyzer : DiagnosticAnalyzer
     /// <summary>Losses that expect one sigmoid unit per sample.</summary>
     private static readonly ImmutableHashSet<string> BinaryLosses = ImmutableHashSet.Create("BinaryCrossEntropy");
 
+    /// <summary>Losses that compare classes across the outputs, so they need one output per class.</summary>
+    private static readonly ImmutableHashSet<string> CategoricalLosses = ImmutableHashSet.Create("CategoricalCrossEntropy", "SparseCategoricalCrossEntropy");
+
     private static readonly ImmutableHashSet<string> TrainingMethods = ImmutableHashSet.Create("Fit", "Evaluate", "TrainStep");
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.CrossEntropyWithoutProbabilities, DiagnosticDescriptors.BinaryLossOnSeveralOutputs);
+        ImmutableArray.Create(
+            DiagnosticDescriptors.CrossEntropyWithoutProbabilities, DiagnosticDescriptors.BinaryLossOnSeveralOutputs, DiagnosticDescriptors.CategoricalLossOnOneUnit);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -43,7 +51,7 @@ public sealed class LossUsageAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!TrainingMethods.Contains(method.Name) || !DerivesFromSequentialModel(method.ContainingType)) return;
+        if (!TrainingMethods.Contains(method.Name) || !DerivesFromModelBase(method.ContainingType)) return;
         if (invocation.Instance?.Type is not INamedTypeSymbol receiver) return;
         var output = LastLayerOf(receiver);
         if (output is null) return;
@@ -55,7 +63,11 @@ public sealed class LossUsageAnalyzer : DiagnosticAnalyzer
             if (lossName is null) return;
             var (units, activation) = output.Value;
             var location = argument.Syntax.GetLocation();
-            if (CrossEntropyLosses.Contains(lossName) && activation != Activation.Softmax && activation != Activation.Sigmoid)
+            // One unit under a categorical loss is wrong whatever its activation; that warning says all DG0017 would.
+            if (CategoricalLosses.Contains(lossName) && units == 1)
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.CategoricalLossOnOneUnit, location,
+                    method.Name, receiver.Name, "Loss." + lossName, activation.ToString()));
+            else if (CrossEntropyLosses.Contains(lossName) && activation != Activation.Softmax && activation != Activation.Sigmoid)
                 context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.CrossEntropyWithoutProbabilities, location,
                     method.Name, receiver.Name, "Loss." + lossName, activation.ToString()));
             if (BinaryLosses.Contains(lossName) && units > 1)
@@ -65,22 +77,25 @@ public sealed class LossUsageAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static bool DerivesFromSequentialModel(INamedTypeSymbol? type)
+    private static bool DerivesFromModelBase(INamedTypeSymbol? type)
     {
         for (; type is not null; type = type.BaseType)
-            if (type.ToDisplayString() == BaseModelTypeName) return true;
+            if (BaseModelTypeNames.Contains(type.ToDisplayString())) return true;
         return false;
     }
 
-    /// <summary>Units and activation of the last [Dense] of the [Model] class <paramref name="type"/> is or derives from.</summary>
+    /// <summary>
+    /// Units and activation of the last layer of the [Model] class <paramref name="type"/> is or derives from, when
+    /// that layer is a [Dense]; null when it is another kind (a pooling, a normalization, …), which is not checked.
+    /// </summary>
     private static (int Units, Activation Activation)? LastLayerOf(INamedTypeSymbol type)
     {
         for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
         {
             var attributes = current.GetAttributes();
             if (!attributes.Any(a => a.AttributeClass?.ToDisplayString() == ModelParser.ModelAttributeName)) continue;
-            var last = attributes.LastOrDefault(a => a.AttributeClass?.ToDisplayString() == ModelParser.DenseAttributeName);
-            if (last is null || last.ConstructorArguments.Length == 0 || last.ConstructorArguments[0].Value is not int units) return null;
+            var last = attributes.LastOrDefault(a => a.AttributeClass is { } c && LayerAttributeNames.Contains(c.ToDisplayString()));
+            if (last is null || last.AttributeClass!.ToDisplayString() != ModelParser.DenseAttributeName || last.ConstructorArguments.Length == 0 || last.ConstructorArguments[0].Value is not int units) return null;
             var activation = last.ConstructorArguments.Length > 1 && last.ConstructorArguments[1].Value is int a ? (Activation)a : Activation.Linear;
             return (units, activation);
         }

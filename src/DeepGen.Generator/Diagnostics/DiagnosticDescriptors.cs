@@ -43,10 +43,9 @@ internal static class DiagnosticDescriptors
         "Model too large",
         "The model '{0}' needs {1} {2}, more than the {3} DeepGen can address");
 
-    public static readonly DiagnosticDescriptor DenseWithoutModel = new("DG0010",
+    public static readonly DiagnosticDescriptor DenseWithoutModel = Warning("DG0010",
         "Layers on a class without [Model]",
-        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)], or [Model(Vocabulary = …, MaxSequence = …)] for token ids",
-        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        "'{0}' has layer attributes but no [Model] attribute, so no model is generated; add [Model(Input = …)] or [Model(InputShape = …)], or [Model(Vocabulary = …, MaxSequence = …)] for token ids");
 
     public static readonly DiagnosticDescriptor LayersOnOtherDeclaration = Error("DG0011",
         "Layers split across partial declarations",
@@ -72,15 +71,13 @@ internal static class DiagnosticDescriptors
         "Unknown initializer",
         "Layer {0} of '{1}' uses {2} value {3}, which is not a member of DeepGen.Initializer");
 
-    public static readonly DiagnosticDescriptor CrossEntropyWithoutProbabilities = new("DG0017",
+    public static readonly DiagnosticDescriptor CrossEntropyWithoutProbabilities = Warning("DG0017",
         "Cross-entropy on an output that is not softmax or sigmoid",
-        "'{0}' trains '{1}' with {2}, but its last layer uses {3}, whose outputs are not probabilities; use Softmax (or Sigmoid) on the last layer, or another loss",
-        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        "'{0}' trains '{1}' with {2}, but its last layer uses {3}, whose outputs are not probabilities; use Softmax (or Sigmoid) on the last layer, or another loss");
 
-    public static readonly DiagnosticDescriptor BinaryLossOnSeveralOutputs = new("DG0018",
+    public static readonly DiagnosticDescriptor BinaryLossOnSeveralOutputs = Warning("DG0018",
         "Binary loss on more than one output unit",
-        "'{0}' trains '{1}' with {2}, but its last layer has {3} units; a binary loss expects one sigmoid unit (for one-of-many classes use categorical cross-entropy with softmax; for several independent labels this warning can be suppressed)",
-        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        "'{0}' trains '{1}' with {2}, but its last layer has {3} units; a binary loss expects one sigmoid unit (for one-of-many classes use categorical cross-entropy with softmax; for several independent labels this warning can be suppressed)");
 
     public static readonly DiagnosticDescriptor InvalidLayerShape = Error("DG0019",
         "Layer cannot take its input's shape",
@@ -119,12 +116,30 @@ internal static class DiagnosticDescriptors
         "Activation not supported after a sequence model's pooling",
         "Layer {0} of '{1}': {2}");
 
-    // DG0100 and up: the GPU back end (DeepGen.Gpu).
-    public static readonly DiagnosticDescriptor NoGpuKernels = new("DG0100",
-        "Model gets no GPU kernels",
-        "The model '{0}' gets no GPU code, so ToDevice is not generated for it: {1}. It still runs on the CPU.",
-        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+    public static readonly DiagnosticDescriptor CategoricalLossOnOneUnit = Warning("DG0028",
+        "Categorical cross-entropy on one output unit",
+        "'{0}' trains '{1}' with {2}, but its last layer has 1 unit ({3}): a categorical loss needs one output per class (a softmax over one unit is always 1, and samples of the class without an output add no loss), so the model cannot learn to tell the classes apart; for two classes use Loss.BinaryCrossEntropy with one Sigmoid unit, or {2} with 2 Softmax units");
 
-    private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+    // DG0100 and up: the GPU back end (DeepGen.Gpu).
+    public static readonly DiagnosticDescriptor NoGpuKernels = Info("DG0100",
+        "Model gets no GPU kernels",
+        "The model '{0}' gets no GPU code, so ToDevice is not generated for it: {1}. It still runs on the CPU.");
+
+    /// <summary>
+    /// Where the documentation pages live: each diagnostic's help link is <c>{HelpLinkBase}/DGxxxx.md</c>, a page of
+    /// docs/diagnostics in the repository (what triggers it, an example, how to fix it).
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/deepgen/DeepGen/blob/main/docs/diagnostics";
+
+    /// <summary>The help link of the diagnostic <paramref name="id"/>: its page in docs/diagnostics.</summary>
+    public static string HelpLink(string id) => HelpLinkBase + "/" + id + ".md";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);
+
+    private static DiagnosticDescriptor Info(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Info);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 }

@@ -205,27 +205,12 @@ internal static class ModelEmitter
             }
 
             w.Line($"// Layer {layer.Index}, {layer.Name}: {layer.Inputs} → {layer.Units}, {layer.Activation}" + (layer.HasDropout ? $", then dropout {FloatText(layer.Spec.DropoutRate!.Value)}" : ""));
-            w.Line($"public const int {n.Inputs} = {Literal(layer.Inputs)};");
-            w.Line($"public const int {n.Units} = {Literal(layer.Units)};");
-            w.Line($"public const int {n.WeightsOffset} = {Literal(layer.WeightsOffset)};  // [{layer.Inputs}, {layer.Units}] in the parameters");
-            w.Line(layer.Spec.UseBias
-                ? $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // [{layer.Units}] in the parameters"
-                : $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
-            w.Line($"public const int {n.OutputOffset} = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
-            if (layer.KeepsPreActivation)
-                w.Line($"public const int {n.PreActivationOffset} = {Literal(layer.PreActivationOffsetPerSample)};  // × batch, in the workspace: {layer.Activation}'s derivative reads its input");
-            if (layer.HasDropout)
-            {
-                w.Line($"public const int {n.DropoutOutputOffset} = {Literal(layer.DropoutOutputOffsetPerSample)};  // × batch, in the workspace: what {layer.Name}'s next layer reads in training");
-                w.Line($"public const int {n.DropoutMaskOffset} = {Literal(layer.DropoutMaskOffsetPerSample)};  // × batch, in the workspace: 0 or 1 / (1 - rate) per output");
-                w.Line($"private const float {n.DropoutRate} = {FloatLiteral(layer.Spec.DropoutRate!.Value)};");
-            }
-
-            if (layer.IsRegularized)
-            {
-                w.Line($"private const float {n.L1} = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW² on the weights");
-                w.Line($"private const float {n.L2} = {FloatLiteral(layer.Spec.L2)};");
-            }
+            w.Constant(n.Inputs, Literal(layer.Inputs), $"Inputs per sample of {layer.Name}.");
+            w.Constant(n.Units, Literal(layer.Units), $"Units of {layer.Name}: its outputs per sample.");
+            w.Constant(n.WeightsOffset, Literal(layer.WeightsOffset), $"Where {layer.Name}'s weights [{layer.Inputs}, {layer.Units}] start in the parameters and gradients.");
+            WriteBiasOffset(w, layer, layer.Units);
+            WriteOutputOffset(w, layer);
+            WriteTrainingOffsets(w, layer);
         }
 
         w.Line();
@@ -238,32 +223,30 @@ internal static class ModelEmitter
         var spec = layer.Spec;
         w.Line($"// Layer {layer.Index}, {layer.Name}: {layer.Kind} {Shape(spec.InputShape)} → {Shape(spec.OutputShape)}" +
                (layer.HasWeights ? $", {layer.Activation}" : "") + (layer.HasDropout ? $", then dropout {FloatText(spec.DropoutRate!.Value)}" : ""));
-        w.Line($"public const int {n.Inputs} = {Literal(layer.Inputs)};");
-        w.Line($"public const int {n.Units} = {Literal(layer.Units)};  // outputs per sample");
+        w.Constant(n.Inputs, Literal(layer.Inputs), $"Inputs per sample of {layer.Name}: {Shape(spec.InputShape)}.");
+        w.Constant(n.Units, Literal(layer.Units), $"Outputs per sample of {layer.Name}: {Shape(spec.OutputShape)}.");
         if (layer.IsConvolution)
         {
-            w.Line($"public const int {n.Filters} = {Literal(spec.Units)};");
-            w.Line($"public const int {n.WeightCount} = {Literal(layer.WeightCount)};  // [{spec.KernelSize}, {spec.KernelSize}, {layer.InputChannels}, {spec.Units}]");
-            w.Line($"public const int {n.WeightsOffset} = {Literal(layer.WeightsOffset)};  // in the parameters");
-            w.Line(spec.UseBias
-                ? $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // [{spec.Units}] in the parameters"
-                : $"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // no bias (UseBias = false): where it would start");
+            w.Constant(n.Filters, Literal(spec.Units), $"Filters of {layer.Name}: its output channels.");
+            w.Constant(n.WeightCount, Literal(layer.WeightCount), $"Weights of {layer.Name}: [{spec.KernelSize}, {spec.KernelSize}, {layer.InputChannels}, {spec.Units}], kernel height, width, input channels, filters.");
+            w.Constant(n.WeightsOffset, Literal(layer.WeightsOffset), $"Where {layer.Name}'s weights start in the parameters and gradients.");
+            WriteBiasOffset(w, layer, spec.Units);
         }
 
         if (layer.IsBatchNormalization)
         {
-            w.Line($"public const int {n.Channels} = {Literal(spec.Units)};");
-            w.Line($"public const int {n.WeightsOffset} = {Literal(layer.WeightsOffset)};  // gamma [{spec.Units}] in the parameters");
-            w.Line($"public const int {n.BiasOffset} = {Literal(layer.BiasOffset)};  // beta [{spec.Units}] in the parameters");
-            w.Line($"public const int {n.StateOffset} = {Literal(layer.StateOffset)};  // in NonTrainableWeights: moving mean, moving variance, batch mean, batch 1/std, [{spec.Units}] each");
-            w.Line($"public const int {n.NormalizedOffset} = {Literal(layer.NormalizedOffsetPerSample)};  // × batch, in the workspace: the normalized inputs the backward pass reads");
+            w.Constant(n.Channels, Literal(spec.Units), $"Channels {layer.Name} normalizes, each with its own gamma, beta and statistics.");
+            w.Constant(n.WeightsOffset, Literal(layer.WeightsOffset), $"Where {layer.Name}'s scale gamma [{spec.Units}] starts in the parameters and gradients.");
+            w.Constant(n.BiasOffset, Literal(layer.BiasOffset), $"Where {layer.Name}'s offset beta [{spec.Units}] starts in the parameters and gradients.");
+            w.Constant(n.StateOffset, Literal(layer.StateOffset), $"Where {layer.Name}'s state starts in NonTrainableWeights: moving mean, moving variance, the last training batch's mean and 1/std, [{spec.Units}] each.");
+            w.Constant(n.NormalizedOffset, Literal(layer.NormalizedOffsetPerSample), $"Where {layer.Name}'s normalized inputs, which its backward pass reads, start in the training workspace; per sample, so times the batch size.");
             w.Line($"private const float {n.Momentum} = {FloatLiteral(spec.Momentum)};");
             w.Line($"private const float {n.Epsilon} = {FloatLiteral(spec.Epsilon)};");
         }
 
-        w.Line($"public const int {n.OutputOffset} = {Literal(layer.OutputOffsetPerSample)};  // × batch, in the activations and deltas");
+        WriteOutputOffset(w, layer);
         if (layer.IsConvolution)
-            w.Line($"public const int {n.ColumnsOffset} = {Literal(layer.ColumnsOffsetPerSample)};  // × batch, in the activations: [pixels, {layer.PatchSize}] per sample");
+            w.Constant(n.ColumnsOffset, Literal(layer.ColumnsOffsetPerSample), $"Where {layer.Name}'s unrolled input windows [pixels, {layer.PatchSize}] start in the activations, and their gradients in the deltas; per sample, so times the batch size.");
         if (spec.KernelSize > 0)
         {
             var input = spec.InputShape;
@@ -275,12 +258,33 @@ internal static class ModelEmitter
                    $"{Text(spec.OutputShape[0])}, {Text(spec.OutputShape[1])});");
         }
 
+        WriteTrainingOffsets(w, layer);
+    }
+
+    /// <summary>A layer's bias offset: where its bias starts in the parameters, or where it would start without one.</summary>
+    private static void WriteBiasOffset(SourceWriter w, LayerPlan layer, int units) =>
+        w.Constant(Names(layer).BiasOffset, Literal(layer.BiasOffset), layer.Spec.UseBias
+            ? $"Where {layer.Name}'s bias [{units}] starts in the parameters and gradients."
+            : $"Where {layer.Name}'s bias would start in the parameters; it has none (UseBias = false).");
+
+    private static void WriteOutputOffset(SourceWriter w, LayerPlan layer) =>
+        w.Constant(Names(layer).OutputOffset, Literal(layer.OutputOffsetPerSample),
+            $"Where {layer.Name}'s outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.");
+
+    /// <summary>What a layer keeps in the training workspace (pre-activations, dropout) and its penalty factors.</summary>
+    private static void WriteTrainingOffsets(SourceWriter w, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var spec = layer.Spec;
         if (layer.KeepsPreActivation)
-            w.Line($"public const int {n.PreActivationOffset} = {Literal(layer.PreActivationOffsetPerSample)};  // × batch, in the workspace: {layer.Activation}'s derivative reads its input");
+            w.Constant(n.PreActivationOffset, Literal(layer.PreActivationOffsetPerSample),
+                $"Where {layer.Name}'s pre-activations, which {layer.Activation}'s derivative reads, start in the training workspace; per sample, so times the batch size.");
         if (layer.HasDropout)
         {
-            w.Line($"public const int {n.DropoutOutputOffset} = {Literal(layer.DropoutOutputOffsetPerSample)};  // × batch, in the workspace: what {layer.Name}'s next layer reads in training");
-            w.Line($"public const int {n.DropoutMaskOffset} = {Literal(layer.DropoutMaskOffsetPerSample)};  // × batch, in the workspace: 0 or 1 / (1 - rate) per output");
+            w.Constant(n.DropoutOutputOffset, Literal(layer.DropoutOutputOffsetPerSample),
+                $"Where {layer.Name}'s outputs after dropout, which the next layer reads in training, start in the training workspace; per sample, so times the batch size.");
+            w.Constant(n.DropoutMaskOffset, Literal(layer.DropoutMaskOffsetPerSample),
+                $"Where {layer.Name}'s dropout mask (0 or 1 / (1 - rate) per output) starts in the training workspace; per sample, so times the batch size.");
             w.Line($"private const float {n.DropoutRate} = {FloatLiteral(spec.DropoutRate!.Value)};");
         }
 

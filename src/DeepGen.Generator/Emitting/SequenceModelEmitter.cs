@@ -169,54 +169,61 @@ internal static class SequenceModelEmitter
                     if (spec.TokenTypes > 0) extras.Add($"token types ({Text(spec.TokenTypes)})");
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: token ids → {Shape(spec.Units, perToken: true)}" +
                            (extras.Count > 0 ? ", learned " + string.Join(" and ", extras) : ""));
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
-                    w.Line($"public const int {n.Positions} = {Literal(spec.Positions)};" + (spec.Positions == 0 ? "  // no position table" : ""));
-                    w.Line($"public const int {n.TokenTypes} = {Literal(spec.TokenTypes)};" + (spec.TokenTypes == 0 ? "  // no token-type table" : ""));
-                    w.Line($"public const int {n.TokensOffset} = {Literal(tables.Tokens)};  // [{Text(plan.Spec.Vocabulary)}, {Text(spec.Units)}] in the parameters");
-                    w.Line($"public const int {n.PositionsOffset} = {Literal(tables.Positions)};  // " +
-                           (spec.Positions > 0 ? $"[{Text(spec.Positions)}, {Text(spec.Units)}]" : "empty: where the table would start"));
-                    w.Line($"public const int {n.TokenTypesOffset} = {Literal(tables.TokenTypes)};  // " +
-                           (spec.TokenTypes > 0 ? $"[{Text(spec.TokenTypes)}, {Text(spec.Units)}]" : "empty: where the table would start"));
+                    w.Constant(n.Units, Literal(spec.Units), $"Features per token {layer.Name} writes.");
+                    w.Constant(n.Positions, Literal(spec.Positions), spec.Positions == 0
+                        ? $"Rows of {layer.Name}'s learned position table: 0, it has none."
+                        : $"Rows of {layer.Name}'s learned position table: the positions it can embed.");
+                    w.Constant(n.TokenTypes, Literal(spec.TokenTypes), spec.TokenTypes == 0
+                        ? $"Rows of {layer.Name}'s token-type table: 0, it has none."
+                        : $"Rows of {layer.Name}'s token-type table: the token types (segments) it can embed.");
+                    w.Constant(n.TokensOffset, Literal(tables.Tokens), $"Where {layer.Name}'s token table [{Text(plan.Spec.Vocabulary)}, {Text(spec.Units)}] starts in the parameters and gradients.");
+                    w.Constant(n.PositionsOffset, Literal(tables.Positions), spec.Positions > 0
+                        ? $"Where {layer.Name}'s position table [{Text(spec.Positions)}, {Text(spec.Units)}] starts in the parameters and gradients."
+                        : $"Where {layer.Name}'s position table would start in the parameters; it is empty.");
+                    w.Constant(n.TokenTypesOffset, Literal(tables.TokenTypes), spec.TokenTypes > 0
+                        ? $"Where {layer.Name}'s token-type table [{Text(spec.TokenTypes)}, {Text(spec.Units)}] starts in the parameters and gradients."
+                        : $"Where {layer.Name}'s token-type table would start in the parameters; it is empty.");
                     w.Line(stage);
                     break;
                 case SequenceLayerKind.LayerNormalization:
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: {Shape(spec.Inputs, perToken: true)} → {Shape(spec.Units, perToken: true)}");
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
-                    w.Line($"public const int {n.GammaOffset} = {Literal(layer.ParametersOffset)};  // [{Text(spec.Units)}]");
-                    w.Line($"public const int {n.BetaOffset} = {Literal(layer.ParametersOffset + spec.Units)};  // [{Text(spec.Units)}]");
+                    w.Constant(n.Units, Literal(spec.Units), $"Features per token {layer.Name} normalizes.");
+                    w.Constant(n.GammaOffset, Literal(layer.ParametersOffset), $"Where {layer.Name}'s scale gamma [{Text(spec.Units)}] starts in the parameters and gradients.");
+                    w.Constant(n.BetaOffset, Literal(layer.ParametersOffset + spec.Units), $"Where {layer.Name}'s offset beta [{Text(spec.Units)}] starts in the parameters and gradients.");
                     w.Line($"private const float {n.Epsilon} = {FloatLiteral(spec.Epsilon)};");
                     w.Line(stage);
                     break;
                 case SequenceLayerKind.TransformerEncoder:
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: {(spec.Layers == 1 ? "1 encoder layer" : $"{Text(spec.Layers)} encoder layers")}, " +
                            $"{Text(spec.Heads)} heads × {Text(layer.HeadSize)}, feed-forward {Text(spec.FeedForward)} {spec.Activation}");
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
-                    w.Line($"public const int {n.Layers} = {Literal(spec.Layers)};");
-                    w.Line($"public const int {n.Heads} = {Literal(spec.Heads)};");
-                    w.Line($"public const int {n.FeedForward} = {Literal(spec.FeedForward)};");
-                    w.Line($"public const int {n.ParametersOffset} = {Literal(layer.ParametersOffset)};");
-                    w.Line($"public const int {n.ParametersPerLayer} = {Literal(layer.EncoderLayer.Parameters)};  // EncoderLayerLayout({Text(spec.Units)}, {Text(spec.FeedForward)}).Parameters");
+                    w.Constant(n.Units, Literal(spec.Units), $"Features per token {layer.Name} reads and writes.");
+                    w.Constant(n.Layers, Literal(spec.Layers), $"Encoder layers in {layer.Name}, run one after another.");
+                    w.Constant(n.Heads, Literal(spec.Heads), $"Attention heads of each of {layer.Name}'s encoder layers.");
+                    w.Constant(n.FeedForward, Literal(spec.FeedForward), $"Width of the feed-forward block's hidden layer in each of {layer.Name}'s encoder layers.");
+                    w.Constant(n.ParametersOffset, Literal(layer.ParametersOffset), $"Where {layer.Name}'s first encoder layer's parameters start in the parameters and gradients; the others follow it.");
+                    w.Constant(n.ParametersPerLayer, Literal(layer.EncoderLayer.Parameters),
+                        $"Parameters of one of {layer.Name}'s encoder layers: EncoderLayerLayout({Text(spec.Units)}, {Text(spec.FeedForward)}).Parameters.");
                     w.Line($"private const float {n.Epsilon} = {FloatLiteral(spec.Epsilon)};");
                     w.Line($"private const int {n.FirstStage} = {Text(layer.FirstStage)};");
                     w.Line($"private static readonly {EncoderShapeType} {n.Shape} = new({n.Units}, {n.Heads}, {n.FeedForward}, {ActivationType}.{spec.Activation}, {n.Epsilon});");
                     break;
                 case SequenceLayerKind.MeanPooling:
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: {Shape(spec.Inputs, perToken: true)} → {Shape(spec.Units, perToken: false)}, the mean over each sequence's tokens (the attention mask's 1s)");
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
+                    w.Constant(n.Units, Literal(spec.Units), $"Outputs per sequence of {layer.Name}: the mean of each feature over the tokens.");
                     w.Line(stage);
                     break;
                 case SequenceLayerKind.L2Normalize:
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: {Text(spec.Inputs)} → {Text(spec.Units)}, x / max(‖x‖, 1e-12)");
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
+                    w.Constant(n.Units, Literal(spec.Units), $"Outputs per sequence of {layer.Name}: its inputs scaled to unit L2 norm.");
                     w.Line(stage);
                     break;
                 default:
                     w.Line($"// Layer {Text(layer.Index)}, {layer.Name}: {Text(spec.Inputs)} → {Text(spec.Units)}, {spec.Activation}" + (spec.UseBias ? "" : ", no bias"));
-                    w.Line($"public const int {n.Inputs} = {Literal(spec.Inputs)};");
-                    w.Line($"public const int {n.Units} = {Literal(spec.Units)};");
-                    w.Line($"public const int {n.WeightsOffset} = {Literal(layer.ParametersOffset)};  // [{Text(spec.Inputs)}, {Text(spec.Units)}] in the parameters");
+                    w.Constant(n.Inputs, Literal(spec.Inputs), $"Inputs per sequence of {layer.Name}.");
+                    w.Constant(n.Units, Literal(spec.Units), $"Units of {layer.Name}: its outputs per sequence.");
+                    w.Constant(n.WeightsOffset, Literal(layer.ParametersOffset), $"Where {layer.Name}'s weights [{Text(spec.Inputs)}, {Text(spec.Units)}] start in the parameters and gradients.");
                     if (spec.UseBias)
-                        w.Line($"public const int {n.BiasOffset} = {Literal(layer.ParametersOffset + (long)spec.Inputs * spec.Units)};  // [{Text(spec.Units)}]");
+                        w.Constant(n.BiasOffset, Literal(layer.ParametersOffset + (long)spec.Inputs * spec.Units), $"Where {layer.Name}'s bias [{Text(spec.Units)}] starts in the parameters and gradients.");
                     w.Line(stage);
                     break;
             }

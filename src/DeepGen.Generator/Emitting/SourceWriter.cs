@@ -17,6 +17,17 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>
+    /// A one-line <c>/// &lt;summary&gt;</c> doc comment, <paramref name="text"/> escaped as XML: every public or
+    /// protected member the generator writes gets one, so a project that builds its documentation file builds clean.
+    /// </summary>
+    public SourceWriter Summary(string text) =>
+        Line("/// <summary>" + text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;") + "</summary>");
+
+    /// <summary>A documented constant: its summary line, then <c>public const int name = value;</c>.</summary>
+    public SourceWriter Constant(string name, string value, string summary) =>
+        Summary(summary).Line($"public const int {name} = {value};");
+
     public SourceWriter Open(string line)
     {
         Line(line);

@@ -40,44 +40,70 @@ partial class Regularized : global::DeepGen.SequentialModel
     public const int WorkspacePerSample = 58;
 
     // Layer 0, Dense0: 20 → 16, Relu, then dropout 0.5
+    /// <summary>Inputs per sample of Dense0.</summary>
     public const int Dense0Inputs = 20;
+    /// <summary>Units of Dense0: its outputs per sample.</summary>
     public const int Dense0Units = 16;
-    public const int Dense0WeightsOffset = 0;  // [20, 16] in the parameters
-    public const int Dense0BiasOffset = 320;  // [16] in the parameters
-    public const int Dense0OutputOffset = 0;  // × batch, in the activations and deltas
-    public const int Dense0DropoutOutputOffset = 30;  // × batch, in the workspace: what Dense0's next layer reads in training
-    public const int Dense0DropoutMaskOffset = 46;  // × batch, in the workspace: 0 or 1 / (1 - rate) per output
+    /// <summary>Where Dense0's weights [20, 16] start in the parameters and gradients.</summary>
+    public const int Dense0WeightsOffset = 0;
+    /// <summary>Where Dense0's bias [16] starts in the parameters and gradients.</summary>
+    public const int Dense0BiasOffset = 320;
+    /// <summary>Where Dense0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense0OutputOffset = 0;
+    /// <summary>Where Dense0's outputs after dropout, which the next layer reads in training, start in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense0DropoutOutputOffset = 30;
+    /// <summary>Where Dense0's dropout mask (0 or 1 / (1 - rate) per output) starts in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense0DropoutMaskOffset = 46;
     private const float Dense0DropoutRate = 0.5f;
     private const float Dense0L1 = 0f;  // penalty L1 · Σ|W| + L2 · ΣW² on the weights
     private const float Dense0L2 = 0.001f;
 
     // Layer 1, Dense1: 16 → 8, Gelu, then dropout 0.25
+    /// <summary>Inputs per sample of Dense1.</summary>
     public const int Dense1Inputs = 16;
+    /// <summary>Units of Dense1: its outputs per sample.</summary>
     public const int Dense1Units = 8;
-    public const int Dense1WeightsOffset = 336;  // [16, 8] in the parameters
-    public const int Dense1BiasOffset = 464;  // no bias (UseBias = false): where it would start
-    public const int Dense1OutputOffset = 16;  // × batch, in the activations and deltas
-    public const int Dense1PreActivationOffset = 62;  // × batch, in the workspace: Gelu's derivative reads its input
-    public const int Dense1DropoutOutputOffset = 70;  // × batch, in the workspace: what Dense1's next layer reads in training
-    public const int Dense1DropoutMaskOffset = 78;  // × batch, in the workspace: 0 or 1 / (1 - rate) per output
+    /// <summary>Where Dense1's weights [16, 8] start in the parameters and gradients.</summary>
+    public const int Dense1WeightsOffset = 336;
+    /// <summary>Where Dense1's bias would start in the parameters; it has none (UseBias = false).</summary>
+    public const int Dense1BiasOffset = 464;
+    /// <summary>Where Dense1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense1OutputOffset = 16;
+    /// <summary>Where Dense1's pre-activations, which Gelu's derivative reads, start in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense1PreActivationOffset = 62;
+    /// <summary>Where Dense1's outputs after dropout, which the next layer reads in training, start in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense1DropoutOutputOffset = 70;
+    /// <summary>Where Dense1's dropout mask (0 or 1 / (1 - rate) per output) starts in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense1DropoutMaskOffset = 78;
     private const float Dense1DropoutRate = 0.25f;
     private const float Dense1L1 = 0.0001f;  // penalty L1 · Σ|W| + L2 · ΣW² on the weights
     private const float Dense1L2 = 0.01f;
 
     // Layer 2, Dense2: 8 → 4, Selu
+    /// <summary>Inputs per sample of Dense2.</summary>
     public const int Dense2Inputs = 8;
+    /// <summary>Units of Dense2: its outputs per sample.</summary>
     public const int Dense2Units = 4;
-    public const int Dense2WeightsOffset = 464;  // [8, 4] in the parameters
-    public const int Dense2BiasOffset = 496;  // [4] in the parameters
-    public const int Dense2OutputOffset = 24;  // × batch, in the activations and deltas
+    /// <summary>Where Dense2's weights [8, 4] start in the parameters and gradients.</summary>
+    public const int Dense2WeightsOffset = 464;
+    /// <summary>Where Dense2's bias [4] starts in the parameters and gradients.</summary>
+    public const int Dense2BiasOffset = 496;
+    /// <summary>Where Dense2's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense2OutputOffset = 24;
 
     // Layer 3, Dense3: 4 → 2, Swish
+    /// <summary>Inputs per sample of Dense3.</summary>
     public const int Dense3Inputs = 4;
+    /// <summary>Units of Dense3: its outputs per sample.</summary>
     public const int Dense3Units = 2;
-    public const int Dense3WeightsOffset = 500;  // [4, 2] in the parameters
-    public const int Dense3BiasOffset = 508;  // [2] in the parameters
-    public const int Dense3OutputOffset = 28;  // × batch, in the activations and deltas
-    public const int Dense3PreActivationOffset = 86;  // × batch, in the workspace: Swish's derivative reads its input
+    /// <summary>Where Dense3's weights [4, 2] start in the parameters and gradients.</summary>
+    public const int Dense3WeightsOffset = 500;
+    /// <summary>Where Dense3's bias [2] starts in the parameters and gradients.</summary>
+    public const int Dense3BiasOffset = 508;
+    /// <summary>Where Dense3's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense3OutputOffset = 28;
+    /// <summary>Where Dense3's pre-activations, which Swish's derivative reads, start in the training workspace; per sample, so times the batch size.</summary>
+    public const int Dense3PreActivationOffset = 86;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("Regularized", InputSize, new global::DeepGen.LayerInfo[]
     {

@@ -26,11 +26,16 @@ partial class LinearRegression : global::DeepGen.SequentialModel
     public const int ActivationsPerSample = 1;
 
     // Layer 0, Dense0: 3 → 1, Linear
+    /// <summary>Inputs per sample of Dense0.</summary>
     public const int Dense0Inputs = 3;
+    /// <summary>Units of Dense0: its outputs per sample.</summary>
     public const int Dense0Units = 1;
-    public const int Dense0WeightsOffset = 0;  // [3, 1] in the parameters
-    public const int Dense0BiasOffset = 3;  // [1] in the parameters
-    public const int Dense0OutputOffset = 0;  // × batch, in the activations and deltas
+    /// <summary>Where Dense0's weights [3, 1] start in the parameters and gradients.</summary>
+    public const int Dense0WeightsOffset = 0;
+    /// <summary>Where Dense0's bias [1] starts in the parameters and gradients.</summary>
+    public const int Dense0BiasOffset = 3;
+    /// <summary>Where Dense0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense0OutputOffset = 0;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("LinearRegression", InputSize, new global::DeepGen.LayerInfo[]
     {

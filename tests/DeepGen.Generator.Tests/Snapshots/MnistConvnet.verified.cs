@@ -39,57 +39,89 @@ partial class MnistConvnet : global::DeepGen.SequentialModel
     public const int WorkspacePerSample = 3_200;
 
     // Layer 0, Conv2D0: Conv2D 28×28×1 → 26×26×32, Relu
+    /// <summary>Inputs per sample of Conv2D0: 28×28×1.</summary>
     public const int Conv2D0Inputs = 784;
-    public const int Conv2D0Units = 21_632;  // outputs per sample
+    /// <summary>Outputs per sample of Conv2D0: 26×26×32.</summary>
+    public const int Conv2D0Units = 21_632;
+    /// <summary>Filters of Conv2D0: its output channels.</summary>
     public const int Conv2D0Filters = 32;
-    public const int Conv2D0WeightCount = 288;  // [3, 3, 1, 32]
-    public const int Conv2D0WeightsOffset = 0;  // in the parameters
-    public const int Conv2D0BiasOffset = 288;  // [32] in the parameters
-    public const int Conv2D0OutputOffset = 0;  // × batch, in the activations and deltas
-    public const int Conv2D0ColumnsOffset = 37_994;  // × batch, in the activations: [pixels, 9] per sample
+    /// <summary>Weights of Conv2D0: [3, 3, 1, 32], kernel height, width, input channels, filters.</summary>
+    public const int Conv2D0WeightCount = 288;
+    /// <summary>Where Conv2D0's weights start in the parameters and gradients.</summary>
+    public const int Conv2D0WeightsOffset = 0;
+    /// <summary>Where Conv2D0's bias [32] starts in the parameters and gradients.</summary>
+    public const int Conv2D0BiasOffset = 288;
+    /// <summary>Where Conv2D0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Conv2D0OutputOffset = 0;
+    /// <summary>Where Conv2D0's unrolled input windows [pixels, 9] start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Conv2D0ColumnsOffset = 37_994;
     // input height, width, channels; window height, width; strides; padding top, left; output height, width
     private static readonly global::DeepGen.Cpu.Window2D Conv2D0Window = new(28, 28, 1, 3, 3, 1, 1, 0, 0, 26, 26);
 
     // Layer 1, MaxPooling2D1: MaxPooling2D 26×26×32 → 13×13×32
+    /// <summary>Inputs per sample of MaxPooling2D1: 26×26×32.</summary>
     public const int MaxPooling2D1Inputs = 21_632;
-    public const int MaxPooling2D1Units = 5_408;  // outputs per sample
-    public const int MaxPooling2D1OutputOffset = 21_632;  // × batch, in the activations and deltas
+    /// <summary>Outputs per sample of MaxPooling2D1: 13×13×32.</summary>
+    public const int MaxPooling2D1Units = 5_408;
+    /// <summary>Where MaxPooling2D1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int MaxPooling2D1OutputOffset = 21_632;
     // input height, width, channels; window height, width; strides; padding top, left; output height, width
     private static readonly global::DeepGen.Cpu.Window2D MaxPooling2D1Window = new(26, 26, 32, 2, 2, 2, 2, 0, 0, 13, 13);
 
     // Layer 2, Conv2D2: Conv2D 13×13×32 → 11×11×64, Relu
+    /// <summary>Inputs per sample of Conv2D2: 13×13×32.</summary>
     public const int Conv2D2Inputs = 5_408;
-    public const int Conv2D2Units = 7_744;  // outputs per sample
+    /// <summary>Outputs per sample of Conv2D2: 11×11×64.</summary>
+    public const int Conv2D2Units = 7_744;
+    /// <summary>Filters of Conv2D2: its output channels.</summary>
     public const int Conv2D2Filters = 64;
-    public const int Conv2D2WeightCount = 18_432;  // [3, 3, 32, 64]
-    public const int Conv2D2WeightsOffset = 320;  // in the parameters
-    public const int Conv2D2BiasOffset = 18_752;  // [64] in the parameters
-    public const int Conv2D2OutputOffset = 27_040;  // × batch, in the activations and deltas
-    public const int Conv2D2ColumnsOffset = 44_078;  // × batch, in the activations: [pixels, 288] per sample
+    /// <summary>Weights of Conv2D2: [3, 3, 32, 64], kernel height, width, input channels, filters.</summary>
+    public const int Conv2D2WeightCount = 18_432;
+    /// <summary>Where Conv2D2's weights start in the parameters and gradients.</summary>
+    public const int Conv2D2WeightsOffset = 320;
+    /// <summary>Where Conv2D2's bias [64] starts in the parameters and gradients.</summary>
+    public const int Conv2D2BiasOffset = 18_752;
+    /// <summary>Where Conv2D2's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Conv2D2OutputOffset = 27_040;
+    /// <summary>Where Conv2D2's unrolled input windows [pixels, 288] start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Conv2D2ColumnsOffset = 44_078;
     // input height, width, channels; window height, width; strides; padding top, left; output height, width
     private static readonly global::DeepGen.Cpu.Window2D Conv2D2Window = new(13, 13, 32, 3, 3, 1, 1, 0, 0, 11, 11);
 
     // Layer 3, MaxPooling2D3: MaxPooling2D 11×11×64 → 5×5×64
+    /// <summary>Inputs per sample of MaxPooling2D3: 11×11×64.</summary>
     public const int MaxPooling2D3Inputs = 7_744;
-    public const int MaxPooling2D3Units = 1_600;  // outputs per sample
-    public const int MaxPooling2D3OutputOffset = 34_784;  // × batch, in the activations and deltas
+    /// <summary>Outputs per sample of MaxPooling2D3: 5×5×64.</summary>
+    public const int MaxPooling2D3Units = 1_600;
+    /// <summary>Where MaxPooling2D3's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int MaxPooling2D3OutputOffset = 34_784;
     // input height, width, channels; window height, width; strides; padding top, left; output height, width
     private static readonly global::DeepGen.Cpu.Window2D MaxPooling2D3Window = new(11, 11, 64, 2, 2, 2, 2, 0, 0, 5, 5);
 
     // Layer 4, Flatten4: Flatten 5×5×64 → 1600, then dropout 0.5
+    /// <summary>Inputs per sample of Flatten4: 5×5×64.</summary>
     public const int Flatten4Inputs = 1_600;
-    public const int Flatten4Units = 1_600;  // outputs per sample
-    public const int Flatten4OutputOffset = 36_384;  // × batch, in the activations and deltas
-    public const int Flatten4DropoutOutputOffset = 78_926;  // × batch, in the workspace: what Flatten4's next layer reads in training
-    public const int Flatten4DropoutMaskOffset = 80_526;  // × batch, in the workspace: 0 or 1 / (1 - rate) per output
+    /// <summary>Outputs per sample of Flatten4: 1600.</summary>
+    public const int Flatten4Units = 1_600;
+    /// <summary>Where Flatten4's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Flatten4OutputOffset = 36_384;
+    /// <summary>Where Flatten4's outputs after dropout, which the next layer reads in training, start in the training workspace; per sample, so times the batch size.</summary>
+    public const int Flatten4DropoutOutputOffset = 78_926;
+    /// <summary>Where Flatten4's dropout mask (0 or 1 / (1 - rate) per output) starts in the training workspace; per sample, so times the batch size.</summary>
+    public const int Flatten4DropoutMaskOffset = 80_526;
     private const float Flatten4DropoutRate = 0.5f;
 
     // Layer 5, Dense5: 1600 → 10, Softmax
+    /// <summary>Inputs per sample of Dense5.</summary>
     public const int Dense5Inputs = 1_600;
+    /// <summary>Units of Dense5: its outputs per sample.</summary>
     public const int Dense5Units = 10;
-    public const int Dense5WeightsOffset = 18_816;  // [1600, 10] in the parameters
-    public const int Dense5BiasOffset = 34_816;  // [10] in the parameters
-    public const int Dense5OutputOffset = 37_984;  // × batch, in the activations and deltas
+    /// <summary>Where Dense5's weights [1600, 10] start in the parameters and gradients.</summary>
+    public const int Dense5WeightsOffset = 18_816;
+    /// <summary>Where Dense5's bias [10] starts in the parameters and gradients.</summary>
+    public const int Dense5BiasOffset = 34_816;
+    /// <summary>Where Dense5's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense5OutputOffset = 37_984;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("MnistConvnet", new global::DeepGen.TensorShape(28, 28, 1), new global::DeepGen.LayerInfo[]
     {

@@ -30,25 +30,40 @@ partial class MnistMlp : global::DeepGen.SequentialModel
     public const int ActivationsPerSample = 1_010;
 
     // Layer 0, Dense0: 784 → 500, Sigmoid
+    /// <summary>Inputs per sample of Dense0.</summary>
     public const int Dense0Inputs = 784;
+    /// <summary>Units of Dense0: its outputs per sample.</summary>
     public const int Dense0Units = 500;
-    public const int Dense0WeightsOffset = 0;  // [784, 500] in the parameters
-    public const int Dense0BiasOffset = 392_000;  // [500] in the parameters
-    public const int Dense0OutputOffset = 0;  // × batch, in the activations and deltas
+    /// <summary>Where Dense0's weights [784, 500] start in the parameters and gradients.</summary>
+    public const int Dense0WeightsOffset = 0;
+    /// <summary>Where Dense0's bias [500] starts in the parameters and gradients.</summary>
+    public const int Dense0BiasOffset = 392_000;
+    /// <summary>Where Dense0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense0OutputOffset = 0;
 
     // Layer 1, Dense1: 500 → 500, Sigmoid
+    /// <summary>Inputs per sample of Dense1.</summary>
     public const int Dense1Inputs = 500;
+    /// <summary>Units of Dense1: its outputs per sample.</summary>
     public const int Dense1Units = 500;
-    public const int Dense1WeightsOffset = 392_500;  // [500, 500] in the parameters
-    public const int Dense1BiasOffset = 642_500;  // [500] in the parameters
-    public const int Dense1OutputOffset = 500;  // × batch, in the activations and deltas
+    /// <summary>Where Dense1's weights [500, 500] start in the parameters and gradients.</summary>
+    public const int Dense1WeightsOffset = 392_500;
+    /// <summary>Where Dense1's bias [500] starts in the parameters and gradients.</summary>
+    public const int Dense1BiasOffset = 642_500;
+    /// <summary>Where Dense1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense1OutputOffset = 500;
 
     // Layer 2, Dense2: 500 → 10, Softmax
+    /// <summary>Inputs per sample of Dense2.</summary>
     public const int Dense2Inputs = 500;
+    /// <summary>Units of Dense2: its outputs per sample.</summary>
     public const int Dense2Units = 10;
-    public const int Dense2WeightsOffset = 643_000;  // [500, 10] in the parameters
-    public const int Dense2BiasOffset = 648_000;  // [10] in the parameters
-    public const int Dense2OutputOffset = 1_000;  // × batch, in the activations and deltas
+    /// <summary>Where Dense2's weights [500, 10] start in the parameters and gradients.</summary>
+    public const int Dense2WeightsOffset = 643_000;
+    /// <summary>Where Dense2's bias [10] starts in the parameters and gradients.</summary>
+    public const int Dense2BiasOffset = 648_000;
+    /// <summary>Where Dense2's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense2OutputOffset = 1_000;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("MnistMlp", InputSize, new global::DeepGen.LayerInfo[]
     {

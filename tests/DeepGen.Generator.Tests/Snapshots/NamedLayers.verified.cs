@@ -30,25 +30,40 @@ partial class Classifier : global::DeepGen.SequentialModel
     public const int ActivationsPerSample = 30;
 
     // Layer 0, Hidden1: 8 → 16, Relu
+    /// <summary>Inputs per sample of Hidden1.</summary>
     public const int Hidden1Inputs = 8;
+    /// <summary>Units of Hidden1: its outputs per sample.</summary>
     public const int Hidden1Units = 16;
-    public const int Hidden1WeightsOffset = 0;  // [8, 16] in the parameters
-    public const int Hidden1BiasOffset = 128;  // [16] in the parameters
-    public const int Hidden1OutputOffset = 0;  // × batch, in the activations and deltas
+    /// <summary>Where Hidden1's weights [8, 16] start in the parameters and gradients.</summary>
+    public const int Hidden1WeightsOffset = 0;
+    /// <summary>Where Hidden1's bias [16] starts in the parameters and gradients.</summary>
+    public const int Hidden1BiasOffset = 128;
+    /// <summary>Where Hidden1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Hidden1OutputOffset = 0;
 
     // Layer 1, Hidden2: 16 → 12, Tanh
+    /// <summary>Inputs per sample of Hidden2.</summary>
     public const int Hidden2Inputs = 16;
+    /// <summary>Units of Hidden2: its outputs per sample.</summary>
     public const int Hidden2Units = 12;
-    public const int Hidden2WeightsOffset = 144;  // [16, 12] in the parameters
-    public const int Hidden2BiasOffset = 336;  // [12] in the parameters
-    public const int Hidden2OutputOffset = 16;  // × batch, in the activations and deltas
+    /// <summary>Where Hidden2's weights [16, 12] start in the parameters and gradients.</summary>
+    public const int Hidden2WeightsOffset = 144;
+    /// <summary>Where Hidden2's bias [12] starts in the parameters and gradients.</summary>
+    public const int Hidden2BiasOffset = 336;
+    /// <summary>Where Hidden2's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Hidden2OutputOffset = 16;
 
     // Layer 2, Output: 12 → 2, Sigmoid
+    /// <summary>Inputs per sample of Output.</summary>
     public const int OutputInputs = 12;
+    /// <summary>Units of Output: its outputs per sample.</summary>
     public const int OutputUnits = 2;
-    public const int OutputWeightsOffset = 348;  // [12, 2] in the parameters
-    public const int OutputBiasOffset = 372;  // [2] in the parameters
-    public const int OutputOutputOffset = 28;  // × batch, in the activations and deltas
+    /// <summary>Where Output's weights [12, 2] start in the parameters and gradients.</summary>
+    public const int OutputWeightsOffset = 348;
+    /// <summary>Where Output's bias [2] starts in the parameters and gradients.</summary>
+    public const int OutputBiasOffset = 372;
+    /// <summary>Where Output's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int OutputOutputOffset = 28;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("Classifier", InputSize, new global::DeepGen.LayerInfo[]
     {

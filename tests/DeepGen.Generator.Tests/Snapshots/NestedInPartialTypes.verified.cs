@@ -33,18 +33,28 @@ partial class Outer
             public const int ActivationsPerSample = 5;
 
             // Layer 0, Dense0: 4 → 3, Tanh
+            /// <summary>Inputs per sample of Dense0.</summary>
             public const int Dense0Inputs = 4;
+            /// <summary>Units of Dense0: its outputs per sample.</summary>
             public const int Dense0Units = 3;
-            public const int Dense0WeightsOffset = 0;  // [4, 3] in the parameters
-            public const int Dense0BiasOffset = 12;  // [3] in the parameters
-            public const int Dense0OutputOffset = 0;  // × batch, in the activations and deltas
+            /// <summary>Where Dense0's weights [4, 3] start in the parameters and gradients.</summary>
+            public const int Dense0WeightsOffset = 0;
+            /// <summary>Where Dense0's bias [3] starts in the parameters and gradients.</summary>
+            public const int Dense0BiasOffset = 12;
+            /// <summary>Where Dense0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+            public const int Dense0OutputOffset = 0;
 
             // Layer 1, Dense1: 3 → 2, Softmax
+            /// <summary>Inputs per sample of Dense1.</summary>
             public const int Dense1Inputs = 3;
+            /// <summary>Units of Dense1: its outputs per sample.</summary>
             public const int Dense1Units = 2;
-            public const int Dense1WeightsOffset = 15;  // [3, 2] in the parameters
-            public const int Dense1BiasOffset = 21;  // [2] in the parameters
-            public const int Dense1OutputOffset = 3;  // × batch, in the activations and deltas
+            /// <summary>Where Dense1's weights [3, 2] start in the parameters and gradients.</summary>
+            public const int Dense1WeightsOffset = 15;
+            /// <summary>Where Dense1's bias [2] starts in the parameters and gradients.</summary>
+            public const int Dense1BiasOffset = 21;
+            /// <summary>Where Dense1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+            public const int Dense1OutputOffset = 3;
 
             private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("Tiny", InputSize, new global::DeepGen.LayerInfo[]
             {

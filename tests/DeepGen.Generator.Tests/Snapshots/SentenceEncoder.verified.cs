@@ -31,37 +31,54 @@ partial class SentenceEncoder : global::DeepGen.SequenceModel
     public const int ParameterCount = 22_565_376;
 
     // Layer 0, Embedding0: token ids → sequence × 384, learned positions (512) and token types (2)
+    /// <summary>Features per token Embedding0 writes.</summary>
     public const int Embedding0Units = 384;
+    /// <summary>Rows of Embedding0's learned position table: the positions it can embed.</summary>
     public const int Embedding0Positions = 512;
+    /// <summary>Rows of Embedding0's token-type table: the token types (segments) it can embed.</summary>
     public const int Embedding0TokenTypes = 2;
-    public const int Embedding0TokensOffset = 0;  // [30522, 384] in the parameters
-    public const int Embedding0PositionsOffset = 11_720_448;  // [512, 384]
-    public const int Embedding0TokenTypesOffset = 11_917_056;  // [2, 384]
+    /// <summary>Where Embedding0's token table [30522, 384] starts in the parameters and gradients.</summary>
+    public const int Embedding0TokensOffset = 0;
+    /// <summary>Where Embedding0's position table [512, 384] starts in the parameters and gradients.</summary>
+    public const int Embedding0PositionsOffset = 11_720_448;
+    /// <summary>Where Embedding0's token-type table [2, 384] starts in the parameters and gradients.</summary>
+    public const int Embedding0TokenTypesOffset = 11_917_056;
     private const int Embedding0Stage = 0;
 
     // Layer 1, LayerNormalization1: sequence × 384 → sequence × 384
+    /// <summary>Features per token LayerNormalization1 normalizes.</summary>
     public const int LayerNormalization1Units = 384;
-    public const int LayerNormalization1GammaOffset = 11_917_824;  // [384]
-    public const int LayerNormalization1BetaOffset = 11_918_208;  // [384]
+    /// <summary>Where LayerNormalization1's scale gamma [384] starts in the parameters and gradients.</summary>
+    public const int LayerNormalization1GammaOffset = 11_917_824;
+    /// <summary>Where LayerNormalization1's offset beta [384] starts in the parameters and gradients.</summary>
+    public const int LayerNormalization1BetaOffset = 11_918_208;
     private const float LayerNormalization1Epsilon = 1E-12f;
     private const int LayerNormalization1Stage = 1;
 
     // Layer 2, TransformerEncoder2: 6 encoder layers, 12 heads × 32, feed-forward 1536 Gelu
+    /// <summary>Features per token TransformerEncoder2 reads and writes.</summary>
     public const int TransformerEncoder2Units = 384;
+    /// <summary>Encoder layers in TransformerEncoder2, run one after another.</summary>
     public const int TransformerEncoder2Layers = 6;
+    /// <summary>Attention heads of each of TransformerEncoder2's encoder layers.</summary>
     public const int TransformerEncoder2Heads = 12;
+    /// <summary>Width of the feed-forward block's hidden layer in each of TransformerEncoder2's encoder layers.</summary>
     public const int TransformerEncoder2FeedForward = 1_536;
+    /// <summary>Where TransformerEncoder2's first encoder layer's parameters start in the parameters and gradients; the others follow it.</summary>
     public const int TransformerEncoder2ParametersOffset = 11_918_592;
-    public const int TransformerEncoder2ParametersPerLayer = 1_774_464;  // EncoderLayerLayout(384, 1536).Parameters
+    /// <summary>Parameters of one of TransformerEncoder2's encoder layers: EncoderLayerLayout(384, 1536).Parameters.</summary>
+    public const int TransformerEncoder2ParametersPerLayer = 1_774_464;
     private const float TransformerEncoder2Epsilon = 1E-12f;
     private const int TransformerEncoder2FirstStage = 2;
     private static readonly global::DeepGen.Cpu.EncoderShape TransformerEncoder2Shape = new(TransformerEncoder2Units, TransformerEncoder2Heads, TransformerEncoder2FeedForward, global::DeepGen.Activation.Gelu, TransformerEncoder2Epsilon);
 
     // Layer 3, MeanPooling3: sequence × 384 → 384, the mean over each sequence's tokens (the attention mask's 1s)
+    /// <summary>Outputs per sequence of MeanPooling3: the mean of each feature over the tokens.</summary>
     public const int MeanPooling3Units = 384;
     private const int MeanPooling3Stage = 8;
 
     // Layer 4, L2Normalize4: 384 → 384, x / max(‖x‖, 1e-12)
+    /// <summary>Outputs per sequence of L2Normalize4: its inputs scaled to unit L2 norm.</summary>
     public const int L2Normalize4Units = 384;
     private const int L2Normalize4Stage = 9;
 

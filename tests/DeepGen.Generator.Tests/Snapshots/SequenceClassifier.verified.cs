@@ -30,34 +30,51 @@ partial class SequenceClassifier : global::DeepGen.SequenceModel
     public const int ParameterCount = 1_146;
 
     // Layer 0, Embedding0: token ids → sequence × 8, learned positions (16)
+    /// <summary>Features per token Embedding0 writes.</summary>
     public const int Embedding0Units = 8;
+    /// <summary>Rows of Embedding0's learned position table: the positions it can embed.</summary>
     public const int Embedding0Positions = 16;
-    public const int Embedding0TokenTypes = 0;  // no token-type table
-    public const int Embedding0TokensOffset = 0;  // [50, 8] in the parameters
-    public const int Embedding0PositionsOffset = 400;  // [16, 8]
-    public const int Embedding0TokenTypesOffset = 528;  // empty: where the table would start
+    /// <summary>Rows of Embedding0's token-type table: 0, it has none.</summary>
+    public const int Embedding0TokenTypes = 0;
+    /// <summary>Where Embedding0's token table [50, 8] starts in the parameters and gradients.</summary>
+    public const int Embedding0TokensOffset = 0;
+    /// <summary>Where Embedding0's position table [16, 8] starts in the parameters and gradients.</summary>
+    public const int Embedding0PositionsOffset = 400;
+    /// <summary>Where Embedding0's token-type table would start in the parameters; it is empty.</summary>
+    public const int Embedding0TokenTypesOffset = 528;
     private const int Embedding0Stage = 0;
 
     // Layer 1, TransformerEncoder1: 1 encoder layer, 2 heads × 4, feed-forward 16 Gelu
+    /// <summary>Features per token TransformerEncoder1 reads and writes.</summary>
     public const int TransformerEncoder1Units = 8;
+    /// <summary>Encoder layers in TransformerEncoder1, run one after another.</summary>
     public const int TransformerEncoder1Layers = 1;
+    /// <summary>Attention heads of each of TransformerEncoder1's encoder layers.</summary>
     public const int TransformerEncoder1Heads = 2;
+    /// <summary>Width of the feed-forward block's hidden layer in each of TransformerEncoder1's encoder layers.</summary>
     public const int TransformerEncoder1FeedForward = 16;
+    /// <summary>Where TransformerEncoder1's first encoder layer's parameters start in the parameters and gradients; the others follow it.</summary>
     public const int TransformerEncoder1ParametersOffset = 528;
-    public const int TransformerEncoder1ParametersPerLayer = 600;  // EncoderLayerLayout(8, 16).Parameters
+    /// <summary>Parameters of one of TransformerEncoder1's encoder layers: EncoderLayerLayout(8, 16).Parameters.</summary>
+    public const int TransformerEncoder1ParametersPerLayer = 600;
     private const float TransformerEncoder1Epsilon = 1E-05f;
     private const int TransformerEncoder1FirstStage = 1;
     private static readonly global::DeepGen.Cpu.EncoderShape TransformerEncoder1Shape = new(TransformerEncoder1Units, TransformerEncoder1Heads, TransformerEncoder1FeedForward, global::DeepGen.Activation.Gelu, TransformerEncoder1Epsilon);
 
     // Layer 2, MeanPooling2: sequence × 8 → 8, the mean over each sequence's tokens (the attention mask's 1s)
+    /// <summary>Outputs per sequence of MeanPooling2: the mean of each feature over the tokens.</summary>
     public const int MeanPooling2Units = 8;
     private const int MeanPooling2Stage = 2;
 
     // Layer 3, Dense3: 8 → 2, Softmax
+    /// <summary>Inputs per sequence of Dense3.</summary>
     public const int Dense3Inputs = 8;
+    /// <summary>Units of Dense3: its outputs per sequence.</summary>
     public const int Dense3Units = 2;
-    public const int Dense3WeightsOffset = 1_128;  // [8, 2] in the parameters
-    public const int Dense3BiasOffset = 1_144;  // [2]
+    /// <summary>Where Dense3's weights [8, 2] start in the parameters and gradients.</summary>
+    public const int Dense3WeightsOffset = 1_128;
+    /// <summary>Where Dense3's bias [2] starts in the parameters and gradients.</summary>
+    public const int Dense3BiasOffset = 1_144;
     private const int Dense3Stage = 3;
 
     private static readonly global::DeepGen.SequenceArchitecture ArchitectureDefinition = new("SequenceClassifier", Vocabulary, MaxSequence, new global::DeepGen.SequenceLayerInfo[]
