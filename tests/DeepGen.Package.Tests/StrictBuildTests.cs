@@ -12,8 +12,8 @@ namespace DeepGen.Package.Tests;
 /// comment, …) or a CA/IDE warning in the user's declarations fails the build. The SDK's CA analyzers skip files marked
 /// <c>// &lt;auto-generated/&gt;</c>, as every generated file is, so they do not judge the generated code itself.
 /// </summary>
-[Collection(SlowProcessCollection.Name)]
-public sealed class StrictBuildTests(PackedFeed feed) : IClassFixture<PackedFeed>
+[Collection(PackedFeedCollection.Name)]
+public sealed class StrictBuildTests(PackedFeed feed)
 {
     [Fact]
     public void The_package_holds_the_code_fixes_beside_the_generator()
@@ -35,7 +35,7 @@ public sealed class StrictBuildTests(PackedFeed feed) : IClassFixture<PackedFeed
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Strict.csproj"), StrictProject.Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(app, "Models.cs"), Models);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(feed.FeedPath));
+        File.WriteAllText(Path.Combine(app, "nuget.config"), PackageConsumerTests.NuGetConfig(feed.FeedPath));
 
         var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("packages") };
         var build = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(5), "build", "-c", "Release", "-p:EmitCompilerGeneratedFiles=true");
@@ -107,26 +107,4 @@ public sealed class StrictBuildTests(PackedFeed feed) : IClassFixture<PackedFeed
         [Dense(2, Activation.Softmax)]
         public partial class TextClassifier;
         """;
-
-    /// <summary>The test feed for DeepGen only; everything else from the machine's package folders (as PackageConsumerTests does).</summary>
-    private static string NuGetConfig(string feed)
-    {
-        var machineFolder = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var fallbacks = new[] { machineFolder, "/opt/nuget/packages" }.Where(Directory.Exists)
-            .Select((folder, i) => new XElement("add", new XAttribute("key", "machine" + i), new XAttribute("value", folder)));
-        return new XDocument(
-            new XElement("configuration",
-                new XElement("packageSources",
-                    new XElement("clear"),
-                    new XElement("add", new XAttribute("key", "deepgen-test-feed"), new XAttribute("value", feed)),
-                    new XElement("add", new XAttribute("key", "nuget.org"), new XAttribute("value", "https://api.nuget.org/v3/index.json"))),
-                new XElement("packageSourceMapping",
-                    new XElement("packageSource", new XAttribute("key", "deepgen-test-feed"),
-                        new XElement("package", new XAttribute("pattern", "DeepGen"))),
-                    new XElement("packageSource", new XAttribute("key", "nuget.org"),
-                        new XElement("package", new XAttribute("pattern", "*")))),
-                new XElement("fallbackPackageFolders", fallbacks))).ToString();
-    }
 }
