@@ -39,7 +39,7 @@ static bool BreastCancer(Options options)
     Console.WriteLine($"Split: {Share(split.TrainY)} training, {Share(split.ValidationY)} validation, {Share(split.TestY)} test samples");
 
     var model = new CancerClassifier(seed: options.Seed);
-    Console.WriteLine(model.Summary());
+    model.Summary();
     var earlyStopping = new EarlyStopping(monitor: "val_loss", patience: options.Patience, restoreBestWeights: true);
     var history = model.Fit(split.TrainX, split.TrainY, options.Epochs, options.BatchSize, Loss.BinaryCrossEntropy,
         new Adam(options.LearningRate), seed: options.Seed, verbosity: Verbosity.Silent,
@@ -67,7 +67,7 @@ static bool Diabetes(Options options)
     Console.WriteLine($"Split: {split.TrainIndices.Length} training, {split.ValidationIndices.Length} validation, {split.TestIndices.Length} test samples");
 
     var model = new DiabetesRegressor(seed: options.Seed);
-    Console.WriteLine(model.Summary());
+    model.Summary();
     var earlyStopping = new EarlyStopping(monitor: "val_loss", patience: options.Patience, restoreBestWeights: true);
     var history = model.Fit(split.TrainX, split.TrainY, options.Epochs, options.BatchSize, Loss.MeanSquaredError,
         new Adam(options.LearningRate), seed: options.Seed, verbosity: Verbosity.Silent,
