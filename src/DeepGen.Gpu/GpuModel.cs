@@ -194,7 +194,10 @@ public sealed class GpuModel : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
         var gpuLoss = ToGpuLoss(loss);
+        loss.CheckOutputs(Architecture.OutputSize);
         var samples = CountSamples(x, y);
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
+        CheckFinite(y, Architecture.OutputSize, nameof(y), "target");
         var steps = (samples + batchSize - 1) / batchSize;
         UploadData(x, y, samples);
         UploadIdentityOrder(samples);
