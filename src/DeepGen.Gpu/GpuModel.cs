@@ -83,20 +83,28 @@ public sealed class GpuModel : IDisposable
     /// Trains on the device, Keras style, exactly as <see cref="SequentialModel.Fit"/> does on the CPU (same shuffle
     /// for the same seed), then copies the trained parameters back into <see cref="Model"/>. Supports
     /// <see cref="Loss.MeanSquaredError"/> and <see cref="Loss.CategoricalCrossEntropy"/> with the plain
-    /// <see cref="Sgd"/> optimizer.
+    /// <see cref="Sgd"/> optimizer. Class and sample weights are not supported: giving either throws
+    /// <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
     /// </summary>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
         bool shuffle = true, int seed = 0, Verbosity verbosity = Verbosity.ProgressBar, TextWriter? output = null,
-        IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<EpochResult>? progress = null,
+        IReadOnlyDictionary<int, float>? classWeight = null, float[]? sampleWeight = null,
+        CancellationToken cancellationToken = default)
     {
+        // Taken so that a call written for the CPU model compiles here and fails clearly, rather than training unweighted.
+        if (classWeight is not null || sampleWeight is not null)
+            throw new NotSupportedException(
+                $"GpuModel.Fit does not weight samples: {(classWeight is not null ? "'classWeight'" : "'sampleWeight'")} was given. Train with class or sample weights on the CPU model's Fit ({Model.GetType().Name}.Fit).");
         var gpuLoss = ToGpuLoss(loss);
+        loss.CheckOutputs(Architecture.OutputSize);
         var sgd = ToSgd(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var samples = CountSamples(x, y);
-        CheckFinite(x, nameof(x));
-        CheckFinite(y, nameof(y));
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
+        CheckFinite(y, Architecture.OutputSize, nameof(y), "target");
         _lastLoss = loss;
         optimizer.Initialize(Architecture.ParameterCount);
 
@@ -167,6 +175,7 @@ public sealed class GpuModel : IDisposable
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> targets, int batch, Loss loss, Optimizer optimizer)
     {
         var gpuLoss = ToGpuLoss(loss);
+        loss.CheckOutputs(Architecture.OutputSize);
         var sgd = ToSgd(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         if (CountSamples(input, targets) != batch)
@@ -194,7 +203,10 @@ public sealed class GpuModel : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
         var gpuLoss = ToGpuLoss(loss);
+        loss.CheckOutputs(Architecture.OutputSize);
         var samples = CountSamples(x, y);
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
+        CheckFinite(y, Architecture.OutputSize, nameof(y), "target");
         var steps = (samples + batchSize - 1) / batchSize;
         UploadData(x, y, samples);
         UploadIdentityOrder(samples);
@@ -234,6 +246,7 @@ public sealed class GpuModel : IDisposable
         var outputSize = Architecture.OutputSize;
         if (predictions.Length != (long)samples * outputSize)
             throw new ArgumentException($"'predictions' holds {predictions.Length} floats; {samples} samples × {outputSize} outputs = {(long)samples * outputSize} expected.", nameof(predictions));
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
         _inputs.Ensure((long)samples * Architecture.InputSize);
         _inputs.View.SubView(0, x.Length).CopyFromCPU(x);
         UploadIdentityOrder(samples);
@@ -346,11 +359,14 @@ public sealed class GpuModel : IDisposable
         return samples;
     }
 
-    private static void CheckFinite(ReadOnlySpan<float> values, string name)
+    /// <summary>Refuses a NaN or infinity in <paramref name="values"/>, <c>[samples, width]</c>, naming its sample and feature or target.</summary>
+    private static void CheckFinite(ReadOnlySpan<float> values, int width, string name, string item)
     {
+        // MaxMagnitude is NaN if any value is NaN and infinite if any is infinite: one vectorized pass.
+        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(values))) return;
         for (var i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new ArgumentException($"'{name}' holds {values[i]} at index {i}; every value must be finite.", name);
+                throw new ArgumentException($"'{name}' holds {values[i]} at sample {i / width}, {item} {i % width}; every value must be finite.", name);
     }
 
     private static GpuLoss ToGpuLoss(Loss loss)

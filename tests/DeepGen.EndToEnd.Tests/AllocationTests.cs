@@ -40,6 +40,31 @@ public class AllocationTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Weighted_training_step_allocates_nothing_on_any_thread(int threads)
+    {
+        // What Fit does per step with class or sample weights: copy the batch's weights into the loss it made at the start.
+        var model = new SeedMlp(seed: 1);
+        var x = TestData.Uniform(100 * 784, 0f, 255f, seed: 1);
+        var y = TestData.OneHot(100, 10, seed: 2);
+        var weights = TestData.Uniform(100, 0f, 2f, seed: 3);
+        var weighted = new BatchWeightedLoss(Loss.CategoricalCrossEntropy, 100);
+        var parameters = model.Parameters.ToArray();
+        var optimizer = new Adam(0.001f);
+        var allocated = LeastAllocated(threads, () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                weights.CopyTo(weighted.NextBatch(100));
+                model.TrainStep(x, y, 100, weighted, optimizer);
+            }
+        });
+        Assert.True(allocated == 0, $"Three weighted training steps on {threads} thread(s) allocated {allocated} bytes.");
+        Assert.NotEqual(parameters, model.Parameters.ToArray()); // the steps did train
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(1, 100)]
     [InlineData(1, 10_000)]

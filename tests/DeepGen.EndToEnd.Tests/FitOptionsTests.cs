@@ -137,9 +137,9 @@ public class FitOptionsTests
         Assert.Contains("validationData.X holds 10 samples but validationData.Y holds 36 floats",
             Assert.Throws<ArgumentException>(() => Fit(data: (x, y.AsMemory(0, 36)))).Message);
         var nan = (float[])x.Clone();
-        nan[7] = float.NaN;
-        Assert.Contains("'validationData.X' holds NaN at index 7", Assert.Throws<ArgumentException>(() => Fit(data: (nan, y))).Message);
-        Assert.Contains("'x' holds NaN at index 7", Assert.Throws<ArgumentException>(() =>
+        nan[3 * 20 + 7] = float.NaN;
+        Assert.Contains("'validationData.X' holds NaN at sample 3, feature 7", Assert.Throws<ArgumentException>(() => Fit(data: (nan, y))).Message);
+        Assert.Contains("'x' holds NaN at sample 3, feature 7", Assert.Throws<ArgumentException>(() =>
             model.Fit(nan, y, 1, 5, Loss.CategoricalCrossEntropy, sgd, verbosity: Verbosity.Silent)).Message);
         Assert.Contains("'x' holds 10 samples but 'y' holds 36 floats", Assert.Throws<ArgumentException>(() =>
             model.Fit(x, y.AsSpan(0, 36), 1, 5, Loss.CategoricalCrossEntropy, sgd, verbosity: Verbosity.Silent)).Message);

@@ -227,6 +227,27 @@ public class SequenceModelTests
         Assert.Contains("8 tokens", Assert.Throws<ArgumentException>(() => model.Predict(new TokenBatch(new int[16], 2, 8))).Message);
     }
 
+    [Fact]
+    public void Fit_and_evaluate_name_a_bad_token_id_or_target_by_its_sample_in_the_data()
+    {
+        var model = new TinyClassifier(seed: 18);
+        var (ids, types, mask) = Tokens(TinyClassifier.Vocabulary, 20, Sequence, seed: 19);
+        var y = TestData.OneHot(20, 3, seed: 20);
+        History Fit(int[] tokenIds, float[] targets) => model.Fit(new TokenSequences(tokenIds, mask, types, Sequence), targets, epochs: 1, batchSize: 8,
+            Loss.CategoricalCrossEntropy, new Adam(0.01f), verbosity: Verbosity.Silent);
+
+        // Shuffled batches of 8 would number the sample within its batch; the check before training names it in the data.
+        var badId = (int[])ids.Clone();
+        badId[17 * Sequence + 3] = -1;
+        Assert.Contains($"'x' holds the token id -1 at sample 17, position 3, outside the vocabulary of {TinyClassifier.Vocabulary}",
+            Assert.Throws<ArgumentOutOfRangeException>(() => Fit(badId, y)).Message);
+        var badTarget = (float[])y.Clone();
+        badTarget[13 * 3 + 1] = float.NaN;
+        Assert.Contains("'y' holds NaN at sample 13, target 1", Assert.Throws<ArgumentException>(() => Fit(ids, badTarget)).Message);
+        Assert.Contains("'y' holds NaN at sample 13, target 1", Assert.Throws<ArgumentException>(() =>
+            model.Evaluate(new TokenSequences(ids, mask, types, Sequence), badTarget, Loss.CategoricalCrossEntropy)).Message);
+    }
+
     /// <summary>Random sequences over 16 tokens; the label is whether token 3 is directly followed by token 7.</summary>
     private static (TokenSequences X, float[] Y) PatternData(int count, int seed)
     {

@@ -86,9 +86,14 @@ public class TrainingTests
         Assert.Contains("'x' holds 10 samples", e.Message);
         e = Assert.Throws<ArgumentException>(() => model.Fit(new float[19], y, 1, 5, Loss.MeanSquaredError, sgd, verbosity: Verbosity.Silent));
         Assert.Contains("not a positive whole number of samples of 20 inputs", e.Message);
-        x[13] = float.NaN;
+        x[6 * 20 + 13] = float.NaN;
         e = Assert.Throws<ArgumentException>(() => model.Fit(x, y, 1, 5, Loss.MeanSquaredError, sgd, verbosity: Verbosity.Silent));
-        Assert.Contains("NaN at index 13", e.Message);
+        Assert.Contains("'x' holds NaN at sample 6, feature 13", e.Message);
+        x[6 * 20 + 13] = 0f;
+        y[8 * 4 + 2] = float.PositiveInfinity;
+        e = Assert.Throws<ArgumentException>(() => model.Fit(x, y, 1, 5, Loss.MeanSquaredError, sgd, verbosity: Verbosity.Silent));
+        Assert.Contains("'y' holds Infinity at sample 8, target 2", e.Message);
+        y[8 * 4 + 2] = 0f;
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Fit(new float[200], y, 0, 5, Loss.MeanSquaredError, sgd));
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Fit(new float[200], y, 1, 0, Loss.MeanSquaredError, sgd));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(-1f));

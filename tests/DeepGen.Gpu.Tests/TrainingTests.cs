@@ -167,6 +167,32 @@ public sealed class TrainingTests : IDisposable
         Assert.Contains("huber", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public void WeightsAreRefusedNotIgnored()
+    {
+        var (x, y) = Classification(10);
+        using var gpu = new AwkwardNet().ToDevice(_device);
+        var error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f), verbosity: Verbosity.Silent,
+            sampleWeight: new float[10]));
+        Assert.Contains("does not weight samples: 'sampleWeight' was given", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f), verbosity: Verbosity.Silent,
+            classWeight: new Dictionary<int, float> { [0] = 2f }));
+        Assert.Contains("'classWeight' was given", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InputsThatAreNotFiniteAreNamedBySampleAndFeature()
+    {
+        var (x, y) = Classification(10);
+        using var gpu = new AwkwardNet().ToDevice(_device);
+        var width = x.Length / 10;
+        x[7 * width + 2] = float.NaN;
+        var error = Assert.Throws<ArgumentException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f), verbosity: Verbosity.Silent));
+        Assert.Contains("'x' holds NaN at sample 7, feature 2", error.Message, StringComparison.Ordinal);
+        error = Assert.Throws<ArgumentException>(() => gpu.Predict(x));
+        Assert.Contains("'x' holds NaN at sample 7, feature 2", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// DeepGen's side of a step allocates nothing: no arrays, no boxing, no closures. ILGPU's CPU accelerator itself
     /// allocates a little per launch (its hand-off to the simulated threads), so here the check is that a step's

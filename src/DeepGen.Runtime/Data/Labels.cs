@@ -11,7 +11,7 @@ public static class Labels
         for (var i = 0; i < labels.Length; i++)
         {
             if (labels[i] >= classCount)
-                throw new ArgumentException($"Label {labels[i]} at index {i} is not below the class count {classCount}.", nameof(labels));
+                throw new ArgumentException($"Label {labels[i]} of sample {i} is not below the class count {classCount}.", nameof(labels));
             result[i * classCount + labels[i]] = 1f;
         }
 
@@ -54,7 +54,7 @@ public static class Labels
     {
         var value = (int)label;
         if (value != label || value < 0 || value >= classCount)
-            throw new ArgumentException($"Label {label} at index {index} is not a whole number in [0, {classCount}).", "labels");
+            throw new ArgumentException($"Label {label} of sample {index} is not a whole number in [0, {classCount}).", "labels");
         return value;
     }
 }

@@ -72,9 +72,7 @@ public abstract partial class SequenceModel
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var width = loss.TargetsPerSample(Architecture.OutputSize);
-        if (y.Length != (long)x.Count * width)
-            throw new ArgumentException($"'x' holds {x.Count} sequences but 'y' holds {y.Length} floats, not {x.Count} × {width}.", nameof(y));
+        var width = CheckData(x, y, loss);
         var accuracy = Architecture.OutputSize > 1 && width == Architecture.OutputSize ? new Accuracy() : null;
         var order = new int[x.Count];
         for (var i = 0; i < order.Length; i++) order[i] = i;
@@ -126,9 +124,7 @@ public abstract partial class SequenceModel
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var width = loss.TargetsPerSample(Architecture.OutputSize);
-        if (y.Length != (long)x.Count * width)
-            throw new ArgumentException($"'x' holds {x.Count} sequences but 'y' holds {y.Length} floats, not {x.Count} × {width}.", nameof(y));
+        var width = CheckData(x, y, loss);
         var accuracy = Architecture.OutputSize > 1 && width == Architecture.OutputSize ? new Accuracy() : null;
         var outputs = new float[(long)Math.Min(batchSize, x.Count) * Architecture.OutputSize];
         var sum = 0.0;
@@ -145,6 +141,28 @@ public abstract partial class SequenceModel
 
         var meanLoss = (float)(sum / x.Count);
         return accuracy is null ? new EvaluationResult(meanLoss) : new EvaluationResult(meanLoss, accuracy.Name, (float)accuracy.Result());
+    }
+
+    /// <summary>
+    /// Targets per sequence, once the data are checked: token ids inside the vocabulary (named by sample and position
+    /// in the whole set, before any shuffle), one row of targets per sequence, every target finite, a loss that can
+    /// train this model's outputs, and values the loss accepts (each refusal names the sample and target).
+    /// </summary>
+    private int CheckData(TokenSequences x, float[] y, Loss loss)
+    {
+        var vocabulary = Architecture.Vocabulary;
+        var ids = x.Ids;
+        for (var t = 0; t < ids.Length; t++)
+            if ((uint)ids[t] >= (uint)vocabulary)
+                throw new ArgumentOutOfRangeException(nameof(x), ids[t],
+                    $"'x' holds the token id {ids[t]} at sample {t / x.Sequence}, position {t % x.Sequence}, outside the vocabulary of {vocabulary}.");
+        loss.CheckOutputs(Architecture.OutputSize);
+        var width = loss.TargetsPerSample(Architecture.OutputSize);
+        if (y.Length != (long)x.Count * width)
+            throw new ArgumentException($"'x' holds {x.Count} sequences but 'y' holds {y.Length} floats, not {x.Count} × {width}.", nameof(y));
+        SequentialModel.CheckFinite(y, width, nameof(y), "target");
+        loss.CheckTargetValues(y, Architecture.OutputSize, nameof(y));
+        return width;
     }
 
     private static List<KeyValuePair<string, double>> Logs(double loss, Accuracy? accuracy)

@@ -47,12 +47,31 @@ public abstract partial class SequentialModel
     /// <paramref name="seed"/>, so a run continued this way with the weights and optimizer state it had sees the same
     /// batches as an uninterrupted one. A <see cref="BackupAndRestore"/> callback sets it from its checkpoint.
     /// </param>
+    /// <param name="classWeight">
+    /// Weights of the classes (Keras's <c>class_weight</c>), for a classification loss: each sample's loss is multiplied
+    /// by the weight of its class, which is the argmax of a one-hot target, the label of a sparse target, or the rounded
+    /// target (0 or 1) of a one-unit binary target. A class left out weighs 1. Weights must be finite and at least 0;
+    /// keys outside the model's classes, or a regression or multi-label loss, are refused. Null: unweighted.
+    /// </param>
+    /// <param name="sampleWeight">
+    /// One weight per sample of <paramref name="x"/> (Keras's <c>sample_weight</c>), finite and at least 0: each sample's
+    /// loss, and so its gradient, is multiplied by it, and the batch loss is the weighted sum over the batch size
+    /// (Keras's <c>sum_over_batch_size</c>). With <paramref name="classWeight"/> too, the two multiply (Keras 3 refuses
+    /// both at once; tf.keras multiplied them). The reported training loss is the weighted one; the validation loss and
+    /// the metrics are unweighted, and with <paramref name="validationSplit"/> the held-out samples' weights are not used.
+    /// Null: unweighted, exactly the steps of a Fit without weights.
+    /// </param>
     /// <param name="cancellationToken">Checked between steps; cancelling stops at a batch boundary and throws <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="InvalidModelFileException">
     /// A callback (such as <see cref="BackupAndRestore"/>) resumes from a checkpoint that is malformed, or that another
     /// model, optimizer, set of callbacks or run (another seed, sample count, validation split or shuffle setting)
     /// wrote. Everything is checked before anything is restored, so the model's weights and the optimizer's state are
     /// left as they were.
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// Sizes that do not match; a NaN or infinite input or target (named by sample and feature or target); a
+    /// categorical or sparse categorical cross-entropy on a model with one output unit (its loss is always 0); a binary
+    /// cross-entropy target outside [0, 1] or a sparse label that is not a class (named by sample); bad weights.
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// An argument is out of range, or the checkpoint resumed from is from an epoch past <paramref name="epochs"/>.
@@ -64,6 +83,7 @@ public abstract partial class SequentialModel
         IProgress<EpochResult>? progress = null, float validationSplit = 0f,
         (ReadOnlyMemory<float> X, ReadOnlyMemory<float> Y)? validationData = null,
         IReadOnlyList<Metric>? metrics = null, IReadOnlyList<Callback>? callbacks = null, int initialEpoch = 0,
+        IReadOnlyDictionary<int, float>? classWeight = null, float[]? sampleWeight = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loss);
@@ -82,9 +102,9 @@ public abstract partial class SequentialModel
         var trainingMetrics = CheckMetrics(metrics, loss);
         var callbackList = CheckCallbacks(callbacks);
 
+        // Sizes, finiteness, the loss against the outputs and the targets' values, each refusal naming the sample.
         var samples = CountSamples(x, y, loss);
-        CheckFinite(x, nameof(x));
-        CheckFinite(y, nameof(y));
+        var weights = SampleWeights.Build(loss, Architecture.OutputSize, y, samples, classWeight, sampleWeight);
         _lastLoss = loss;
 
         var inputSize = Architecture.InputSize;
@@ -105,6 +125,7 @@ public abstract partial class SequentialModel
             validationY = y[(trainingSamples * targetWidth)..];
             x = x[..(trainingSamples * inputSize)];
             y = y[..(trainingSamples * targetWidth)];
+            weights = weights?[..trainingSamples]; // the held-out samples' weights go unused: validation is unweighted
             samples = trainingSamples;
         }
         else if (validationData is { } data)
@@ -112,8 +133,9 @@ public abstract partial class SequentialModel
             validationX = data.X.Span;
             validationY = data.Y.Span;
             CountValidationSamples(validationX, validationY, targetWidth);
-            CheckFinite(validationX, "validationData.X");
-            CheckFinite(validationY, "validationData.Y");
+            CheckFinite(validationX, inputSize, "validationData.X", "feature");
+            CheckFinite(validationY, targetWidth, "validationData.Y", "target");
+            loss.CheckTargetValues(validationY, outputSize, "validationData.Y");
         }
 
         var validating = !validationX.IsEmpty;
@@ -128,6 +150,8 @@ public abstract partial class SequentialModel
         var bar = ProgressBar.For(writer, verbosity, batchSize);
         var history = new History();
         EnsureCapacity(Math.Min(batchSize, samples));
+        // With weights, the steps train on a stand-in loss that carries each batch's weights, its buffer sized here.
+        var stepLoss = weights is null ? loss : new BatchWeightedLoss(loss, Math.Min(batchSize, samples));
 
         var context = new TrainingContext(this, optimizer, loss, epochs, history, callbackList, writer, verbosity, () => random.State)
         {
@@ -182,7 +206,16 @@ public abstract partial class SequentialModel
                     targets = y.Slice(start * targetWidth, batch * targetWidth);
                 }
 
-                var batchLoss = TrainStep(inputs, targets, batch, loss, optimizer);
+                if (stepLoss is BatchWeightedLoss weighted)
+                {
+                    var batchWeights = weighted.NextBatch(batch);
+                    if (shuffle)
+                        for (var i = 0; i < batch; i++) batchWeights[i] = weights![order[start + i]];
+                    else
+                        weights!.AsSpan(start, batch).CopyTo(batchWeights);
+                }
+
+                var batchLoss = TrainStep(inputs, targets, batch, stepLoss, optimizer);
                 lossSum += (double)batchLoss * batch;
                 // The outputs of the forward pass of this step, before the update, as Keras measures them.
                 var outputs = OutputsOf(_activations, batch);

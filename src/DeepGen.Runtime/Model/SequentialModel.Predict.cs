@@ -23,10 +23,15 @@ public abstract partial class SequentialModel
     /// the batch size, a call allocates nothing. Not safe while the parameters change: do not train, load or write
     /// weights at the same time.
     /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="x"/> is not a whole number of samples, <paramref name="predictions"/> has the wrong length, or an
+    /// input is NaN or infinite (the message names its sample and feature; nothing is written then).
+    /// </exception>
     public void Predict(ReadOnlySpan<float> x, Span<float> predictions, int batchSize = DefaultInferenceBatchSize) =>
         ForwardInto(Architecture.Layers[^1], x, predictions, batchSize, nameof(predictions));
 
     /// <summary>The model's outputs for every sample of <paramref name="x"/>, <c>[samples, OutputSize]</c>.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Predict(ReadOnlySpan{float}, Span{float}, int)"/>: a NaN or infinite input is refused, naming its sample and feature.</exception>
     public float[] Predict(ReadOnlySpan<float> x, int batchSize = DefaultInferenceBatchSize)
     {
         var predictions = new float[CountInputSamples(x) * Architecture.OutputSize];
@@ -61,6 +66,9 @@ public abstract partial class SequentialModel
             throw new ArgumentException(
                 $"'{destinationName}' holds {destination.Length} floats; {samples} samples × {units} outputs of layer '{layer.Name}' = {(long)samples * units} expected.",
                 destinationName);
+        // A NaN or an infinity would come out as NaN predictions, silently: refused here, before any pass (one
+        // vectorized scan, a small fraction of the forward pass's work; allocation-free).
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
 
         var passSize = Math.Min(Math.Min(batchSize, samples), Architecture.LargestInferencePass);
         var passes = (samples + passSize - 1) / passSize;

@@ -202,22 +202,36 @@ public abstract partial class SequentialModel
         return x.Length / inputSize;
     }
 
+    /// <summary>
+    /// Samples in <paramref name="x"/> and <paramref name="y"/>, checked as Fit and Evaluate need them: whole samples
+    /// of matching counts, every value finite, a loss that can train this model's outputs, and targets the loss accepts
+    /// (each refusal names the sample and the feature or target). One vectorized pass over each array when all is well.
+    /// </summary>
     private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Loss loss)
     {
+        loss.CheckOutputs(Architecture.OutputSize);
         var outputSize = loss.TargetsPerSample(Architecture.OutputSize);
         var samples = CountInputSamples(x);
         if (y.Length != (long)samples * outputSize)
             throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {outputSize} = {(long)samples * outputSize}.", nameof(y));
+        CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
+        CheckFinite(y, outputSize, nameof(y), "target");
+        loss.CheckTargetValues(y, Architecture.OutputSize, nameof(y));
         return samples;
     }
 
-    private static void CheckFinite(ReadOnlySpan<float> values, string name)
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first NaN or infinity in <paramref name="values"/>,
+    /// <c>[samples, width]</c>, by its sample and its <paramref name="item"/> (feature or target) within the sample.
+    /// Allocation-free; one vectorized pass when every value is finite.
+    /// </summary>
+    internal static void CheckFinite(ReadOnlySpan<float> values, int width, string name, string item)
     {
         // MaxMagnitude is NaN if any value is NaN and infinite if any is infinite: one vectorized pass.
         if (float.IsFinite(TensorPrimitives.MaxMagnitude(values))) return;
         for (var i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new ArgumentException($"'{name}' holds {values[i]} at index {i}; every value must be finite.", name);
+                throw new ArgumentException($"'{name}' holds {values[i]} at sample {i / width}, {item} {i % width}; every value must be finite.", name);
     }
 
     private static unsafe void Gather(Span<float> destination, ReadOnlySpan<float> source, ReadOnlySpan<int> rows, int width)

@@ -54,11 +54,29 @@ public abstract class Loss
     /// <summary>Sum over the batch of the per-sample losses (the caller divides by the sample count).</summary>
     public double Sum(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
     {
+        if (this is BatchWeightedLoss weighted) return weighted.Inner.Sum(outputs, targets, weighted.WeightsOf(batch), batch, units);
         CheckShapes(outputs, targets, batch, units);
         var width = TargetsPerSample(units);
         var sum = 0.0;
         for (var row = 0; row < batch; row++)
             sum += SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
+        return sum;
+    }
+
+    /// <summary>
+    /// Sum over the batch of the per-sample losses, each multiplied by its weight in <paramref name="sampleWeights"/>
+    /// (one per sample, finite and at least 0): <c>Σ wᵢ lᵢ</c>. Divided by the sample count, this is Keras's loss with
+    /// <c>sample_weight</c> (its default reduction <c>sum_over_batch_size</c>: the weighted sum over the batch size,
+    /// not over the sum of the weights).
+    /// </summary>
+    public double Sum(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> sampleWeights, int batch, int units)
+    {
+        CheckShapes(outputs, targets, batch, units);
+        CheckWeights(sampleWeights, batch);
+        var width = TargetsPerSample(units);
+        var sum = 0.0;
+        for (var row = 0; row < batch; row++)
+            sum += sampleWeights[row] * SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
         return sum;
     }
 
@@ -70,6 +88,9 @@ public abstract class Loss
         Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units,
         Activation outputActivation)
     {
+        // Fit's stand-in for a loss with sample weights: the generated TrainStep calls this overload.
+        if (this is BatchWeightedLoss weighted)
+            return weighted.Inner.Gradient(gradient, outputs, targets, weighted.WeightsOf(batch), batch, units, outputActivation);
         CheckShapes(outputs, targets, batch, units);
         if (gradient.Length != outputs.Length)
             throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
@@ -83,6 +104,38 @@ public abstract class Loss
             var g = gradient.Slice(row * units, units);
             sum += SampleLoss(p, y);
             SampleGradient(g, p, y, scale, outputActivation);
+        }
+
+        return (float)(sum / batch);
+    }
+
+    /// <summary>
+    /// As <see cref="Gradient(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, Activation)"/> for the
+    /// weighted loss <c>L = Σ wᵢ lᵢ / batch</c> (Keras's <c>sample_weight</c> with its default reduction
+    /// <c>sum_over_batch_size</c>): sample i's gradient is scaled by its weight <c>wᵢ</c>. Returns L. Weights of 1 give
+    /// the unweighted overload's bits exactly.
+    /// </summary>
+    /// <param name="sampleWeights">One weight per sample, finite and at least 0.</param>
+    public float Gradient(
+        Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> sampleWeights,
+        int batch, int units, Activation outputActivation)
+    {
+        CheckShapes(outputs, targets, batch, units);
+        CheckWeights(sampleWeights, batch);
+        if (gradient.Length != outputs.Length)
+            throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
+        var width = TargetsPerSample(units);
+        var sum = 0.0;
+        var scale = 1f / batch;
+        for (var row = 0; row < batch; row++)
+        {
+            var p = outputs.Slice(row * units, units);
+            var y = targets.Slice(row * width, width);
+            var g = gradient.Slice(row * units, units);
+            var weight = sampleWeights[row];
+            // weight · l and weight · (1 / batch): exact for a weight of 1, so such a sample gives the unweighted bits.
+            sum += weight * SampleLoss(p, y);
+            SampleGradient(g, p, y, weight * scale, outputActivation);
         }
 
         return (float)(sum / batch);
@@ -145,6 +198,40 @@ public abstract class Loss
     {
     }
 
+    /// <summary>
+    /// Checks the values of a whole target set, <c>[samples, TargetsPerSample(units)]</c>, before training or evaluating
+    /// on it, and throws <see cref="ArgumentException"/> naming the first bad value by its sample (counted from 0 over
+    /// the whole set, unlike the per-batch check) and target. The default accepts any finite value.
+    /// </summary>
+    internal virtual void CheckTargetValues(ReadOnlySpan<float> targets, int units, string name)
+    {
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when this loss cannot train a model of <paramref name="units"/> output
+    /// units at all (cross-entropy over classes on one unit), naming the loss to use instead. The default accepts any.
+    /// </summary>
+    internal virtual void CheckOutputs(int units)
+    {
+    }
+
+    /// <summary>The message for a categorical cross-entropy on one output unit: one renormalised probability is always 1.</summary>
+    private protected string OneUnitMessage() =>
+        $"{Name} on a model with one output unit always gives loss 0 and trains nothing: it renormalises the outputs of each sample to sum to 1, and one output is then always 1. " +
+        "For two classes use Loss.BinaryCrossEntropy on the one sigmoid unit (targets 0 or 1), or give the model two softmax units with one-hot targets.";
+
+    private static void CheckWeights(ReadOnlySpan<float> sampleWeights, int batch)
+    {
+        if (sampleWeights.Length != batch)
+            throw new ArgumentException($"The sample weights hold {sampleWeights.Length} values; {batch} expected, one per sample.", nameof(sampleWeights));
+        // Min is NaN if any weight is NaN; Max is infinite if any is. One vectorized pass each, a loop only to name the bad one.
+        if (TensorPrimitives.Min(sampleWeights) >= 0f && float.IsFinite(TensorPrimitives.Max(sampleWeights))) return;
+        for (var i = 0; i < sampleWeights.Length; i++)
+            if (!(sampleWeights[i] >= 0f && float.IsFinite(sampleWeights[i])))
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The weight of sample {i} is {sampleWeights[i]}; sample weights must be finite and at least 0."), nameof(sampleWeights));
+    }
+
     private void CheckShapes(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
@@ -202,6 +289,11 @@ internal sealed class CategoricalCrossEntropyLoss : Loss
         }
 
         return sum;
+    }
+
+    internal override void CheckOutputs(int units)
+    {
+        if (units == 1) throw new ArgumentException(OneUnitMessage(), "loss");
     }
 
     protected override void SampleGradient(

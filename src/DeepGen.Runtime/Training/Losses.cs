@@ -77,6 +77,22 @@ internal sealed class BinaryCrossEntropyLoss : Loss
 
     public override string Name => "binary_crossentropy";
 
+    protected override void CheckTargets(ReadOnlySpan<float> targets, int batch, int units) => CheckProbabilities(targets, units, "The batch's targets hold");
+
+    internal override void CheckTargetValues(ReadOnlySpan<float> targets, int units, string name) => CheckProbabilities(targets, units, $"'{name}' holds");
+
+    /// <summary>Targets are probabilities: a value outside [0, 1] (or NaN) is refused, naming its sample and target.</summary>
+    private void CheckProbabilities(ReadOnlySpan<float> targets, int units, string what)
+    {
+        // Two vectorized passes (NaN makes Min or Max NaN, and NaN fails both comparisons); a loop only to name the bad one.
+        if (TensorPrimitives.Min(targets) >= 0f && TensorPrimitives.Max(targets) <= 1f) return;
+        for (var i = 0; i < targets.Length; i++)
+            if (!(targets[i] >= 0f && targets[i] <= 1f))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{what} {targets[i]} at sample {i / units}, target {i % units}; {Name} needs targets in [0, 1] (a class 0 or 1, or a probability)."),
+                    "y");
+    }
+
     protected override double SampleLoss(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets)
     {
         // Keras: clip p to [ε, 1 - ε], then -(y log(p + ε) + (1 - y) log(1 - p + ε)), averaged over outputs.
@@ -127,15 +143,24 @@ internal sealed class SparseCategoricalCrossEntropyLoss : Loss
 
     public override int TargetsPerSample(int outputs) => 1;
 
-    protected override void CheckTargets(ReadOnlySpan<float> targets, int batch, int units)
+    internal override void CheckOutputs(int units)
     {
-        for (var row = 0; row < batch; row++)
+        if (units == 1) throw new ArgumentException(OneUnitMessage(), "loss");
+    }
+
+    protected override void CheckTargets(ReadOnlySpan<float> targets, int batch, int units) => CheckLabels(targets, units, "", nameof(targets));
+
+    internal override void CheckTargetValues(ReadOnlySpan<float> targets, int units, string name) => CheckLabels(targets, units, $" in '{name}'", name);
+
+    private void CheckLabels(ReadOnlySpan<float> targets, int units, string where, string parameter)
+    {
+        for (var row = 0; row < targets.Length; row++)
         {
             var label = targets[row];
             if (!(label >= 0f && label < units) || label != MathF.Floor(label))
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"Sample {row} has the label {label}; {Name} needs a class index, a whole number in [0, {units}) for {units} outputs."),
-                    nameof(targets));
+                    $"Sample {row} has the label {label}{where}; {Name} needs a class index, a whole number in [0, {units}) for {units} outputs."),
+                    parameter);
         }
     }
 

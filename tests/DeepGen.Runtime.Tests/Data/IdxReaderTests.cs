@@ -129,6 +129,6 @@ public class IdxReaderTests
     {
         Assert.Equal([0f, 1f, 0f, 1f, 0f, 0f], Labels.OneHot([1, 0], 3));
         var e = Assert.Throws<ArgumentException>(() => Labels.OneHot([1, 5], 3));
-        Assert.Contains("Label 5 at index 1 is not below the class count 3", e.Message);
+        Assert.Contains("Label 5 of sample 1 is not below the class count 3", e.Message);
     }
 }
