@@ -43,7 +43,7 @@ internal static class MemberNames
         "Architecture", Parameters, NonTrainableWeights, "Gradients", GradientBuffer, "Layers", Layer, Forward, Backward, TrainStep,
         BeginTrainStep, "Buffers", ApplyDropout, FusedSgdLearningRate, "RegularizationPenalty", "TrainingRandomState",
         "Fit", "Evaluate", "Predict", "ReserveInferenceWorkspaces", "DefaultInferenceBatchSize", "Save", "Load",
-        "LoadForInference", "IsInferenceOnly", "Embed", "GetLayer", "TryGetLayer", "LayerNames", "Summary",
+        "LoadForInference", "IsInferenceOnly", "Embed", "GetLayer", "TryGetLayer", "LayerNames", "Summary", "Adapt",
         "ModelMetadataKey", "ArchitectureMetadataKey", "FormatMetadataKey",
         // System.Object.
         "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",

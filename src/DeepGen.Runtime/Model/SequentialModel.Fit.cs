@@ -61,6 +61,7 @@ public abstract partial class SequentialModel
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
         ThrowIfInferenceOnly();
+        ThrowIfNotAdapted();
         if (epochs <= 0)
             throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         if (batchSize <= 0)
@@ -237,6 +238,7 @@ public abstract partial class SequentialModel
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
         CountSamples(x, y, loss);
+        ThrowIfNotAdapted();
         if (metrics is null)
         {
             var meanLoss = EvaluateCore(x, y, batchSize, loss, _defaultMetrics ??= [_defaultAccuracy]);
