@@ -625,7 +625,7 @@ internal static class ModelEmitter
         w.Line($"// {layer.Name}: output[batch, {shape}] = (input - mean) / max(√variance, 1e-7) per feature of the last axis, Keras's Normalization;");
         w.Line("//   mean and variance are what Adapt computed (the model refuses to run before), read from NonTrainableWeights");
         w.Line($"private void {n.Forward}({Span} output, {ReadOnlySpan} input, int batch) =>");
-        w.Line($"    {NormalizationKernels}.Forward(output, input, {NormalizationState(n, "Mean")}, {NormalizationState(n, "Variance")}, batch * {Text(layer.Units / layer.Features)}, {n.Channels});");
+        w.Line($"    {NormalizationKernels}.Forward(output, input, {NormalizationState(n, "Mean")}, {NormalizationState(n, "Variance")}, {NormalizationRows(layer)}, {n.Channels});");
     }
 
     /// <summary>A normalization's backward method, for a layer below it: the delta divided by each feature's standard deviation.</summary>
@@ -635,8 +635,12 @@ internal static class ModelEmitter
         w.Line($"// {layer.Name}: the delta of {previous.Name}, inputDelta[batch, {Shape(layer.Spec.InputShape)}] = delta / max(√variance, 1e-7) per feature (the statistics are constants){rest}");
         w.Line($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, int batch) =>");
         w.Line($"    {NormalizationKernels}.Backward<{derivativeType}>(");
-        w.Line($"        inputDelta, delta, {NormalizationState(n, "Variance")}, derivativeInput, dropoutMask, batch * {Text(layer.Units / layer.Features)}, {n.Channels});");
+        w.Line($"        inputDelta, delta, {NormalizationState(n, "Variance")}, derivativeInput, dropoutMask, {NormalizationRows(layer)}, {n.Channels});");
     }
+
+    /// <summary>The rows a normalization's kernels see: one per sample of a vector, one per pixel of an image.</summary>
+    private static string NormalizationRows(LayerPlan layer) =>
+        layer.Units == layer.Features ? "batch" : $"batch * {Text(layer.Units / layer.Features)}";
 
     /// <summary>A normalization's mean or variance in the state buffer.</summary>
     private static string NormalizationState(LayerMemberNames n, string part) =>

@@ -61,7 +61,6 @@ public abstract partial class SequentialModel
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
         ThrowIfInferenceOnly();
-        ThrowIfNotAdapted();
         if (epochs <= 0)
             throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Fit needs at least one epoch.");
         if (batchSize <= 0)
@@ -141,6 +140,7 @@ public abstract partial class SequentialModel
         if (shuffle)
             for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
         checkpoint?.Restore(this, optimizer, callbackList, random.State);
+        ThrowIfNotAdapted(); // after a resume, which brings a normalization's statistics back with the weights
 
         context.Epoch = context.CompletedEpoch = startEpoch;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DeepGen.Layout;
 
 namespace DeepGen;
@@ -105,7 +106,7 @@ public abstract partial class SequentialModel
                 ? $"feature {position}"
                 : $"input value {position} (channel {position % channels})";
             throw new ArgumentException(
-                $"'x' holds {x[i]} at sample {i / inputSize}, {where}; Adapt computes the statistics from finite values only: drop or fill that value first.", nameof(x));
+                $"'x' holds {x[i].ToString(CultureInfo.InvariantCulture)} at sample {i / inputSize}, {where}; Adapt computes the statistics from finite values only: drop or fill that value first.", nameof(x));
         }
     }
 
@@ -115,7 +116,7 @@ public abstract partial class SequentialModel
         for (var i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
                 throw new ArgumentException(
-                    $"Layer '{previous.Name}' gives {values[i]} for sample {firstSample + i / previous.Units} of 'x', which normalization '{layer.Name}' would adapt on; its statistics need finite values.", "x");
+                    $"Layer '{previous.Name}' gives {values[i].ToString(CultureInfo.InvariantCulture)} for sample {firstSample + i / previous.Units} of 'x', which normalization '{layer.Name}' would adapt on; its statistics need finite values.", "x");
     }
 
     /// <summary>
