@@ -135,7 +135,7 @@ partial class Regressor : global::DeepGen.SequentialModel
     // Normalization0: output[batch, 3] = (input - mean) / max(√variance, 1e-7) per feature of the last axis, Keras's Normalization;
     //   mean and variance are what Adapt computed (the model refuses to run before), read from NonTrainableWeights
     private void Normalization0Forward(global::System.Span<float> output, global::System.ReadOnlySpan<float> input, int batch) =>
-        global::DeepGen.Cpu.NormalizationKernels.Forward(output, input, NonTrainableWeights.Slice(Normalization0StateOffset, Normalization0Channels), NonTrainableWeights.Slice(Normalization0StateOffset + Normalization0Channels, Normalization0Channels), batch * 1, Normalization0Channels);
+        global::DeepGen.Cpu.NormalizationKernels.Forward(output, input, NonTrainableWeights.Slice(Normalization0StateOffset, Normalization0Channels), NonTrainableWeights.Slice(Normalization0StateOffset + Normalization0Channels, Normalization0Channels), batch, Normalization0Channels);
 
     // Dense1: output[batch, 8] = relu(input[batch, 3] · W[3, 8] + b[8]); bias and relu fused into each tile
     private void Dense1Forward(global::System.Span<float> output, global::System.ReadOnlySpan<float> input, int batch) =>
@@ -146,7 +146,7 @@ partial class Regressor : global::DeepGen.SequentialModel
     // Scaled: output[batch, 8] = (input - mean) / max(√variance, 1e-7) per feature of the last axis, Keras's Normalization;
     //   mean and variance are what Adapt computed (the model refuses to run before), read from NonTrainableWeights
     private void ScaledForward(global::System.Span<float> output, global::System.ReadOnlySpan<float> input, int batch) =>
-        global::DeepGen.Cpu.NormalizationKernels.Forward(output, input, NonTrainableWeights.Slice(ScaledStateOffset, ScaledChannels), NonTrainableWeights.Slice(ScaledStateOffset + ScaledChannels, ScaledChannels), batch * 1, ScaledChannels);
+        global::DeepGen.Cpu.NormalizationKernels.Forward(output, input, NonTrainableWeights.Slice(ScaledStateOffset, ScaledChannels), NonTrainableWeights.Slice(ScaledStateOffset + ScaledChannels, ScaledChannels), batch, ScaledChannels);
 
     // Dense3: output[batch, 1] = linear(input[batch, 8] · W[8, 1] + b[1]); bias and linear fused into each tile
     private void Dense3Forward(global::System.Span<float> output, global::System.ReadOnlySpan<float> input, int batch) =>
@@ -169,7 +169,7 @@ partial class Regressor : global::DeepGen.SequentialModel
     // Scaled: the delta of Dense1, inputDelta[batch, 8] = delta / max(√variance, 1e-7) per feature (the statistics are constants) ⊙ relu'(input)
     private void ScaledBackward(global::System.Span<float> inputDelta, global::System.ReadOnlySpan<float> delta, global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> derivativeInput, global::System.ReadOnlySpan<float> dropoutMask, int batch) =>
         global::DeepGen.Cpu.NormalizationKernels.Backward<global::DeepGen.Cpu.ReluActivation>(
-            inputDelta, delta, NonTrainableWeights.Slice(ScaledStateOffset + ScaledChannels, ScaledChannels), derivativeInput, dropoutMask, batch * 1, ScaledChannels);
+            inputDelta, delta, NonTrainableWeights.Slice(ScaledStateOffset + ScaledChannels, ScaledChannels), derivativeInput, dropoutMask, batch, ScaledChannels);
 
     // Dense1: the delta of Normalization0, inputDelta[batch, 3] = (delta[batch, 8] · Wᵀ), first,
     //   while W is unchanged; then dW = inputᵀ · delta and db = Σ over the batch of delta, with W -= learningRate · dW
