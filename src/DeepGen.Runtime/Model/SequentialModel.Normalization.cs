@@ -14,7 +14,8 @@ public abstract partial class SequentialModel
     /// normalization that is the first layer reads <paramref name="x"/> directly; one after other layers reads those
     /// layers' inference outputs (no dropout), computed in forward passes of at most <paramref name="batchSize"/>
     /// samples, the layers adapted in order so each sees the ones before it already adapted. Sums are in double
-    /// (two passes per batch, batches merged by Chan's rule). Adapting again replaces the statistics.
+    /// (two passes per batch, batches merged by Chan's rule). Adapting again replaces the statistics. Like
+    /// <see cref="Load"/>, not safe while other threads predict or train with the model.
     /// </summary>
     /// <param name="x">The inputs, <c>[samples, InputSize]</c>: one sample or many one after another.</param>
     /// <param name="batchSize">Samples per forward pass when a normalization follows other layers.</param>
