@@ -38,6 +38,11 @@ namespace DeepGen.Onnx;
 /// first <c>[batch, columns, 1, rows]</c>.
 /// </para>
 /// <para>
+/// A normalization (Keras's <c>Normalization</c>) becomes <c>Sub</c> of its mean and <c>Div</c> by
+/// <c>Max(Sqrt(variance), 1e-7)</c>, with the adapted mean and variance as initializers, so the exported model scales
+/// its inputs as <c>Predict</c> does; a model whose normalization was never adapted is refused.
+/// </para>
+/// <para>
 /// Activations map one to one: <see cref="Activation.Linear"/> adds no node, <see cref="Activation.Sigmoid"/>,
 /// <see cref="Activation.Relu"/> and <see cref="Activation.Tanh"/> become the operators of the same name, and
 /// <see cref="Activation.Softmax"/> becomes <c>Softmax</c> over the last axis (opset 13 semantics: per sample).
@@ -91,6 +96,7 @@ public static class OnnxExporter
                     GlobalPoolingNodes(graph, info, ToChannelsFirst(graph, current, info.InputShape, info.Name), layerOutput),
                 LayerKind.BatchNormalization =>
                     BatchNormalizationNodes(graph, model, layer, WithChannelsOnAxisOne(graph, current, info.InputShape, info.Name), layerOutput),
+                LayerKind.Normalization => NormalizationNodes(graph, model, layer, current, layerOutput),
                 LayerKind.Flatten or LayerKind.Reshape => ToChannelsLast(graph, current, Dimensions(info.OutputShape), layerOutput),
                 _ => throw new NotSupportedException($"Layer '{info.Name}' is a {info.Kind}, which has no ONNX export yet."),
             };
@@ -252,6 +258,35 @@ public static class OnnxExporter
         var preActivation = info.Activation == Activation.Linear ? layerOutput : info.Name + ".batchnorm";
         graph.Message(GraphProto.Node, Node("BatchNormalization", info.Name + ".batchnorm", inputs, preActivation, FloatAttribute("epsilon", info.Epsilon)));
         foreach (var node in ActivationNodes(info, preActivation, layerOutput)) graph.Message(GraphProto.Node, node);
+        return input with { Name = layerOutput };
+    }
+
+    /// <summary>
+    /// Keras's Normalization, <c>(input − mean[c]) / max(√variance[c], ε)</c> for the feature c on the last axis of
+    /// DeepGen's order (axis 1 of a channels-first value): <c>Sub</c>, then <c>Div</c> by <c>Max(Sqrt(variance), ε)</c>,
+    /// the statistics from <see cref="SequentialModel.NonTrainableWeights"/> as initializers <c>{Name}.mean</c> and
+    /// <c>{Name}.variance</c> (<c>[c]</c>, or <c>[c, 1, 1]</c> against a channels-first image) and ε = 1e-7 as
+    /// <c>{Name}.epsilon</c>. The output keeps the input's order and dimensions.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer was never adapted: the export would serve unscaled inputs.</exception>
+    private static Value NormalizationNodes(ProtoWriter graph, SequentialModel model, DenseLayer layer, Value current, string layerOutput)
+    {
+        var info = layer.Info;
+        if (!layer.IsAdapted)
+            throw new InvalidOperationException(
+                $"Normalization layer '{info.Name}' of '{model.Architecture.ModelName}' has not been adapted, so the exported model would use the wrong scaling. Call Adapt (or Load weights saved after it) before exporting.");
+        var input = current.ChannelsFirst ? current : ToChannelsLast(graph, current, Dimensions(info.InputShape), info.Name + ".input");
+        long channels = info.OutputShape.Channels;
+        long[] dims = input.ChannelsFirst ? [channels, 1, 1] : [channels];
+        var (meanName, varianceName, epsilonName) = (info.Name + ".mean", info.Name + ".variance", info.Name + ".epsilon");
+        var state = model.NonTrainableWeights.Slice(info.StateOffset);
+        graph.Message(GraphProto.Initializer, FloatTensor(meanName, dims, state.Slice(0, (int)channels)));
+        graph.Message(GraphProto.Initializer, FloatTensor(varianceName, dims, state.Slice((int)channels, (int)channels)));
+        graph.Message(GraphProto.Initializer, FloatTensor(epsilonName, [], [Cpu.NormalizationKernels.Epsilon]));
+        graph.Message(GraphProto.Node, Node("Sub", info.Name + ".centered", [input.Name, meanName], info.Name + ".centered"));
+        graph.Message(GraphProto.Node, Node("Sqrt", info.Name + ".sqrt", [varianceName], info.Name + ".sqrt"));
+        graph.Message(GraphProto.Node, Node("Max", info.Name + ".stddev", [info.Name + ".sqrt", epsilonName], info.Name + ".stddev"));
+        graph.Message(GraphProto.Node, Node("Div", info.Name + ".divide", [info.Name + ".centered", info.Name + ".stddev"], layerOutput));
         return input with { Name = layerOutput };
     }
 

@@ -111,8 +111,24 @@ internal sealed class ReferenceNetwork(ModelArchitecture architecture, double[] 
         LayerKind.GlobalAveragePooling2D => GlobalPooling(layer, values, average: true),
         LayerKind.GlobalMaxPooling2D => GlobalPooling(layer, values, average: false),
         LayerKind.Flatten or LayerKind.Reshape => (double[])values.Clone(),
+        LayerKind.Normalization => Normalization(layer, values),
         _ => throw new ArgumentOutOfRangeException(nameof(layer), layer.Kind, "No reference for this kind."),
     };
+
+    /// <summary>Keras's Normalization from its definition: <c>(x - mean) / max(√variance, 1e-7)</c> per channel, the statistics from <see cref="State"/>.</summary>
+    private double[] Normalization(LayerInfo layer, double[] values)
+    {
+        var channels = layer.OutputShape.Channels;
+        var next = new double[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var c = i % channels;
+            var deviation = Math.Max(Math.Sqrt(State[layer.StateOffset + channels + c]), 1e-7);
+            next[i] = (values[i] - State[layer.StateOffset + c]) / deviation;
+        }
+
+        return next;
+    }
 
     private double[] Dense(LayerInfo layer, double[] values)
     {

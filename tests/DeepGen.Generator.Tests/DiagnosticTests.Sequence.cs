@@ -59,6 +59,7 @@ public partial class DiagnosticTests
     [InlineData("Flatten", "Flatten")]
     [InlineData("Reshape(2, 4)", "Reshape")]
     [InlineData("BatchNormalization", "BatchNormalization")]
+    [InlineData("Normalization", "Normalization")]
     public void DG0024_AnImageOrVectorLayerInASequenceModel(string layer, string kind) =>
         Assert.Equal($"[{kind}] cannot be used in 'M': it works on images or flat vectors of floats, and a sequence model is built of Embedding, " +
                      "LayerNormalization, TransformerEncoder, MeanPooling, L2Normalize and, after the pooling, Dense layers",

@@ -19,7 +19,7 @@ public class GeneratedDocumentationTests
     {
         nameof(TestModels.MnistMlp), nameof(TestModels.MnistConvnet), nameof(TestModels.DenseOptions),
         nameof(TestModels.LinearRegression), nameof(TestModels.NamedLayers), nameof(TestModels.Nested),
-        nameof(TestModels.SentenceEncoder), nameof(TestModels.SequenceClassifier),
+        nameof(TestModels.SentenceEncoder), nameof(TestModels.SequenceClassifier), nameof(TestModels.Normalized),
     };
 
     [Theory]

@@ -41,6 +41,19 @@ public class GpuGenerationTests
         Assert.Contains("layer 0 ('Conv2D0') is a Conv2D layer", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
+    /// <summary>A model with a normalization in a GPU project: DG0100 names the layer, and the CPU file still builds.</summary>
+    [Fact]
+    public void ANormalizationGetsDG0100NamingItAndNoGpuFile()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateGpuCompilation(TestModels.Normalized));
+        Assert.Null(run.Result.Exception);
+        Assert.True(run.OutputDiagnostics.IsEmpty, GeneratorRun.Describe(run.OutputDiagnostics));
+        Assert.Equal("Samples.Tabular.Regressor.g.cs", Assert.Single(run.Sources).HintName);
+        var info = Assert.Single(run.Result.Diagnostics, d => d.Id == "DG0100");
+        Assert.Equal(DiagnosticSeverity.Info, info.Severity);
+        Assert.Contains("layer 0 ('Normalization0') is a Normalization layer, which has no GPU kernel yet", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
     /// <summary>A sequence model beside a dense model in a GPU project: the dense one gets its GPU file, the sequence model DG0100 naming its embedding and none.</summary>
     [Fact]
     public void ASequenceModelGetsNoGpuFileButTheDenseModelBesideItDoes()

@@ -27,6 +27,9 @@ public class SnapshotTests
     public void MnistConvnet() => VerifyModel(TestModels.MnistConvnet, "Samples.Mnist.MnistConvnet.g.cs");
 
     [Fact]
+    public void Normalized() => VerifyModel(TestModels.Normalized, "Samples.Tabular.Regressor.g.cs");
+
+    [Fact]
     public void GenerationIsDeterministic()
     {
         var first = GeneratorHarness.Run(TestModels.MnistMlp, TestModels.NamedLayers).Sources;
@@ -56,7 +59,7 @@ public class SnapshotTests
 
     private static void AssertSameUnderCulture(CultureInfo culture)
     {
-        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested, TestModels.DenseOptions, TestModels.MnistConvnet };
+        var sources = new[] { TestModels.MnistMlp, TestModels.LinearRegression, TestModels.NamedLayers, TestModels.Nested, TestModels.DenseOptions, TestModels.MnistConvnet, TestModels.Normalized };
         var invariant = GeneratorHarness.Run(sources).Sources;
 
         var (culture0, uiCulture0) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);

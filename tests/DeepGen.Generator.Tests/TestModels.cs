@@ -41,6 +41,24 @@ internal static class TestModels
         """;
 
     /// <summary>
+    /// Keras's Normalization twice: first on the raw features, then after a hidden layer, so both the first-layer
+    /// form (no backward method) and the backward through a normalization to a ReLU layer are generated.
+    /// </summary>
+    public const string Normalized = """
+        using DeepGen;
+        using static DeepGen.Activation;
+
+        namespace Samples.Tabular;
+
+        [Model(Input = 3)]
+        [Normalization]
+        [Dense(8, Relu)]
+        [Normalization(Name = "Scaled")]
+        [Dense(1)]
+        public partial class Regressor;
+        """;
+
+    /// <summary>
     /// The Dense options and Dropout together: dropout after a ReLU and after a GELU layer, a GELU layer kept for its
     /// derivative, a layer without bias, L1/L2 penalties, non-default initializers and a Swish output.
     /// </summary>

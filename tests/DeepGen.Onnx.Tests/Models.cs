@@ -119,3 +119,30 @@ public partial class BatchNormLast;
 [Flatten]
 [Dense(2, Sigmoid)]
 public partial class BatchNormMatrix;
+
+/// <summary>Normalization of the input image, after a convolution (channels first in ONNX) and after a dense layer.</summary>
+[Model(InputShape = new[] { 7, 6, 3 })]
+[Normalization(Name = "Pixels")]
+[Conv2D(4, 3, Relu, Padding = Padding.Same, Name = "Conv")]
+[Normalization(Name = "ConvNorm")]
+[MaxPooling2D(2, Name = "Pool")]
+[Flatten(Name = "F")]
+[Dense(5, Tanh, Name = "Hidden")]
+[Normalization(Name = "HiddenNorm")]
+[Dense(3, Softmax, Name = "Out")]
+public partial class NormalizedConvnet;
+
+/// <summary>Normalization of raw features, and as the last layer, whose output is the model's.</summary>
+[Model(Input = 6)]
+[Normalization(Name = "Features")]
+[Dense(4, Linear)]
+[Normalization(Name = "Last")]
+public partial class NormalizedLast;
+
+/// <summary>Normalization of a matrix over its columns, then flattened into a dense layer.</summary>
+[Model(Input = 12)]
+[Reshape(4, 3)]
+[Normalization]
+[Flatten]
+[Dense(2, Sigmoid)]
+public partial class NormalizedMatrix;

@@ -19,7 +19,7 @@ public sealed class OnnxExportTests : IDisposable
     /// (see <see cref="AssertClose"/>).
     /// </summary>
     private static readonly HashSet<string> SampleScaled = [nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast),
-        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix)];
+        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix), nameof(NormalizedConvnet), nameof(NormalizedLast), nameof(NormalizedMatrix)];
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "deepgen-onnx-tests-" + Guid.NewGuid().ToString("N"));
 
@@ -29,7 +29,8 @@ public sealed class OnnxExportTests : IDisposable
 
     public static TheoryData<string> ModelNames => [nameof(EveryActivation), nameof(LinearOnly), nameof(LogisticRegression), nameof(ReluOutput), nameof(TanhOutput), nameof(KerasActivations),
         nameof(SmallConvnet), nameof(SamePaddedConvnet), nameof(ReshapedConvnet), nameof(ConvolutionLast),
-        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix)];
+        nameof(BatchNormConvnet), nameof(BatchNormLast), nameof(BatchNormMatrix),
+        nameof(NormalizedConvnet), nameof(NormalizedLast), nameof(NormalizedMatrix)];
 
     private static SequentialModel Create(string name) => name switch
     {
@@ -46,6 +47,9 @@ public sealed class OnnxExportTests : IDisposable
         nameof(BatchNormConvnet) => new BatchNormConvnet(seed: 11),
         nameof(BatchNormLast) => new BatchNormLast(seed: 12),
         nameof(BatchNormMatrix) => new BatchNormMatrix(seed: 13),
+        nameof(NormalizedConvnet) => new NormalizedConvnet(seed: 14),
+        nameof(NormalizedLast) => new NormalizedLast(seed: 15),
+        nameof(NormalizedMatrix) => new NormalizedMatrix(seed: 16),
         _ => throw new ArgumentException(name),
     };
 
@@ -57,6 +61,7 @@ public sealed class OnnxExportTests : IDisposable
         // Non-zero biases and weights beyond the initial range, so every Add and every saturating region is exercised.
         Randomize(model.Parameters, seed: modelName.Length);
         RandomizeMovingStatistics(model, seed: modelName.Length);
+        AdaptIfNormalized(model, seed: modelName.Length);
         var path = Path.Combine(_folder, modelName + ".onnx");
         model.ExportOnnx(path);
 
@@ -212,6 +217,39 @@ public sealed class OnnxExportTests : IDisposable
     /// Moving means in [-1, 1] and variances in [0.25, 2.25] for every batch normalization (the rest of the state
     /// buffer, the last training batch's statistics, is not used at inference and stays as it is).
     /// </summary>
+    /// <summary>Adapts a model's normalizations on inputs shifted and scaled per value, so every mean and variance differs from 0 and 1.</summary>
+    private static void AdaptIfNormalized(SequentialModel model, int seed)
+    {
+        if (!model.Architecture.Layers.Any(l => l.Kind == LayerKind.Normalization)) return;
+        var x = RandomInputs(40 * model.Architecture.InputSize, seed);
+        for (var i = 0; i < x.Length; i++) x[i] = x[i] * (1 + i % 5) + (i % 7) - 3;
+        model.Adapt(x);
+    }
+
+    [Fact]
+    public void Normalization_statistics_are_exported_and_an_unadapted_model_is_refused()
+    {
+        var model = new NormalizedLast(seed: 3);
+        Randomize(model.Parameters, seed: 4);
+        var error = Assert.Throws<InvalidOperationException>(() => model.ToOnnx());
+        Assert.Contains("'Features'", error.Message);
+
+        var x = RandomInputs(9 * model.Architecture.InputSize, seed: 5);
+        var outputs = model.Architecture.OutputSize;
+        model.Adapt(RandomInputs(30 * model.Architecture.InputSize, seed: 6));
+        using var first = new InferenceSession(model.ToOnnx());
+        var firstOutputs = Run(first, x, 9, model.Architecture.InputSize, outputs);
+        AssertClose(model.Predict(x), firstOutputs, "NormalizedLast adapted once", sampleScaleOf: outputs);
+
+        // Adapted again on data of another scale: ONNX Runtime follows, and the outputs move.
+        var scaled = RandomInputs(30 * model.Architecture.InputSize, seed: 7).Select(v => 5f * v + 2f).ToArray();
+        model.Adapt(scaled);
+        using var second = new InferenceSession(model.ToOnnx());
+        var secondOutputs = Run(second, x, 9, model.Architecture.InputSize, outputs);
+        AssertClose(model.Predict(x), secondOutputs, "NormalizedLast adapted again", sampleScaleOf: outputs);
+        Assert.True(firstOutputs.Zip(secondOutputs).Max(p => Math.Abs(p.First - p.Second)) > 0.1f, "The statistics changed nothing.");
+    }
+
     private static void RandomizeMovingStatistics(SequentialModel model, int seed)
     {
         var random = new Random(seed);

@@ -34,6 +34,7 @@ internal static class ModelEmitter
     private const string PoolingKernels = "global::DeepGen.Cpu.PoolingKernels";
     private const string ShapeKernels = "global::DeepGen.Cpu.ShapeKernels";
     private const string BatchNormalizationKernels = "global::DeepGen.Cpu.BatchNormalizationKernels";
+    private const string NormalizationKernels = "global::DeepGen.Cpu.NormalizationKernels";
     private const string ArchitectureField = MemberNames.ArchitectureDefinition;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -104,6 +105,8 @@ internal static class ModelEmitter
                    "pre-activations of GELU/Swish layers, dropout outputs and masks");
         if (plan.Layers.Any(l => l.IsBatchNormalization))
             w.Line("//   NonTrainableWeights                          per batch normalization: moving mean, moving variance, the last training batch's mean and 1/std, one per channel each");
+        if (plan.Layers.Any(l => l.IsNormalization))
+            w.Line("//   NonTrainableWeights                          per normalization: mean and variance per feature from Adapt, then the count of values they came from (0: not adapted)");
         w.Line();
     }
 
@@ -244,6 +247,12 @@ internal static class ModelEmitter
             w.Line($"private const float {n.Epsilon} = {FloatLiteral(spec.Epsilon)};");
         }
 
+        if (layer.IsNormalization)
+        {
+            w.Constant(n.Channels, Literal(layer.Features), $"Features {layer.Name} normalizes: the last axis, each with its own mean and variance.");
+            w.Constant(n.StateOffset, Literal(layer.StateOffset), $"Where {layer.Name}'s state starts in NonTrainableWeights: mean [{layer.Features}], variance [{layer.Features}], then the count (0: not adapted).");
+        }
+
         WriteOutputOffset(w, layer);
         if (layer.IsConvolution)
             w.Constant(n.ColumnsOffset, Literal(layer.ColumnsOffsetPerSample), $"Where {layer.Name}'s unrolled input windows [pixels, {layer.PatchSize}] start in the activations, and their gradients in the deltas; per sample, so times the batch size.");
@@ -318,6 +327,7 @@ internal static class ModelEmitter
                 if (l.IsConvolution) options.Add($"ColumnsOffsetPerSample = {n.ColumnsOffset}");
                 if (l.IsBatchNormalization)
                     options.Add($"Momentum = {n.Momentum}, Epsilon = {n.Epsilon}, NormalizedOffsetPerSample = {n.NormalizedOffset}, StateOffset = {n.StateOffset}");
+                if (l.IsNormalization) options.Add($"StateOffset = {n.StateOffset}");
             }
 
             var initializer = options.Count == 0 ? "" : " { " + string.Join(", ", options) + " }";
@@ -513,6 +523,9 @@ internal static class ModelEmitter
                 w.Line($"            {State(n, 0)}, {State(n, 1)}, {rows}, {n.Channels}, {n.Epsilon});");
                 w.Line("}");
                 return;
+            case LayerKind.Normalization:
+                WriteNormalizationForward(w, layer);
+                return;
             case LayerKind.MaxPooling2D or LayerKind.AveragePooling2D:
                 var what = layer.Kind == LayerKind.MaxPooling2D ? "the largest value" : "the mean";
                 var kernel = layer.Kind == LayerKind.MaxPooling2D ? "MaxForward" : "AverageForward";
@@ -581,6 +594,12 @@ internal static class ModelEmitter
         }
 
         if (previous is null) return;
+        if (layer.IsNormalization)
+        {
+            WriteNormalizationBackward(w, layer, previous, derivativeType, $"{dropout}{derivative}");
+            return;
+        }
+
         w.Line($"// {layer.Name}: the delta of {previous.Name}, inputDelta[batch, {Shape(spec.InputShape)}] = " + layer.Kind switch
         {
             LayerKind.MaxPooling2D => "each window's delta routed to its (first) largest input",
@@ -601,6 +620,36 @@ internal static class ModelEmitter
             _ => $"{ShapeKernels}.CopyBackward<{derivativeType}>(inputDelta, delta, derivativeInput, dropoutMask);",
         });
     }
+
+    /// <summary>A normalization's forward method: the statistics Adapt computed, read from the state buffer.</summary>
+    private static void WriteNormalizationForward(SourceWriter w, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var shape = Shape(layer.Spec.OutputShape);
+        w.Line($"// {layer.Name}: output[batch, {shape}] = (input - mean) / max(√variance, 1e-7) per feature of the last axis, Keras's Normalization;");
+        w.Line("//   mean and variance are what Adapt computed (the model refuses to run before), read from NonTrainableWeights");
+        w.Line($"private void {n.Forward}({Span} output, {ReadOnlySpan} input, int batch) =>");
+        w.Line($"    {NormalizationKernels}.Forward(output, input, {NormalizationState(n, "Mean")}, {NormalizationState(n, "Variance")}, {NormalizationRows(layer)}, {n.Channels});");
+    }
+
+    /// <summary>A normalization's backward method, for a layer below it: the delta divided by each feature's standard deviation.</summary>
+    private static void WriteNormalizationBackward(SourceWriter w, LayerPlan layer, LayerPlan previous, string derivativeType, string rest)
+    {
+        var n = Names(layer);
+        w.Line($"// {layer.Name}: the delta of {previous.Name}, inputDelta[batch, {Shape(layer.Spec.InputShape)}] = delta / max(√variance, 1e-7) per feature (the statistics are constants){rest}");
+        w.Line($"private void {n.Backward}({Span} inputDelta, {ReadOnlySpan} delta, {ReadOnlySpan} input, {ReadOnlySpan} derivativeInput, {ReadOnlySpan} dropoutMask, int batch) =>");
+        w.Line($"    {NormalizationKernels}.Backward<{derivativeType}>(");
+        w.Line($"        inputDelta, delta, {NormalizationState(n, "Variance")}, derivativeInput, dropoutMask, {NormalizationRows(layer)}, {n.Channels});");
+    }
+
+    /// <summary>The rows a normalization's kernels see: one per sample of a vector, one per pixel of an image.</summary>
+    private static string NormalizationRows(LayerPlan layer) =>
+        layer.Units == layer.Features ? "batch" : $"batch * {Text(layer.Units / layer.Features)}";
+
+    /// <summary>A normalization's mean or variance in the state buffer.</summary>
+    private static string NormalizationState(LayerMemberNames n, string part) =>
+        part == "Mean" ? $"{MemberNames.NonTrainableWeights}.Slice({n.StateOffset}, {n.Channels})"
+        : $"{MemberNames.NonTrainableWeights}.Slice({n.StateOffset} + {n.Channels}, {n.Channels})";
 
     /// <summary>
     /// Part <paramref name="part"/> of a batch normalization's state: 0 the moving mean, 1 the moving variance, and

@@ -44,7 +44,7 @@ internal static class MemberNames
         BeginTrainStep, "Buffers", ApplyDropout, FusedSgdLearningRate, "RegularizationPenalty", "TrainingRandomState",
         "Fit", "Evaluate", "Predict", "ReserveInferenceWorkspaces", "DefaultInferenceBatchSize", "Save", "Load",
         "LoadForInference", "IsInferenceOnly", "Embed", "GetLayer", "TryGetLayer", "LayerNames", "Summary",
-        "SummaryText",
+        "SummaryText", "Adapt",
         "ModelMetadataKey", "ArchitectureMetadataKey", "FormatMetadataKey",
         // System.Object.
         "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",

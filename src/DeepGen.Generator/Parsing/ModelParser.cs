@@ -134,6 +134,7 @@ internal static class ModelParser
                 LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => ReadPooling(attribute, layerContext),
                 LayerKind.Reshape => ReadReshape(attribute, layerContext),
                 LayerKind.BatchNormalization => ReadBatchNormalization(attribute, layerContext),
+                LayerKind.Normalization => Shaped(layerContext, layerContext.Input), // the input's shape, one mean and variance per last-axis feature
                 _ => ReadShapeOnly(layerContext),
             };
             layers.Add(layer);
@@ -344,6 +345,10 @@ internal static class ModelParser
             kept = outputs;     // the normalized inputs, which the backward pass reads
             state = 4L * layer.Units; // moving mean and variance, the last batch's mean and inverse standard deviation
         }
+        else if (layer.Kind == LayerKind.Normalization && layer.OutputShape.Count > 0)
+        {
+            state = NormalizationState.Size(layer.OutputShape[layer.OutputShape.Count - 1]); // mean and variance per feature, the count
+        }
 
         return new LayerFootprint(outputs, weights, biases, columns, ActivationFacts.NeedsPreActivation(layer.Activation), layer.DropoutRate is not null, kept, state);
     }
@@ -367,6 +372,7 @@ internal static class ModelParser
         ["DeepGen.FlattenAttribute"] = LayerKind.Flatten,
         ["DeepGen.ReshapeAttribute"] = LayerKind.Reshape,
         ["DeepGen.BatchNormalizationAttribute"] = LayerKind.BatchNormalization,
+        ["DeepGen.NormalizationAttribute"] = LayerKind.Normalization,
     };
 
     /// <summary>Full names of every layer attribute, of either kind of model, for the check that finds layers on a class without [Model].</summary>

@@ -39,6 +39,10 @@ internal sealed record LayerPlan(
     public LayerKind Kind => Spec.Kind;
     public bool HasWeights => Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.BatchNormalization;
     public bool IsBatchNormalization => Kind == LayerKind.BatchNormalization;
+    public bool IsNormalization => Kind == LayerKind.Normalization;
+
+    /// <summary>A normalization's features: the last axis of its input, one mean and variance each.</summary>
+    public int Features => Spec.InputShape[Spec.InputShape.Count - 1];
     public bool IsConvolution => Kind == LayerKind.Conv2D;
 
     /// <summary>A convolution's input channels and the values of one window (kernel² · channels).</summary>
@@ -73,6 +77,7 @@ internal sealed record LayerPlan(
         LayerKind.MaxPooling2D or LayerKind.AveragePooling2D => (long)Units * Spec.KernelSize * Spec.KernelSize,
         LayerKind.GlobalAveragePooling2D or LayerKind.GlobalMaxPooling2D => Inputs,
         LayerKind.BatchNormalization => 2L * Units, // a multiply and an add per value, the statistics folded into them
+        LayerKind.Normalization => 2L * Units,      // a subtraction and a division per value
         _ => 0,
     };
 

@@ -36,4 +36,6 @@ public enum LayerKind
     Reshape = 7,
     /// <summary>Each channel normalized by batch statistics in training, by moving ones in inference: <see cref="BatchNormalizationAttribute"/>.</summary>
     BatchNormalization = 8,
+    /// <summary>Each feature scaled by the mean and variance <c>Adapt</c> computed from the data: <see cref="NormalizationAttribute"/>.</summary>
+    Normalization = 9,
 }

@@ -167,3 +167,23 @@ internal static class BufferLayout
         return offsets;
     }
 }
+
+/// <summary>
+/// Where a normalization layer's state lies within its part of the state buffer, for <c>features</c> features (the
+/// last axis): the mean per feature, the variance per feature, then one count of the values per feature the
+/// statistics came from (0: never adapted).
+/// </summary>
+internal static class NormalizationState
+{
+    /// <summary>Floats of state: two per feature and the count.</summary>
+    public static int Size(int features) => 2 * features + 1;
+
+    /// <summary>Offset of the means.</summary>
+    public static int Mean(int features) => 0;
+
+    /// <summary>Offset of the variances.</summary>
+    public static int Variance(int features) => features;
+
+    /// <summary>Offset of the count.</summary>
+    public static int Count(int features) => 2 * features;
+}

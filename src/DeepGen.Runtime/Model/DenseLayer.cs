@@ -29,6 +29,21 @@ public readonly struct DenseLayer
     /// <summary>Gradients of the weights from the last training step, same layout as <see cref="Weights"/>.</summary>
     public ReadOnlySpan<float> WeightGradients => _model.Gradients.Slice(Info.WeightsOffset, Info.WeightCount);
 
+    /// <summary>
+    /// For a <see cref="NormalizationAttribute"/> layer: computes its mean and variance from the training inputs
+    /// <paramref name="x"/> (the model's inputs, <c>[samples, InputSize]</c>), as
+    /// <see cref="SequentialModel.Adapt(ReadOnlySpan{float}, int)"/> does for every normalization layer.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer is not a normalization.</exception>
+    /// <exception cref="ArgumentException"><paramref name="x"/> is not a whole number of samples or holds a NaN or infinity.</exception>
+    public void Adapt(ReadOnlySpan<float> x, int batchSize = SequentialModel.DefaultInferenceBatchSize) =>
+        Model.AdaptOne(Info, x, batchSize);
+
+    /// <summary>Whether this is a normalization layer holding statistics: adapted, or loaded from a file saved after Adapt.</summary>
+    public bool IsAdapted => Model.IsAdapted(Info);
+
+    private SequentialModel Model => _model ?? throw new InvalidOperationException("The layer is a default value, not a layer of a model.");
+
     /// <summary>Gradients of the bias from the last training step (empty without a bias).</summary>
     public ReadOnlySpan<float> BiasGradients => _model.Gradients.Slice(Info.BiasOffset, Info.BiasCount);
 }

@@ -56,12 +56,21 @@ public sealed record LayerInfo(
 
     /// <summary>
     /// Offset of the layer's state in the model's state buffer (batch normalization: moving mean, moving variance,
-    /// then the last training batch's mean and inverse standard deviation, each one per channel); -1 for other kinds.
+    /// then the last training batch's mean and inverse standard deviation, each one per channel; normalization: mean
+    /// and variance per feature, then the count of values they came from); -1 for other kinds.
     /// </summary>
     public int StateOffset { get; init; } = -1;
 
-    /// <summary>Floats of state the layer keeps outside the parameters: four per channel for batch normalization, else none.</summary>
-    public int StateCount => Kind == LayerKind.BatchNormalization ? 4 * OutputShape.Channels : 0;
+    /// <summary>
+    /// Floats of state the layer keeps outside the parameters: four per channel for batch normalization, two per
+    /// feature and one count for normalization (<see cref="Layout.NormalizationState"/>), else none.
+    /// </summary>
+    public int StateCount => Kind switch
+    {
+        LayerKind.BatchNormalization => 4 * OutputShape.Channels,
+        LayerKind.Normalization => Layout.NormalizationState.Size(OutputShape.Channels),
+        _ => 0,
+    };
 
     /// <summary>Whether the layer adds a bias (Keras's <c>use_bias</c>); layers without parameters have none whatever this says.</summary>
     public bool UseBias { get; init; } = true;
@@ -141,14 +150,25 @@ public sealed record LayerInfo(
 
     /// <summary>
     /// The state tensors the layer saves besides its parameters, with their places in the model's state buffer:
-    /// batch normalization's <c>{Name}.moving_mean</c> and <c>{Name}.moving_variance</c>; none for other kinds.
+    /// batch normalization's <c>{Name}.moving_mean</c> and <c>{Name}.moving_variance</c>; normalization's
+    /// <c>{Name}.mean</c>, <c>{Name}.variance</c> (one per feature) and <c>{Name}.count</c> (<c>[1]</c>: the values per
+    /// feature its statistics came from, 0 until adapted, as Keras keeps one); none for other kinds.
     /// </summary>
-    public IReadOnlyList<ParameterTensor> StateTensors => Kind != LayerKind.BatchNormalization
-        ? []
-        : [
+    public IReadOnlyList<ParameterTensor> StateTensors => Kind switch
+    {
+        LayerKind.BatchNormalization =>
+        [
             new ParameterTensor(Name + ".moving_mean", [OutputShape.Channels], StateOffset, OutputShape.Channels) { IsState = true },
             new ParameterTensor(Name + ".moving_variance", [OutputShape.Channels], StateOffset + OutputShape.Channels, OutputShape.Channels) { IsState = true },
-        ];
+        ],
+        LayerKind.Normalization =>
+        [
+            new ParameterTensor(Name + ".mean", [OutputShape.Channels], StateOffset + Layout.NormalizationState.Mean(OutputShape.Channels), OutputShape.Channels) { IsState = true },
+            new ParameterTensor(Name + ".variance", [OutputShape.Channels], StateOffset + Layout.NormalizationState.Variance(OutputShape.Channels), OutputShape.Channels) { IsState = true },
+            new ParameterTensor(Name + ".count", [1], StateOffset + Layout.NormalizationState.Count(OutputShape.Channels), 1) { IsState = true },
+        ],
+        _ => [],
+    };
 
     /// <summary>Every tensor a saved file or checkpoint holds for the layer: <see cref="ParameterTensors"/>, then <see cref="StateTensors"/>.</summary>
     public IEnumerable<ParameterTensor> SavedTensors => ParameterTensors.Concat(StateTensors);
@@ -293,6 +313,7 @@ public sealed class ModelArchitecture
             case LayerKind.Reshape:
                 return null; // any shape of the same element count, checked above
             case LayerKind.BatchNormalization:
+            case LayerKind.Normalization:
                 return input;
             default:
                 throw Invalid(layer, $"has the unknown kind {(int)layer.Kind}");
@@ -385,6 +406,9 @@ public sealed class ModelArchitecture
                     continue;
                 case LayerKind.BatchNormalization:
                     text.Append("batchnormalization");
+                    continue;
+                case LayerKind.Normalization:
+                    text.Append("normalization");
                     continue;
                 default:
                     text.Append(layer.Kind.ToString().ToLowerInvariant());

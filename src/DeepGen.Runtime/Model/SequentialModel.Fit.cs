@@ -172,6 +172,7 @@ public abstract partial class SequentialModel
         if (shuffle)
             for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
         checkpoint?.Restore(this, optimizer, callbackList, random.State);
+        ThrowIfNotAdapted(); // after a resume, which brings a normalization's statistics back with the weights
 
         context.Epoch = context.CompletedEpoch = startEpoch;
 
@@ -279,6 +280,7 @@ public abstract partial class SequentialModel
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
         CountSamples(x, y, loss);
+        ThrowIfNotAdapted();
         if (metrics is null)
         {
             if (!ReferenceEquals(loss, _defaultMetricsLoss))

@@ -60,6 +60,7 @@ public abstract partial class SequentialModel
     private void ForwardInto(LayerInfo layer, ReadOnlySpan<float> x, Span<float> destination, int batchSize, string destinationName)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ThrowIfNotAdapted();
         var units = layer.Units;
         var samples = CountInputSamples(x);
         if (destination.Length != (long)samples * units)

@@ -9,8 +9,9 @@ public abstract partial class SequentialModel
     /// <summary>
     /// A table of the model like Keras 3's <c>model.summary()</c>: each layer's name and type, its output shape
     /// (<c>(None, units)</c> or <c>(None, height, width, channels)</c>, None standing for the batch) and parameter count, then the totals. Dropout layers are
-    /// listed in their place with no parameters. Batch normalization's moving mean and variance count as non-trainable, as
-    /// Keras counts them; every other parameter is trainable. <see cref="Summary"/> prints it.
+    /// listed in their place with no parameters. Batch normalization's moving mean and variance, and a normalization's mean,
+    /// variance and count, count as non-trainable, as Keras counts them; every other parameter is trainable.
+    /// <see cref="Summary"/> prints it.
     /// </summary>
     public string SummaryText()
     {
@@ -47,7 +48,7 @@ public abstract partial class SequentialModel
 
         Rule(text, widths, '└', '─', '┴', '┘');
         var trainable = (long)Architecture.ParameterCount;
-        // Keras counts batch normalization's moving mean and variance as non-trainable weights.
+        // Keras counts batch normalization's moving mean and variance, and a normalization's statistics, as non-trainable weights.
         var nonTrainable = Architecture.Layers.Sum(l => l.StateTensors.Sum(t => (long)t.Length));
         var total = trainable + nonTrainable;
         text.Append(" Total params: ").Append(Grouped(total)).Append(" (").Append(Bytes(total * sizeof(float))).Append(")\n");

@@ -161,6 +161,7 @@ public abstract partial class SequentialModel
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
         ThrowIfInferenceOnly();
+        ThrowIfNotAdapted();
         CheckSamples(input, batch, Architecture.InputSize, "input");
         CheckSamples(targets, batch, loss.TargetsPerSample(Architecture.OutputSize), "targets");
         if (batch > _scratchBatch)

@@ -28,13 +28,21 @@ internal static class WeightInitialization
         }
     }
 
-    /// <summary>Keras's starting state: each batch normalization's moving mean 0 and moving variance 1.</summary>
+    /// <summary>
+    /// Keras's starting state: each batch normalization's moving mean 0 and moving variance 1; each normalization's
+    /// mean 0, variance 1 and count 0, the mark of a layer not yet adapted.
+    /// </summary>
     public static void InitializeState(Span<float> state, ModelArchitecture architecture)
     {
         state.Clear();
         foreach (var layer in architecture.Layers)
+        {
+            var channels = layer.OutputShape.Channels;
             if (layer.Kind == LayerKind.BatchNormalization)
-                state.Slice(layer.StateOffset + layer.OutputShape.Channels, layer.OutputShape.Channels).Fill(1f);
+                state.Slice(layer.StateOffset + channels, channels).Fill(1f);
+            else if (layer.Kind == LayerKind.Normalization)
+                state.Slice(layer.StateOffset + Layout.NormalizationState.Variance(channels), channels).Fill(1f);
+        }
     }
 
     /// <summary>Fills <paramref name="values"/> as <paramref name="initializer"/> does for a tensor with these fans.</summary>

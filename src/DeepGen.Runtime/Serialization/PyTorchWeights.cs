@@ -30,9 +30,18 @@ namespace DeepGen.Serialization;
 /// and Keras's the old statistics (PyTorch's 0.1 is <c>Momentum = 0.9</c>); it matters only to further training.
 /// </para>
 /// <para>
+/// Normalization. A state dict has nothing that corresponds to Keras's <c>Normalization</c> (a PyTorch pipeline
+/// scales its inputs outside the network), so a <c>[Normalization]</c> layer takes nothing from the file, may not be
+/// named in a layer map, and keeps the statistics it has: adapted before the import, it stays adapted; if not, call
+/// <see cref="SequentialModel.Adapt(ReadOnlySpan{float}, int)"/> on the training inputs (before or after the import),
+/// because until then <c>Fit</c>, <c>Evaluate</c> and <c>Predict</c> refuse to run and name the layer. The network's
+/// other layers then see normalized inputs where the PyTorch network saw what its own pipeline gave it: adapt on the
+/// data the PyTorch network was trained on, or its outputs differ.
+/// </para>
+/// <para>
 /// Flattening. PyTorch keeps images channels first and flattens them in <c>(channels, height, width)</c> order;
 /// DeepGen keeps them channels last and flattens in <c>(height, width, channels)</c> order. So a dense layer that
-/// reads a flattened image (through <c>Flatten</c> and <c>Reshape</c> layers, which keep the order of the values,
+/// reads a flattened image (through <c>Flatten</c>, <c>Reshape</c> and <c>Normalization</c> layers, which keep the order of the values,
 /// back to the nearest <c>(height, width, channels)</c> shape, the model's input included) has its input rows
 /// permuted from PyTorch's order to DeepGen's; the model then gives, on an image in DeepGen's layout, what the
 /// PyTorch network gives on the same image channels first. A dense layer after a global pooling reads one value per
@@ -298,14 +307,14 @@ public static class PyTorchWeights
 
     /// <summary>
     /// The <c>(height, width, channels)</c> image whose values the dense layer at <paramref name="index"/> reads
-    /// flattened: found by walking back through <c>Flatten</c> and <c>Reshape</c> layers (which keep the order of the
+    /// flattened: found by walking back through <c>Flatten</c>, <c>Reshape</c> and <c>Normalization</c> layers (which keep the order of the
     /// values) to the nearest image shape, the model's input included. Null where the walk ends at another kind of
     /// layer first (a dense layer, a global pooling), whose vector is ordered the same in PyTorch.
     /// </summary>
     internal static TensorShape? FlattenedImage(IReadOnlyList<LayerInfo> layers, int index)
     {
         var shape = layers[index].InputShape;
-        for (var j = index - 1; shape.Rank != 3 && j >= 0 && layers[j].Kind is LayerKind.Flatten or LayerKind.Reshape; j--)
+        for (var j = index - 1; shape.Rank != 3 && j >= 0 && layers[j].Kind is LayerKind.Flatten or LayerKind.Reshape or LayerKind.Normalization; j--)
             shape = layers[j].InputShape;
         return shape.Rank == 3 ? shape : null;
     }
