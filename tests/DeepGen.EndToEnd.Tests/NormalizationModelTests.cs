@@ -262,7 +262,7 @@ public sealed class NormalizationModelTests(ITestOutputHelper output) : IDisposa
         Assert.Contains("'Pixels'", Assert.Throws<InvalidOperationException>(() => loaded.Predict(x)).Message);
 
         // Keras counts mean, variance and count as non-trainable: (2·2 + 1) + (2·3 + 1) + (2·6 + 1).
-        var summary = model.Summary();
+        var summary = model.SummaryText();
         Assert.Contains("Non-trainable params: 25 ", summary);
         Assert.Contains("Pixels (Normalization)", summary);
     }
