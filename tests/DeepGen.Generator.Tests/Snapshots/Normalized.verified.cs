@@ -34,32 +34,52 @@ partial class Regressor : global::DeepGen.SequentialModel
     public const int ActivationsPerSample = 20;
 
     // Layer 0, Normalization0: Normalization 3 → 3
+    /// <summary>Inputs per sample of Normalization0: 3.</summary>
     public const int Normalization0Inputs = 3;
-    public const int Normalization0Units = 3;  // outputs per sample
-    public const int Normalization0Channels = 3;  // features: the last axis, one mean and variance each
-    public const int Normalization0StateOffset = 0;  // in NonTrainableWeights: mean [3], variance [3], count [1]
-    public const int Normalization0OutputOffset = 0;  // × batch, in the activations and deltas
+    /// <summary>Outputs per sample of Normalization0: 3.</summary>
+    public const int Normalization0Units = 3;
+    /// <summary>Features Normalization0 normalizes: the last axis, each with its own mean and variance.</summary>
+    public const int Normalization0Channels = 3;
+    /// <summary>Where Normalization0's state starts in NonTrainableWeights: mean [3], variance [3], then the count (0: not adapted).</summary>
+    public const int Normalization0StateOffset = 0;
+    /// <summary>Where Normalization0's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Normalization0OutputOffset = 0;
 
     // Layer 1, Dense1: 3 → 8, Relu
+    /// <summary>Inputs per sample of Dense1.</summary>
     public const int Dense1Inputs = 3;
+    /// <summary>Units of Dense1: its outputs per sample.</summary>
     public const int Dense1Units = 8;
-    public const int Dense1WeightsOffset = 0;  // [3, 8] in the parameters
-    public const int Dense1BiasOffset = 24;  // [8] in the parameters
-    public const int Dense1OutputOffset = 3;  // × batch, in the activations and deltas
+    /// <summary>Where Dense1's weights [3, 8] start in the parameters and gradients.</summary>
+    public const int Dense1WeightsOffset = 0;
+    /// <summary>Where Dense1's bias [8] starts in the parameters and gradients.</summary>
+    public const int Dense1BiasOffset = 24;
+    /// <summary>Where Dense1's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense1OutputOffset = 3;
 
     // Layer 2, Scaled: Normalization 8 → 8
+    /// <summary>Inputs per sample of Scaled: 8.</summary>
     public const int ScaledInputs = 8;
-    public const int ScaledUnits = 8;  // outputs per sample
-    public const int ScaledChannels = 8;  // features: the last axis, one mean and variance each
-    public const int ScaledStateOffset = 7;  // in NonTrainableWeights: mean [8], variance [8], count [1]
-    public const int ScaledOutputOffset = 11;  // × batch, in the activations and deltas
+    /// <summary>Outputs per sample of Scaled: 8.</summary>
+    public const int ScaledUnits = 8;
+    /// <summary>Features Scaled normalizes: the last axis, each with its own mean and variance.</summary>
+    public const int ScaledChannels = 8;
+    /// <summary>Where Scaled's state starts in NonTrainableWeights: mean [8], variance [8], then the count (0: not adapted).</summary>
+    public const int ScaledStateOffset = 7;
+    /// <summary>Where Scaled's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int ScaledOutputOffset = 11;
 
     // Layer 3, Dense3: 8 → 1, Linear
+    /// <summary>Inputs per sample of Dense3.</summary>
     public const int Dense3Inputs = 8;
+    /// <summary>Units of Dense3: its outputs per sample.</summary>
     public const int Dense3Units = 1;
-    public const int Dense3WeightsOffset = 32;  // [8, 1] in the parameters
-    public const int Dense3BiasOffset = 40;  // [1] in the parameters
-    public const int Dense3OutputOffset = 19;  // × batch, in the activations and deltas
+    /// <summary>Where Dense3's weights [8, 1] start in the parameters and gradients.</summary>
+    public const int Dense3WeightsOffset = 32;
+    /// <summary>Where Dense3's bias [1] starts in the parameters and gradients.</summary>
+    public const int Dense3BiasOffset = 40;
+    /// <summary>Where Dense3's outputs start in the activations, and their gradients in the deltas; per sample, so times the batch size.</summary>
+    public const int Dense3OutputOffset = 19;
 
     private static readonly global::DeepGen.ModelArchitecture ArchitectureDefinition = new("Regressor", new global::DeepGen.TensorShape(3), new global::DeepGen.LayerInfo[]
     {
