@@ -39,6 +39,7 @@ static bool BreastCancer(Options options)
     Console.WriteLine($"Split: {Share(split.TrainY)} training, {Share(split.ValidationY)} validation, {Share(split.TestY)} test samples");
 
     var model = new CancerClassifier(seed: options.Seed);
+    model.Adapt(split.TrainX);   // the Normalization's mean and variance, from the training part only
     model.Summary();
     var earlyStopping = new EarlyStopping(monitor: "val_loss", patience: options.Patience, restoreBestWeights: true);
     var history = model.Fit(split.TrainX, split.TrainY, options.Epochs, options.BatchSize, Loss.BinaryCrossEntropy,
@@ -46,13 +47,14 @@ static bool BreastCancer(Options options)
         validationData: (split.ValidationX, split.ValidationY), metrics: [new Accuracy(), new Auc()], callbacks: [earlyStopping]);
     Report(history, earlyStopping);
 
-    // INTEGRATE: metrics — F1 and the confusion matrix on the test part go here.
-    var test = model.Evaluate(split.TestX, split.TestY, batchSize: 128, metrics: [new Accuracy(), new Precision(), new Recall(), new Auc()]);
+    var test = model.Evaluate(split.TestX, split.TestY, batchSize: 128,
+        metrics: [new Accuracy(), new Precision(), new Recall(), new F1Score(), new Auc()]);
     var majority = Math.Max(Part(split.TestY), 1 - Part(split.TestY));
-    Console.WriteLine($"Test: loss {test.Loss:0.0000}, accuracy {test.Accuracy:0.0000} (always guessing the larger class: {majority:0.0000}), "
-        + $"precision {test.Metrics["precision"]:0.0000}, recall {test.Metrics["recall"]:0.0000}, AUC {test.Metrics["auc"]:0.0000}");
+    Console.WriteLine($"Test: {test} (always guessing the larger class: accuracy {majority:0.0000})");
+    var confusion = ConfusionMatrix.Compute(model.Predict(split.TestX), split.TestY, split.TestIndices.Length);
+    Console.WriteLine($"Confusion matrix of the test part (rows: actual, columns: predicted; 0 = benign, 1 = malignant):\n{confusion}");
 
-    return Finish(model, new CancerClassifier(), history, split.TestX, options, "breast-cancer", "Breast cancer: binary cross-entropy");
+    return Finish(model, new CancerClassifier(), history, earlyStopping, split.TestX, options, "breast-cancer", "Breast cancer: binary cross-entropy");
 }
 
 static bool Diabetes(Options options)
@@ -67,6 +69,7 @@ static bool Diabetes(Options options)
     Console.WriteLine($"Split: {split.TrainIndices.Length} training, {split.ValidationIndices.Length} validation, {split.TestIndices.Length} test samples");
 
     var model = new DiabetesRegressor(seed: options.Seed);
+    model.Adapt(split.TrainX);   // the Normalization's mean and variance, from the training part only
     model.Summary();
     var earlyStopping = new EarlyStopping(monitor: "val_loss", patience: options.Patience, restoreBestWeights: true);
     var history = model.Fit(split.TrainX, split.TrainY, options.Epochs, options.BatchSize, Loss.MeanSquaredError,
@@ -74,18 +77,18 @@ static bool Diabetes(Options options)
         validationData: (split.ValidationX, split.ValidationY), metrics: [new MeanAbsoluteError()], callbacks: [earlyStopping]);
     Report(history, earlyStopping);
 
-    // INTEGRATE: metrics — R² and RMSE on the test part go here.
-    var test = model.Evaluate(split.TestX, split.TestY, batchSize: 128, metrics: [new MeanAbsoluteError()]);
-    Console.WriteLine($"Test: mean squared error {test.Loss:0.0}, mean absolute error {test.Metrics["mean_absolute_error"]:0.0}");
+    var test = model.Evaluate(split.TestX, split.TestY, batchSize: 128,
+        metrics: [new RootMeanSquaredError(), new MeanAbsoluteError(), new R2Score()]);
+    Console.WriteLine($"Test: {test} (the loss is the mean squared error; R² 0 is always guessing the mean)");
 
-    return Finish(model, new DiabetesRegressor(), history, split.TestX, options, "diabetes", "Diabetes: mean squared error");
+    return Finish(model, new DiabetesRegressor(), history, earlyStopping, split.TestX, options, "diabetes", "Diabetes: mean squared error");
 }
 
 // The history plot, then Save, Load into a fresh model and the same predictions to the last bit.
-static bool Finish(SequentialModel model, SequentialModel fresh, History history, float[] testX, Options options, string name, string title)
+static bool Finish(SequentialModel model, SequentialModel fresh, History history, EarlyStopping earlyStopping, float[] testX, Options options, string name, string title)
 {
     var plot = Path.Combine(options.OutputDirectory, $"{name}-history.png");
-    history.SavePlot(plot, title: title);
+    history.SavePlot(plot, title: title, bestEpoch: earlyStopping.BestEpoch);
     Console.WriteLine($"Wrote the training history to {Path.GetFullPath(plot)}");
 
     var weights = Path.Combine(options.OutputDirectory, $"{name}.safetensors");
