@@ -6,6 +6,7 @@
 using System.Globalization;
 using DeepGen.Data;
 using DeepGen.Probes;
+using DeepGen.Samples;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 const string Commands = """
@@ -32,20 +33,10 @@ if (parser is null)
 if (!parser.TryParseOrExplain(args[1..], out var options, out var exitCode)) return exitCode;
 if (options.Threads is { } threads) DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism = threads;
 
-MnistData data;
-try
-{
-    data = Mnist.Load(new MnistOptions { DataDirectory = options.DataDirectory, Log = Console.WriteLine });
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine($"Could not load MNIST: {e.Message}");
-    return 1;
-}
+if (!MnistSample.TryLoad(options.DataDirectory, out var data)) return 1;
 
 var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
-Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; {DeepGen.Cpu.CpuBackend.VectorBits}-bit vectors, " +
-                  $"{DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism} threads");
+Console.WriteLine(MnistSample.CpuDataLine(data));
 if (parser == ProbeOptions.EpochsParser)
 {
     EpochTimes.Run(data, yTrain, options);

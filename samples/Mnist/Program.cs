@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using DeepGen;
 using DeepGen.Data;
+using DeepGen.Samples;
 using DeepGen.Samples.Mnist;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -12,21 +13,11 @@ if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) 
 if (options.Threads is { } threads) DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism = threads;
 
 // 1. The data: 60,000 training and 10,000 test images of 784 pixels (0–255), labels one-hot over 10 digits.
-MnistData data;
-try
-{
-    data = Mnist.Load(new MnistOptions { DataDirectory = options.DataDirectory, Log = Console.WriteLine });
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine($"Could not load MNIST: {e.Message}");
-    return 1;
-}
+if (!MnistSample.TryLoad(options.DataDirectory, out var data)) return 1;
 
 var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
 var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
-Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; {DeepGen.Cpu.CpuBackend.VectorBits}-bit vectors, " +
-                  $"{DeepGen.Cpu.CpuBackend.MaxDegreeOfParallelism} threads");
+Console.WriteLine(MnistSample.CpuDataLine(data));
 
 // 2. The model and 3. training: Glorot-uniform weights, zero biases, shuffled every epoch, one progress line each.
 var model = new MnistMlp(seed: options.Seed);

@@ -6,6 +6,7 @@ using System.Globalization;
 using DeepGen;
 using DeepGen.Cpu;
 using DeepGen.Data;
+using DeepGen.Samples;
 using DeepGen.Samples.Convnet;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -13,16 +14,7 @@ if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) 
 
 if (options.Threads is { } threads) CpuBackend.MaxDegreeOfParallelism = threads;
 
-MnistData data;
-try
-{
-    data = Mnist.Load(new MnistOptions { DataDirectory = options.DataDirectory, Log = Console.WriteLine });
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine($"Could not load MNIST: {e.Message}");
-    return 1;
-}
+if (!MnistSample.TryLoad(options.DataDirectory, out var data)) return 1;
 
 // Scale the 0–255 pixels to 0–1 and one-hot the labels. An image stays a flat row of 784 floats, which the model
 // reads as 28×28×1, channels last.
@@ -33,8 +25,7 @@ var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);
 
 var model = new MnistConvnet(seed: options.Seed);
 model.Summary();
-Console.WriteLine($"{data.TrainCount} training and {data.TestCount} test images; {CpuBackend.VectorBits}-bit vectors, " +
-                  $"{CpuBackend.MaxDegreeOfParallelism} threads");
+Console.WriteLine(MnistSample.CpuDataLine(data));
 
 // Keras's model.fit(x_train, y_train, batch_size=128, epochs=15, validation_split=0.1): the last 10% validate.
 var history = model.Fit(xTrain, yTrain, options.Epochs, options.BatchSize, Loss.CategoricalCrossEntropy,

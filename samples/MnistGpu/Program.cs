@@ -7,6 +7,7 @@ using System.Numerics.Tensors;
 using DeepGen;
 using DeepGen.Data;
 using DeepGen.Gpu;
+using DeepGen.Samples;
 using DeepGen.Samples.Mnist;
 using DeepGen.Samples.MnistGpu;
 
@@ -23,16 +24,7 @@ if (options.Device == DeviceKind.IlgpuCpu)
     return 2;
 }
 
-MnistData data;
-try
-{
-    data = Mnist.Load(new MnistOptions { DataDirectory = options.DataDirectory, Log = Console.WriteLine });
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine($"Could not load MNIST: {e.Message}");
-    return 1;
-}
+if (!MnistSample.TryLoad(options.DataDirectory, out var data)) return 1;
 
 var yTrain = Labels.OneHot(data.TrainLabels, MnistData.ClassCount);
 var yTest = Labels.OneHot(data.TestLabels, MnistData.ClassCount);

@@ -5,21 +5,13 @@ using System.Globalization;
 using DeepGen;
 using DeepGen.Data;
 using DeepGen.Plots;
+using DeepGen.Samples;
 using DeepGen.Samples.MnistModern;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (!Options.Parser.TryParseOrExplain(args, out var options, out var exitCode)) return exitCode;
 
-MnistData data;
-try
-{
-    data = Mnist.Load(new MnistOptions { DataDirectory = options.DataDirectory, Log = Console.WriteLine });
-}
-catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine($"Could not load MNIST: {e.Message}");
-    return 1;
-}
+if (!MnistSample.TryLoad(options.DataDirectory, out var data)) return 1;
 
 // Scale the 0–255 pixels to 0–1 and one-hot the labels.
 var xTrain = Rescaling.Rescale(data.TrainImages, 1f / 255f);

@@ -118,23 +118,14 @@ public sealed class BatchNormalizationModelTests : IDisposable
     {
         var x = TestData.Uniform(96 * 60, -1f, 1f, seed: 4);
         var y = TestData.OneHot(96, 3, seed: 5);
-        History Train(SequentialModel model, string? backup, IProgress<EpochResult>? progress = null, CancellationToken token = default) =>
+        History Train(SequentialModel model, string? backup, IProgress<EpochResult>? progress, CancellationToken token) =>
             model.Fit(x, y, epochs: 4, batchSize: 16, Loss.CategoricalCrossEntropy, new Adam(0.01f), seed: 7, verbosity: Verbosity.Silent,
                 validationSplit: 0.25f, callbacks: backup is null ? [] : [new BackupAndRestore(backup)], progress: progress, cancellationToken: token);
 
         var straight = new BatchNormConvnet(seed: 1);
-        Train(straight, backup: null);
-        var path = Path.Combine(_folder, "backup.ckpt");
-        using (var cancel = new CancellationTokenSource())
-        {
-            Assert.Throws<OperationCanceledException>(() => Train(new BatchNormConvnet(seed: 1), path,
-                new SynchronousProgress(e => { if (e.Epoch == 2) cancel.Cancel(); }), cancel.Token));
-        }
-
         var resumed = new BatchNormConvnet(seed: 12345);
-        Train(resumed, path);
-        Assert.Equal(straight.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits), resumed.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(straight.NonTrainableWeights.ToArray().Select(BitConverter.SingleToInt32Bits), resumed.NonTrainableWeights.ToArray().Select(BitConverter.SingleToInt32Bits));
+        InterruptedTraining.RunStraightAndResumed(Train, straight, interrupted: new BatchNormConvnet(seed: 1), resumed, Path.Combine(_folder, "backup.ckpt"));
+        InterruptedTraining.AssertSameBits(straight, resumed);
         Assert.NotEqual(new BatchNormConvnet(seed: 1).NonTrainableWeights.ToArray(), straight.NonTrainableWeights.ToArray());
     }
 

@@ -272,24 +272,15 @@ public sealed class NormalizationModelTests(ITestOutputHelper output) : IDisposa
     {
         var x = TestData.Uniform(64 * 40, -1f, 3f, seed: 4);
         var y = TestData.OneHot(64, 2, seed: 5);
-        History Train(SequentialModel model, string? backup, IProgress<EpochResult>? progress = null, CancellationToken token = default) =>
+        History Train(SequentialModel model, string? backup, IProgress<EpochResult>? progress, CancellationToken token) =>
             model.Fit(x, y, epochs: 4, batchSize: 16, Loss.CategoricalCrossEntropy, new Adam(0.01f), seed: 7, verbosity: Verbosity.Silent,
                 callbacks: backup is null ? [] : [new BackupAndRestore(backup)], progress: progress, cancellationToken: token);
 
         var straight = AdaptedConvnet(seed: 1, x);
-        Train(straight, backup: null);
-        var path = Path.Combine(_folder, "backup.ckpt");
-        using (var cancel = new CancellationTokenSource())
-        {
-            Assert.Throws<OperationCanceledException>(() => Train(AdaptedConvnet(seed: 1, x), path,
-                new SynchronousProgress(e => { if (e.Epoch == 2) cancel.Cancel(); }), cancel.Token));
-        }
-
         // A fresh, unadapted model: the checkpoint brings the statistics back before Fit checks them.
         var resumed = new NormalizedConvnet(seed: 12345);
-        Train(resumed, path);
-        Assert.Equal(straight.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits), resumed.Parameters.ToArray().Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(straight.NonTrainableWeights.ToArray().Select(BitConverter.SingleToInt32Bits), resumed.NonTrainableWeights.ToArray().Select(BitConverter.SingleToInt32Bits));
+        InterruptedTraining.RunStraightAndResumed(Train, straight, interrupted: AdaptedConvnet(seed: 1, x), resumed, Path.Combine(_folder, "backup.ckpt"));
+        InterruptedTraining.AssertSameBits(straight, resumed);
     }
 
     [Fact]

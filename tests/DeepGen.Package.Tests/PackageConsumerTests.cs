@@ -42,7 +42,49 @@ public sealed class PackedFeed : IDisposable
 
     public string PathOf(string id) => Path.Combine(FeedPath, $"{id}.{Version}.nupkg");
 
+    /// <summary>
+    /// A project as a user sets one up against the feed: the folder <paramref name="folder"/> in <paramref name="work"/>,
+    /// holding <paramref name="files"/> (name, text) and a nuget.config that takes the DeepGen packages from this feed.
+    /// Returns the folder; build and run it with <see cref="ConsumerEnvironment"/>.
+    /// </summary>
+    internal string CreateConsumer(TempFolder work, string folder, params (string Name, string Text)[] files)
+    {
+        var app = work.Combine(folder);
+        Directory.CreateDirectory(app);
+        foreach (var (name, text) in files) File.WriteAllText(Path.Combine(app, name), text);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(FeedPath));
+        return app;
+    }
+
+    /// <summary>
+    /// An empty package folder of its own, <c>packages</c> in <paramref name="work"/>: DeepGen can only come from the
+    /// feed. Everything else is found in the machine's package folder, named as a read-only fallback in nuget.config.
+    /// </summary>
+    internal static Dictionary<string, string> ConsumerEnvironment(TempFolder work) => new() { ["NUGET_PACKAGES"] = work.Combine("packages") };
+
     public void Dispose() => _folder.Dispose();
+
+    private static string NuGetConfig(string feed)
+    {
+        var machineFolder = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var fallbacks = new[] { machineFolder, "/opt/nuget/packages" }.Where(Directory.Exists)
+            .Select((folder, i) => new XElement("add", new XAttribute("key", "machine" + i), new XAttribute("value", folder)));
+        return new XDocument(
+            new XElement("configuration",
+                new XElement("packageSources",
+                    new XElement("clear"),
+                    new XElement("add", new XAttribute("key", "deepgen-test-feed"), new XAttribute("value", feed)),
+                    new XElement("add", new XAttribute("key", "nuget.org"), new XAttribute("value", "https://api.nuget.org/v3/index.json"))),
+                new XElement("packageSourceMapping",
+                    new XElement("packageSource", new XAttribute("key", "deepgen-test-feed"),
+                        new XElement("package", new XAttribute("pattern", "DeepGen")),
+                        new XElement("package", new XAttribute("pattern", "DeepGen.*"))),
+                    new XElement("packageSource", new XAttribute("key", "nuget.org"),
+                        new XElement("package", new XAttribute("pattern", "*")))),
+                new XElement("fallbackPackageFolders", fallbacks))).ToString();
+    }
 }
 
 /// <summary>
@@ -82,15 +124,8 @@ public sealed class PackageConsumerTests(PackedFeed feed)
     public void A_fresh_project_referencing_the_package_builds_trains_and_predicts()
     {
         using var work = new TempFolder("deepgen-consumer");
-        var app = work.Combine("app");
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("{PACKAGE}", "DeepGen", StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
-        File.WriteAllText(Path.Combine(app, "Program.cs"), ConsumerProgram);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(feed.FeedPath));
-
-        // An empty package folder of its own: DeepGen can only come from the feed just packed. Everything else is
-        // found in the machine's package folder, named as a read-only fallback in nuget.config.
-        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("packages") };
+        var app = feed.CreateConsumer(work, "app", ("Consumer.csproj", ConsumerProjectOf("DeepGen")), ("Program.cs", ConsumerProgram));
+        var environment = PackedFeed.ConsumerEnvironment(work);
         var build = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(3), "build", "-c", "Release");
         Assert.True(build.ExitCode == 0, build.Describe("dotnet build"));
         Assert.True(File.Exists(work.Combine("packages", "deepgen", feed.Version.ToLowerInvariant(), "analyzers", "dotnet", "cs", "DeepGen.Generator.dll")),
@@ -117,13 +152,8 @@ public sealed class PackageConsumerTests(PackedFeed feed)
     public void A_fresh_project_referencing_only_DeepGen_Plots_gets_DeepGen_too_and_saves_a_plot()
     {
         using var work = new TempFolder("deepgen-plots-consumer");
-        var app = work.Combine("app");
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("{PACKAGE}", "DeepGen.Plots", StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
-        File.WriteAllText(Path.Combine(app, "Program.cs"), PlotsProgram);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), NuGetConfig(feed.FeedPath));
-
-        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("packages") };
+        var app = feed.CreateConsumer(work, "app", ("Consumer.csproj", ConsumerProjectOf("DeepGen.Plots")), ("Program.cs", PlotsProgram));
+        var environment = PackedFeed.ConsumerEnvironment(work);
         var build = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(4), "build", "-c", "Release");
         Assert.True(build.ExitCode == 0, build.Describe("dotnet build"));
         // DeepGen came in as DeepGen.Plots' dependency, at the same version, from the test's feed.
@@ -179,6 +209,10 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         </Project>
         """;
 
+    /// <summary>The consumer's project file, referencing <paramref name="package"/> at the feed's version.</summary>
+    private string ConsumerProjectOf(string package) =>
+        ConsumerProject.Replace("{PACKAGE}", package, StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal);
+
     private const string ConsumerProgram = """
         using System.Globalization;
         using DeepGen;
@@ -212,28 +246,6 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         [Dense(3, Softmax)]
         public partial class TinyClassifier;
         """;
-
-    internal static string NuGetConfig(string feed)
-    {
-        var machineFolder = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var fallbacks = new[] { machineFolder, "/opt/nuget/packages" }.Where(Directory.Exists)
-            .Select((folder, i) => new XElement("add", new XAttribute("key", "machine" + i), new XAttribute("value", folder)));
-        return new XDocument(
-            new XElement("configuration",
-                new XElement("packageSources",
-                    new XElement("clear"),
-                    new XElement("add", new XAttribute("key", "deepgen-test-feed"), new XAttribute("value", feed)),
-                    new XElement("add", new XAttribute("key", "nuget.org"), new XAttribute("value", "https://api.nuget.org/v3/index.json"))),
-                new XElement("packageSourceMapping",
-                    new XElement("packageSource", new XAttribute("key", "deepgen-test-feed"),
-                        new XElement("package", new XAttribute("pattern", "DeepGen")),
-                        new XElement("package", new XAttribute("pattern", "DeepGen.*"))),
-                    new XElement("packageSource", new XAttribute("key", "nuget.org"),
-                        new XElement("package", new XAttribute("pattern", "*")))),
-                new XElement("fallbackPackageFolders", fallbacks))).ToString();
-    }
 }
 
 /// <summary>

@@ -31,13 +31,9 @@ public sealed class StrictBuildTests(PackedFeed feed)
     public void A_library_with_docs_all_analyzers_and_warnings_as_errors_builds_clean()
     {
         using var work = new TempFolder("deepgen-strict");
-        var app = work.Combine("lib");
-        Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "Strict.csproj"), StrictProject.Replace("{VERSION}", feed.Version, StringComparison.Ordinal));
-        File.WriteAllText(Path.Combine(app, "Models.cs"), Models);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), PackageConsumerTests.NuGetConfig(feed.FeedPath));
-
-        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("packages") };
+        var app = feed.CreateConsumer(work, "lib",
+            ("Strict.csproj", StrictProject.Replace("{VERSION}", feed.Version, StringComparison.Ordinal)), ("Models.cs", Models));
+        var environment = PackedFeed.ConsumerEnvironment(work);
         var build = DotNetCli.Dotnet(app, environment, TimeSpan.FromMinutes(5), "build", "-c", "Release", "-p:EmitCompilerGeneratedFiles=true");
         Assert.True(build.ExitCode == 0, build.Describe("dotnet build"));
         Assert.Contains(" 0 Warning(s)", build.StandardOutput, StringComparison.Ordinal);

@@ -35,22 +35,7 @@ public static unsafe class NormalizationKernels
         KernelArguments.CheckLength(input, size, nameof(input));
         KernelArguments.CheckLength(mean, features, nameof(mean));
         KernelArguments.CheckLength(variance, features, nameof(variance));
-
-        var deviations = stackalloc float[FeatureBlock];
-        for (var first = 0; first < features; first += FeatureBlock)
-        {
-            var width = Math.Min(FeatureBlock, features - first);
-            var divisors = new Span<float>(deviations, width);
-            for (var j = 0; j < width; j++) divisors[j] = StandardDeviation(variance[first + j]);
-            var means = mean.Slice(first, width);
-            for (var r = 0; r < rows; r++)
-            {
-                var at = r * features + first;
-                var y = output.Slice(at, width);
-                TensorPrimitives.Subtract(input.Slice(at, width), means, y);
-                TensorPrimitives.Divide(y, divisors, y);
-            }
-        }
+        Standardize(output, input, mean, variance, rows, features);
     }
 
     /// <summary>
@@ -67,7 +52,18 @@ public static unsafe class NormalizationKernels
         KernelArguments.CheckLength(inputGradient, size, nameof(inputGradient));
         KernelArguments.CheckLength(outputGradient, size, nameof(outputGradient));
         KernelArguments.CheckLength(variance, features, nameof(variance));
+        // The mean is a constant, so the gradient is only divided: an empty mean subtracts nothing.
+        Standardize(inputGradient, outputGradient, mean: [], variance, rows, features);
+        ShapeKernels.ElementGradient<TPreviousActivation>(inputGradient, previousSaved, dropoutMask);
+    }
 
+    /// <summary>
+    /// <c>output = (input - mean) / max(√variance, ε)</c> per feature, or <c>input / max(√variance, ε)</c> when
+    /// <paramref name="mean"/> is empty. The divisors are computed once per block of features, on the stack.
+    /// </summary>
+    private static void Standardize(
+        Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, int rows, int features)
+    {
         var deviations = stackalloc float[FeatureBlock];
         for (var first = 0; first < features; first += FeatureBlock)
         {
@@ -77,11 +73,18 @@ public static unsafe class NormalizationKernels
             for (var r = 0; r < rows; r++)
             {
                 var at = r * features + first;
-                TensorPrimitives.Divide(outputGradient.Slice(at, width), divisors, inputGradient.Slice(at, width));
+                var y = output.Slice(at, width);
+                if (mean.IsEmpty)
+                {
+                    TensorPrimitives.Divide(input.Slice(at, width), divisors, y);
+                }
+                else
+                {
+                    TensorPrimitives.Subtract(input.Slice(at, width), mean.Slice(first, width), y);
+                    TensorPrimitives.Divide(y, divisors, y);
+                }
             }
         }
-
-        ShapeKernels.ElementGradient<TPreviousActivation>(inputGradient, previousSaved, dropoutMask);
     }
 
     private static int CheckShape(int rows, int features)

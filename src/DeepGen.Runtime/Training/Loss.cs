@@ -56,11 +56,7 @@ public abstract class Loss
     {
         if (this is BatchWeightedLoss weighted) return weighted.Inner.Sum(outputs, targets, weighted.WeightsOf(batch), batch, units);
         CheckShapes(outputs, targets, batch, units);
-        var width = TargetsPerSample(units);
-        var sum = 0.0;
-        for (var row = 0; row < batch; row++)
-            sum += SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
-        return sum;
+        return WeightedSum(outputs, targets, sampleWeights: [], batch, units);
     }
 
     /// <summary>
@@ -73,11 +69,7 @@ public abstract class Loss
     {
         CheckShapes(outputs, targets, batch, units);
         CheckWeights(sampleWeights, batch);
-        var width = TargetsPerSample(units);
-        var sum = 0.0;
-        for (var row = 0; row < batch; row++)
-            sum += sampleWeights[row] * SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
-        return sum;
+        return WeightedSum(outputs, targets, sampleWeights, batch, units);
     }
 
     /// <summary>
@@ -92,21 +84,7 @@ public abstract class Loss
         if (this is BatchWeightedLoss weighted)
             return weighted.Inner.Gradient(gradient, outputs, targets, weighted.WeightsOf(batch), batch, units, outputActivation);
         CheckShapes(outputs, targets, batch, units);
-        if (gradient.Length != outputs.Length)
-            throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
-        var width = TargetsPerSample(units);
-        var sum = 0.0;
-        var scale = 1f / batch;
-        for (var row = 0; row < batch; row++)
-        {
-            var p = outputs.Slice(row * units, units);
-            var y = targets.Slice(row * width, width);
-            var g = gradient.Slice(row * units, units);
-            sum += SampleLoss(p, y);
-            SampleGradient(g, p, y, scale, outputActivation);
-        }
-
-        return (float)(sum / batch);
+        return WeightedGradient(gradient, outputs, targets, sampleWeights: [], batch, units, outputActivation);
     }
 
     /// <summary>
@@ -122,6 +100,31 @@ public abstract class Loss
     {
         CheckShapes(outputs, targets, batch, units);
         CheckWeights(sampleWeights, batch);
+        return WeightedGradient(gradient, outputs, targets, sampleWeights, batch, units, outputActivation);
+    }
+
+    // The weighted and unweighted overloads share these two loops; no weights (an empty span) means a weight of 1 for
+    // every sample. weight · l and weight · (1 / batch) are exact for a weight of 1, so an unweighted call, or a sample
+    // of weight 1, gives the bits of a loop without weights. The callers have checked the shapes and the weights.
+
+    private double WeightedSum(
+        ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> sampleWeights, int batch, int units)
+    {
+        var width = TargetsPerSample(units);
+        var sum = 0.0;
+        for (var row = 0; row < batch; row++)
+        {
+            var weight = sampleWeights.IsEmpty ? 1f : sampleWeights[row];
+            sum += weight * SampleLoss(outputs.Slice(row * units, units), targets.Slice(row * width, width));
+        }
+
+        return sum;
+    }
+
+    private float WeightedGradient(
+        Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, ReadOnlySpan<float> sampleWeights,
+        int batch, int units, Activation outputActivation)
+    {
         if (gradient.Length != outputs.Length)
             throw new ArgumentException($"The gradient holds {gradient.Length} floats; {outputs.Length} are needed.", nameof(gradient));
         var width = TargetsPerSample(units);
@@ -132,8 +135,7 @@ public abstract class Loss
             var p = outputs.Slice(row * units, units);
             var y = targets.Slice(row * width, width);
             var g = gradient.Slice(row * units, units);
-            var weight = sampleWeights[row];
-            // weight · l and weight · (1 / batch): exact for a weight of 1, so such a sample gives the unweighted bits.
+            var weight = sampleWeights.IsEmpty ? 1f : sampleWeights[row];
             sum += weight * SampleLoss(p, y);
             SampleGradient(g, p, y, weight * scale, outputActivation);
         }

@@ -3,8 +3,7 @@ namespace DeepGen;
 /// <summary>Keras's <c>mean_squared_error</c> metric: the mean of <c>(p - y)²</c> over every output of every sample.</summary>
 public sealed class MeanSquaredError : Metric
 {
-    private double _sum;
-    private long _count;
+    private SquaredErrors _errors;
 
     /// <inheritdoc />
     public override string Name => "mean_squared_error";
@@ -13,10 +12,10 @@ public sealed class MeanSquaredError : Metric
     public override bool HigherIsBetter => false;
 
     /// <inheritdoc />
-    public override void Reset() => (_sum, _count) = (0, 0);
+    public override void Reset() => _errors = default;
 
     /// <inheritdoc />
-    public override double Result() => _count == 0 ? 0 : _sum / _count;
+    public override double Result() => _errors.Mean;
 
     /// <inheritdoc />
     public override Metric Clone() => new MeanSquaredError();
@@ -25,8 +24,7 @@ public sealed class MeanSquaredError : Metric
     protected override void UpdateBatch(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units, int width)
     {
         RequireDenseTargets(units, width);
-        _sum += SquaredErrors.Sum(outputs, targets);
-        _count += outputs.Length;
+        _errors.Add(outputs, targets);
     }
 }
 
@@ -37,8 +35,7 @@ public sealed class MeanSquaredError : Metric
 /// </summary>
 public sealed class RootMeanSquaredError : Metric
 {
-    private double _sum;
-    private long _count;
+    private SquaredErrors _errors;
 
     /// <inheritdoc />
     public override string Name => "root_mean_squared_error";
@@ -47,10 +44,10 @@ public sealed class RootMeanSquaredError : Metric
     public override bool HigherIsBetter => false;
 
     /// <inheritdoc />
-    public override void Reset() => (_sum, _count) = (0, 0);
+    public override void Reset() => _errors = default;
 
     /// <inheritdoc />
-    public override double Result() => _count == 0 ? 0 : Math.Sqrt(_sum / _count);
+    public override double Result() => Math.Sqrt(_errors.Mean);
 
     /// <inheritdoc />
     public override Metric Clone() => new RootMeanSquaredError();
@@ -59,15 +56,21 @@ public sealed class RootMeanSquaredError : Metric
     protected override void UpdateBatch(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int batch, int units, int width)
     {
         RequireDenseTargets(units, width);
-        _sum += SquaredErrors.Sum(outputs, targets);
-        _count += outputs.Length;
+        _errors.Add(outputs, targets);
     }
 }
 
-internal static class SquaredErrors
+/// <summary>The running mean of <c>(p - y)²</c> that <see cref="MeanSquaredError"/> and <see cref="RootMeanSquaredError"/> keep; <c>default</c> is empty.</summary>
+internal struct SquaredErrors
 {
-    /// <summary>Σ (p - y)², accumulated in double.</summary>
-    public static double Sum(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets)
+    private double _sum;
+    private long _count;
+
+    /// <summary>The mean so far, accumulated in double; 0 before any value.</summary>
+    public readonly double Mean => _count == 0 ? 0 : _sum / _count;
+
+    /// <summary>Adds <c>(p - y)²</c> of every output.</summary>
+    public void Add(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets)
     {
         double sum = 0;
         for (var i = 0; i < outputs.Length; i++)
@@ -76,7 +79,8 @@ internal static class SquaredErrors
             sum += error * error;
         }
 
-        return sum;
+        _sum += sum;
+        _count += outputs.Length;
     }
 }
 

@@ -1,4 +1,4 @@
-using DeepGen.Cpu;
+using static DeepGen.Runtime.Tests.Training.LossGradientCases;
 
 namespace DeepGen.Runtime.Tests.Training;
 
@@ -8,8 +8,6 @@ namespace DeepGen.Runtime.Tests.Training;
 /// </summary>
 public class KerasLossTests
 {
-    private const int Batch = 3, Units = 4;
-
     [Fact]
     public void Mean_absolute_error_is_the_mean_over_outputs_and_over_the_batch()
     {
@@ -107,51 +105,11 @@ public class KerasLossTests
     public void Gradient_matches_finite_differences_through_the_activation(string lossName, Activation activation)
     {
         var (loss, y) = LossAndTargets(lossName);
-        double[] z = [0.3, -1.2, 0.8, 0.1, -0.4, 1.5, -0.7, 0.2, 0.9, 0.05, -0.3, 0.6];
-        if (lossName is "bce" or "scce")
-        {
-            // Cross-entropy needs probabilities; keep every activation's outputs inside (0, 1).
-            for (var i = 0; i < z.Length; i++) z[i] = 0.3 * z[i] + 0.5;
-        }
-
+        var z = Inputs(lossName);
         var gradient = new float[Batch * Units];
         loss.Gradient(gradient, Activate(z, activation), y, Batch, Units, activation);
-        for (var k = 0; k < z.Length; k++)
-        {
-            const double step = 1e-3;
-            var plus = (double[])z.Clone();
-            plus[k] += step;
-            var minus = (double[])z.Clone();
-            minus[k] -= step;
-            var expected = (loss.Sum(Activate(plus, activation), y, Batch, Units) - loss.Sum(Activate(minus, activation), y, Batch, Units)) / Batch / (2 * step);
-            Assert.True(Math.Abs(gradient[k] - expected) <= 2e-4 + 1e-2 * Math.Abs(expected),
-                $"{loss.Name} through {activation}, dL/dz[{k}]: {gradient[k]:G7}, finite differences {expected:G7}.");
-        }
+        AssertMatchesFiniteDifferences(gradient, z, at => loss.Sum(Activate(at, activation), y, Batch, Units) / Batch, $"{loss.Name} through {activation}");
 
         Assert.Contains(gradient, g => Math.Abs(g) > 1e-3);
-    }
-
-    private static (Loss Loss, float[] Targets) LossAndTargets(string name) => name switch
-    {
-        "mae" => (Loss.MeanAbsoluteError, [0.2f, 0.9f, 0.1f, 0.4f, 1, 0, 0.5f, 0.3f, 0.7f, 0.6f, 0.2f, 0.1f]),
-        "huber" => (Loss.Huber, [2.2f, 0.9f, -1.1f, 0.4f, 1, 0, 0.5f, -2.3f, 0.7f, 0.6f, 0.2f, 0.1f]),
-        "huber2" => (new HuberLoss(0.25f), [2.2f, 0.9f, -1.1f, 0.4f, 1, 0, 0.5f, -2.3f, 0.7f, 0.6f, 0.2f, 0.1f]),
-        "bce" => (Loss.BinaryCrossEntropy, [1, 0, 1, 1, 0, 0, 1, 0, 0.3f, 1, 0, 1]),
-        "scce" => (Loss.SparseCategoricalCrossEntropy, [1f, 0f, 3f]),
-        _ => throw new ArgumentOutOfRangeException(nameof(name)),
-    };
-
-    private static float[] Activate(double[] z, Activation activation)
-    {
-        var values = Array.ConvertAll(z, v => (float)v);
-        switch (activation)
-        {
-            case Activation.Sigmoid: SigmoidActivation.Forward(values); break;
-            case Activation.Tanh: TanhActivation.Forward(values); break;
-            case Activation.Relu: ReluActivation.Forward(values); break;
-            case Activation.Softmax: RowSoftmax.ForwardRows(values, Batch, Units); break;
-        }
-
-        return values;
     }
 }
