@@ -210,8 +210,11 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         """;
 
     /// <summary>The consumer's project file, referencing <paramref name="package"/> at the feed's version.</summary>
-    private string ConsumerProjectOf(string package) =>
-        ConsumerProject.Replace("{PACKAGE}", package, StringComparison.Ordinal).Replace("{VERSION}", feed.Version, StringComparison.Ordinal);
+    private string ConsumerProjectOf(string package) => ConsumerProjectOf(package, feed.Version);
+
+    /// <summary>A consumer's project file, referencing <paramref name="package"/> at <paramref name="version"/>.</summary>
+    internal static string ConsumerProjectOf(string package, string version) =>
+        ConsumerProject.Replace("{PACKAGE}", package, StringComparison.Ordinal).Replace("{VERSION}", version, StringComparison.Ordinal);
 
     private const string ConsumerProgram = """
         using System.Globalization;
