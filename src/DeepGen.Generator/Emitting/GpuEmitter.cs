@@ -8,33 +8,28 @@ using DeepGen.Generator.Planning;
 namespace DeepGen.Generator.Emitting;
 
 /// <summary>
-/// Writes one model's GPU file, <c>&lt;Model&gt;.Gpu.g.cs</c>: ILGPU kernels for its exact shape (sizes as literal
-/// constants, the inner loops unrolled because ILGPU 1.5.3 does not unroll), loaded once and launched through typed
-/// delegates, plus <c>ToDevice</c>. Emitted only when the user's project references DeepGen.Gpu.
+/// Writes one model's GPU file, <c>&lt;Model&gt;.Gpu.g.cs</c>: the model's sizes and offsets as named constants, and
+/// the launches of DeepGen.Gpu's one tiled product kernel, specialised per product with struct operands (where its
+/// inputs are read) and a struct epilogue (bias and activation, a delta, a gradient and a fused SGD step), plus
+/// <c>ToDevice</c>. The kernels themselves are written once, by hand, in DeepGen.Gpu; this file wires them together.
+/// Emitted only when the user's project references DeepGen.Gpu.
 /// </summary>
 /// <remarks>
 /// Deterministic by construction: every sum runs in a fixed order inside one thread (a tile's products in k order,
-/// a bias gradient over the batch in sample order), and nothing uses atomics, so two runs give the same bits.
+/// the bias gradient as one more row of the weight-gradient product), and nothing uses atomics, so two runs give the
+/// same bits.
 /// </remarks>
 internal static class GpuEmitter
 {
     /// <summary>A type of DeepGen.Gpu: when the compilation can see it, the project references the GPU back end.</summary>
     public const string MarkerTypeName = "DeepGen.Gpu.GpuKernelSet";
 
-    private const int Tile = 16;
-    private const string KernelSet = "global::DeepGen.Gpu.GpuKernelSet";
-    private const string GpuModel = "global::DeepGen.Gpu.GpuModel";
-    private const string Device = "global::DeepGen.Gpu.ComputeDevice";
-    private const string Batch = "global::DeepGen.Gpu.GpuBatch";
+    private const string Gpu = "global::DeepGen.Gpu.";
+    private const string KernelSet = Gpu + "GpuKernelSet";
+    private const string GpuModel = Gpu + "GpuModel";
+    private const string Device = Gpu + "ComputeDevice";
+    private const string Batch = Gpu + "GpuBatch";
     private const string Accelerator = "global::ILGPU.Runtime.Accelerator";
-    private const string Loaders = "global::ILGPU.Runtime.KernelLoaders";
-    private const string Config = "global::ILGPU.KernelConfig";
-    private const string Floats = "global::ILGPU.ArrayView<float>";
-    private const string Ints = "global::ILGPU.ArrayView<int>";
-    private const string Group = "global::ILGPU.Group";
-    private const string Grid = "global::ILGPU.Grid";
-    private const string SharedMemory = "global::ILGPU.SharedMemory";
-    private const string XMath = "global::ILGPU.Algorithms.XMath";
     private const string KernelsClass = MemberNames.GpuKernels;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -48,24 +43,12 @@ internal static class GpuEmitter
             var last = i == plan.Layers.Count - 1;
             if (layer.Kind != LayerKind.Dense)
                 return $"layer {Text(i)} ('{layer.Name}') is a {layer.Kind} layer, which has no GPU kernel yet";
-            // An explicit list: an activation added to the enum later is unsupported here until its kernel code exists.
-            switch (layer.Activation)
-            {
-                case Activation.Linear:
-                case Activation.Sigmoid:
-                case Activation.Relu:
-                case Activation.Tanh:
-                    break;
-                case Activation.Softmax when last:
-                    break;
-                default:
-                    return $"layer {Text(i)} ('{layer.Name}') uses the {layer.Activation} activation{(last ? "" : " before the last layer")}, which has no GPU kernel yet";
-            }
-
-            // The kernels compute every layer as weights, bias and activation, with nothing in between.
-            if (layer.HasDropout) return $"layer {Text(i)} ('{layer.Name}') is followed by a dropout, which has no GPU kernel yet";
-            if (!layer.Spec.UseBias) return $"layer {Text(i)} ('{layer.Name}') has no bias, which the GPU kernels do not handle yet";
-            if (layer.IsRegularized) return $"layer {Text(i)} ('{layer.Name}') has an L1/L2 penalty, which the GPU kernels do not add yet";
+            // Every activation has a device struct; softmax is a row operation, applied by the loss or the softmax
+            // kernel after the last layer, so only the last layer may use it (as the CPU kernels require too).
+            if (layer.Activation == Activation.Softmax && !last)
+                return $"layer {Text(i)} ('{layer.Name}') uses the Softmax activation before the last layer, which has no GPU kernel yet";
+            if (layer.Activation != Activation.Softmax && ActivationStruct(layer.Activation) is null)
+                return $"layer {Text(i)} ('{layer.Name}') uses the {layer.Activation} activation, which has no GPU kernel yet";
         }
 
         return null;
@@ -103,218 +86,325 @@ internal static class GpuEmitter
     private static void WriteHeader(SourceWriter w, ModelPlan plan)
     {
         w.Line("// <auto-generated/>");
-        w.Line($"// DeepGen: {plan.Spec.ClassName} on a GPU, ILGPU kernels generated from its [Model] and [Dense] attributes. Do not edit.");
+        w.Line($"// DeepGen: {plan.Spec.ClassName} on a GPU, generated from its [Model] and [Dense] attributes. Do not edit.");
         w.Line("//");
         w.Line("// The buffers have the CPU model's layout (see the CPU file's header), so parameters move between devices as one copy.");
-        w.Line($"// Matrix products run in {Tile} × {Tile} tiles, one group of {Tile * Tile} threads per tile of the result, each thread");
-        w.Line("// summing its element in k order: fixed summation order, no atomics, so the same inputs give the same bits.");
-        w.Line("// A training step launches, in order:");
-        foreach (var layer in plan.Layers) w.Line($"//   {layer.Name}Forward         [batch, {layer.Inputs}] · [{layer.Inputs}, {layer.Units}] + bias, {layer.Activation}" + (layer.Index == 0 ? ", rows gathered through the order" : ""));
-        w.Line($"//   Loss               per sample: {(Last(plan).Activation == Activation.Softmax ? "softmax, " : "")}loss, dLoss/d(pre-activation), correct or not");
-        w.Line("//   ReduceStep         the batch's mean loss and correct count, kept on the device until the epoch ends");
+        w.Line("// Every matrix product is DeepGen.Gpu.TiledProduct's one kernel (16 × 16 tiles, each thread summing its element in");
+        w.Line("// k order: no atomics, so the same inputs give the same bits), specialised per product with struct operands and a");
+        w.Line("// struct epilogue. A training step launches, in order:");
+        foreach (var layer in plan.Layers)
+            w.Line($"//   {Pad(Names(layer).ForwardKernel)}[batch, {Text(layer.Inputs)}] · W[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? " + b" : "")}, {layer.Activation}" +
+                   (layer.HasDropout ? ", dropout (mask drawn on the host)" : "") + (layer.Index == 0 ? "; rows gathered through the order" : ""));
+        w.Line($"//   {Pad(MemberNames.LossKernel)}per sample: {(Last(plan).Activation == Activation.Softmax ? "softmax, " : "")}loss, dLoss/d(pre-activation), correct or not");
+        w.Line($"//   {Pad(MemberNames.ReduceStep)}the batch's mean loss and correct count, kept on the device until the epoch ends");
+        foreach (var layer in plan.Layers.Where(l => l.IsRegularized))
+            w.Line($"//   {Pad("Penalty")}{layer.Name}'s L1/L2 penalty added to the step's loss, before the weights change");
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];
-            if (i > 0) w.Line($"//   {layer.Name}InputGradient   delta[batch, {layer.Units}] · Wᵀ ⊙ {plan.Layers[i - 1].Activation}', before W changes");
-            w.Line($"//   {layer.Name}WeightGradient  inputᵀ · delta → dW[{layer.Inputs}, {layer.Units}], W -= learningRate · dW");
-            w.Line($"//   {layer.Name}BiasGradient    Σ over the batch of delta → db[{layer.Units}], b -= learningRate · db");
+            var n = Names(layer);
+            if (i > 0) w.Line($"//   {Pad(n.InputGradientKernel)}delta[batch, {Text(layer.Units)}] · Wᵀ{(plan.Layers[i - 1].HasDropout ? " ⊙ mask" : "")} ⊙ {plan.Layers[i - 1].Activation}', before W changes");
+            w.Line($"//   {Pad(n.WeightGradientKernel)}inputᵀ · delta → dW[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? $" and db[{Text(layer.Units)}]" : "")}" +
+                   $"{(layer.IsRegularized ? " + penalty'" : "")}; plain SGD fused when the optimizer is plain SGD");
         }
 
+        w.Line("// Any other optimizer updates every parameter afterwards, in one launch of its own (DeepGen.Gpu).");
         w.Line();
     }
 
+    private static string Pad(string name) => name.PadRight(22);
+
     private static void WriteKernelSet(SourceWriter w, ModelPlan plan)
     {
-        var kernels = Kernels(plan).ToList();
+        var last = Last(plan);
+        var regularized = plan.Layers.Where(l => l.IsRegularized).ToList();
         w.Line($"/// <summary>{plan.Spec.ClassName}'s kernels, compiled for one accelerator when this is created and launched through typed delegates.</summary>");
         w.Open($"internal sealed class {KernelsClass} : {KernelSet}");
-        foreach (var kernel in kernels)
-            w.Line($"private readonly global::System.Action<{Config}, {string.Join(", ", kernel.Parameters.Select(p => p.Type))}> {Field(kernel.Name)};");
+        WriteConstants(w, plan);
+
+        foreach (var layer in plan.Layers)
+        {
+            var n = Names(layer);
+            w.Line($"private readonly {ForwardType(plan, layer)} {Field(n.ForwardKernel)};");
+            if (layer.Index > 0) w.Line($"private readonly {InputGradientType(plan, layer)} {Field(n.InputGradientKernel)};");
+            w.Line($"private readonly {WeightGradientType(plan, layer)} {Field(n.WeightGradientKernel)};");
+        }
+
+        if (regularized.Count > 0) w.Line($"private readonly {Gpu}PenaltyKernel {MemberNames.PenaltyField};");
+        WriteLossFields(w, plan);
         w.Line();
         w.Line("/// <summary>Compiles every kernel for <paramref name=\"accelerator\"/>: slow once, then each launch is a delegate call.</summary>");
         w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator)");
-        foreach (var kernel in kernels)
-            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
-        w.Close();
-        w.Line();
+        foreach (var layer in plan.Layers)
+        {
+            var n = Names(layer);
+            w.Line($"{Field(n.ForwardKernel)} = new(accelerator);");
+            if (layer.Index > 0) w.Line($"{Field(n.InputGradientKernel)} = new(accelerator);");
+            w.Line($"{Field(n.WeightGradientKernel)} = new(accelerator);");
+        }
 
-        var forwardCalls = plan.Layers.Select(l => $"{Names(l).ForwardKernel}(batch);").ToList();
+        if (regularized.Count > 0) w.Line($"{MemberNames.PenaltyField} = new(accelerator);");
+        WriteLossLoads(w, plan);
+        w.Close();
+
+        w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.Forward}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
-        if (Last(plan).Activation == Activation.Softmax) w.Line($"{MemberNames.SoftmaxKernel}(batch);");
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch);");
+        if (last.Activation == Activation.Softmax) w.Line($"{MemberNames.SoftmaxKernel}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.ForwardAndLoss}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch);");
         w.Line($"{MemberNames.LossKernel}(batch);");
         w.Line($"{MemberNames.ReduceStep}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.TrainStep}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch{(Dropped(plan, layer) ? ", training: true" : "")});");
         w.Line($"{MemberNames.LossKernel}(batch);");
         w.Line($"{MemberNames.ReduceStep}(batch);");
+        foreach (var layer in regularized)
+        {
+            var n = Names(layer);
+            w.Line($"{MemberNames.PenaltyField}.Launch(batch, {n.WeightsConstant}, {n.InputsConstant} * {n.UnitsConstant}, {n.L1Constant}, {n.L2Constant});");
+        }
+
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
             var n = Names(plan.Layers[i]);
             if (i > 0) w.Line($"{n.InputGradientKernel}(batch);");
             w.Line($"{n.WeightGradientKernel}(batch);");
-            w.Line($"{n.BiasGradientKernel}(batch);");
         }
 
         w.Close();
 
-        foreach (var kernel in kernels)
+        foreach (var layer in plan.Layers) WriteForward(w, plan, layer);
+        for (var i = plan.Layers.Count - 1; i >= 0; i--)
+        {
+            if (i > 0) WriteInputGradient(w, plan.Layers[i], plan.Layers[i - 1]);
+            WriteWeightGradient(w, plan, plan.Layers[i]);
+        }
+
+        WriteLossKernels(w, plan);
+        w.Close();
+    }
+
+    /// <summary>Every size and offset the launches use, named after its layer, with the layout's values.</summary>
+    private static void WriteConstants(SourceWriter w, ModelPlan plan)
+    {
+        w.Line("// Sizes, and where each layer's values live: parameters at absolute offsets of the flat parameter buffer;");
+        w.Line("// activations at per-sample offsets of the activation buffer, whose slices are [batch × width] (batch.At).");
+        foreach (var layer in plan.Layers)
+        {
+            var n = Names(layer);
+            Constant(w, n.InputsConstant, layer.Inputs, $"{layer.Name}'s inputs");
+            Constant(w, n.UnitsConstant, layer.Units, $"{layer.Name}'s units");
+            Constant(w, n.WeightsConstant, layer.WeightsOffset, $"W[{Text(layer.Inputs)}, {Text(layer.Units)}] in the parameters");
+            if (layer.Spec.UseBias) Constant(w, n.BiasConstant, layer.BiasOffset, $"b[{Text(layer.Units)}] in the parameters");
+            Constant(w, n.OutputsConstant, layer.OutputOffsetPerSample, "its outputs, per sample");
+            if (layer.KeepsPreActivation) Constant(w, n.PreActivationsConstant, layer.PreActivationOffsetPerSample, $"its pre-activations, per sample ({layer.Activation}'s derivative reads them)");
+            if (layer.HasDropout)
+            {
+                Constant(w, n.DropoutConstant, layer.DropoutOutputOffsetPerSample, $"the outputs after its dropout (rate {FloatText(layer.Spec.DropoutRate!.Value)}), per sample, training only");
+                Constant(w, n.DropoutMaskConstant, layer.DropoutMaskOffsetPerSample, "the dropout's mask, per sample: drawn on the host, uploaded each step");
+            }
+
+            if (layer.IsRegularized)
+            {
+                w.Line($"private const float {n.L1Constant} = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW²");
+                w.Line($"private const float {n.L2Constant} = {FloatLiteral(layer.Spec.L2)};");
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void Constant(SourceWriter w, string name, long value, string comment) =>
+        w.Line($"private const int {name} = {Text(value)};".PadRight(48) + $"// {comment}");
+
+    // ---- The products -----------------------------------------------------------------------------------------------
+
+    private static void WriteForward(SourceWriter w, ModelPlan plan, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var product = $"inputs[batch, {Text(layer.Inputs)}] · W{(layer.Spec.UseBias ? " + b" : "")}";
+        var f = layer.Activation == Activation.Softmax
+            ? product + " (the softmax follows, per row, in the loss or the softmax kernel)"
+            : $"{layer.Activation.ToString().ToLowerInvariant()}({product})";
+        var previous = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+        var training = Dropped(plan, layer);
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: outputs[batch, {Text(layer.Units)}] = {Xml(f)}" +
+               (previous is null ? ", the rows gathered from the data set through the order" : "") +
+               (layer.HasDropout ? "; in training, the dropout's output too" : "") +
+               (previous is { HasDropout: true } ? $"; in training it reads {Xml(previous.Name)}'s dropout output" : "") + ".</summary>");
+        w.Line($"public void {n.ForwardKernel}(in {Batch} batch{(training ? ", bool training = false" : "")}) =>");
+        w.Line($"    {Field(n.ForwardKernel)}.Launch(batch.Batch, {n.UnitsConstant}, {n.InputsConstant},");
+        w.Line($"        {ForwardInput(layer, previous)},");
+        w.Line($"        new {Gpu}Rows(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
+        var arguments = new List<string>
+        {
+            "batch.Parameters", layer.Spec.UseBias ? n.BiasConstant : "-1", "batch.Activations", $"batch.At({n.OutputsConstant})", n.UnitsConstant,
+        };
+        if (layer.KeepsPreActivation) arguments.Add($"preActivationOffset: batch.At({n.PreActivationsConstant})");
+        if (layer.HasDropout)
+        {
+            arguments.Add($"dropoutOffset: training ? batch.At({n.DropoutConstant}) : -1");
+            arguments.Add($"maskOffset: batch.At({n.DropoutMaskConstant})");
+        }
+
+        w.Line($"        new {Epilogue(layer)}({string.Join(", ", arguments)}));");
+    }
+
+    private static string ForwardInput(LayerPlan layer, LayerPlan? previous)
+    {
+        var n = Names(layer);
+        if (previous is null) return $"new {Gpu}GatheredRows(batch.Inputs, batch.Order, batch.OrderOffset, {n.InputsConstant})";
+        var p = Names(previous);
+        var offset = previous.HasDropout ? $"training ? {p.DropoutConstant} : {p.OutputsConstant}" : p.OutputsConstant;
+        return $"new {Gpu}Rows(batch.Activations, batch.At({offset}), {n.InputsConstant})";
+    }
+
+    private static void WriteInputGradient(SourceWriter w, LayerPlan layer, LayerPlan previous)
+    {
+        var n = Names(layer);
+        var p = Names(previous);
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: {Xml(previous.Name)}'s delta[batch, {Text(layer.Inputs)}] = (delta[batch, {Text(layer.Units)}] · Wᵀ)" +
+               (previous.HasDropout ? " ⊙ mask" : "") + $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'; launched before W changes.</summary>");
+        w.Line($"public void {n.InputGradientKernel}(in {Batch} batch) =>");
+        w.Line($"    {Field(n.InputGradientKernel)}.Launch(batch.Batch, {n.InputsConstant}, {n.UnitsConstant},");
+        w.Line($"        new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        w.Line($"        new {Gpu}Columns(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
+        var arguments = new List<string> { "batch.Deltas", "batch.Activations", $"batch.At({p.OutputsConstant})", p.UnitsConstant };
+        if (previous.KeepsPreActivation) arguments.Add($"preActivationOffset: batch.At({p.PreActivationsConstant})");
+        if (previous.HasDropout) arguments.Add($"maskOffset: batch.At({p.DropoutMaskConstant})");
+        w.Line($"        new {Gpu}InputDelta<{ActivationStruct(previous.Activation)}>({string.Join(", ", arguments)}));");
+    }
+
+    private static void WriteWeightGradient(SourceWriter w, ModelPlan plan, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var previous = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+        var bias = layer.Spec.UseBias;
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: dW[{Text(layer.Inputs)}, {Text(layer.Units)}] = inputsᵀ · delta" +
+               (layer.IsRegularized ? " + the penalty's gradient" : "") +
+               (bias ? ", and db as one more row (inputs extended by ones)" : "") +
+               ", summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>");
+        w.Line($"public void {n.WeightGradientKernel}(in {Batch} batch) =>");
+        w.Line($"    {Field(n.WeightGradientKernel)}.Launch({n.InputsConstant}{(bias ? " + 1" : "")}, {n.UnitsConstant}, batch.Batch,");
+        string inputs;
+        if (previous is null)
+        {
+            inputs = $"new {Gpu}GatheredColumns(batch.Inputs, batch.Order, batch.OrderOffset, {n.InputsConstant})";
+        }
+        else
+        {
+            var p = Names(previous);
+            inputs = $"new {Gpu}Columns(batch.Activations, batch.At({(previous.HasDropout ? p.DropoutConstant : p.OutputsConstant)}), {n.InputsConstant})";
+        }
+
+        w.Line(bias ? $"        new {Gpu}WithOnesRow<{(previous is null ? Gpu + "GatheredColumns" : Gpu + "Columns")}>({inputs}, {n.InputsConstant})," : $"        {inputs},");
+        w.Line($"        new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        var arguments = new List<string>
+        {
+            "batch.Parameters", "batch.Gradients", n.WeightsConstant, bias ? n.BiasConstant : "-1", n.InputsConstant, n.UnitsConstant, "batch.LearningRate",
+        };
+        if (layer.IsRegularized) { arguments.Add(n.L1Constant); arguments.Add(n.L2Constant); }
+        w.Line($"        new {Gpu}WeightGradient({string.Join(", ", arguments)}));");
+    }
+
+    // ---- Types ------------------------------------------------------------------------------------------------------
+
+    private static string Product(string left, string right, string epilogue) => $"{Gpu}ProductKernel<{left}, {right}, {epilogue}>";
+
+    private static string ForwardType(ModelPlan plan, LayerPlan layer) =>
+        Product(layer.Index == 0 ? Gpu + "GatheredRows" : Gpu + "Rows", Gpu + "Rows", Epilogue(layer));
+
+    private static string InputGradientType(ModelPlan plan, LayerPlan layer) =>
+        Product(Gpu + "Rows", Gpu + "Columns", $"{Gpu}InputDelta<{ActivationStruct(plan.Layers[layer.Index - 1].Activation)}>");
+
+    private static string WeightGradientType(ModelPlan plan, LayerPlan layer)
+    {
+        var inputs = layer.Index == 0 ? Gpu + "GatheredColumns" : Gpu + "Columns";
+        return Product(layer.Spec.UseBias ? $"{Gpu}WithOnesRow<{inputs}>" : inputs, Gpu + "Rows", Gpu + "WeightGradient");
+    }
+
+    /// <summary>The forward epilogue: softmax is applied per row after the product, so its product ends linear.</summary>
+    private static string Epilogue(LayerPlan layer) =>
+        $"{Gpu}DenseOutput<{ActivationStruct(layer.Activation == Activation.Softmax ? Activation.Linear : layer.Activation)}>";
+
+    /// <summary>The DeepGen.Gpu struct of an activation, or null for one without (softmax, a row operation).</summary>
+    private static string? ActivationStruct(Activation activation) => activation switch
+    {
+        // An explicit list: an activation added to the enum later has no GPU kernel until its struct exists.
+        Activation.Linear or Activation.Sigmoid or Activation.Relu or Activation.Tanh or Activation.LeakyRelu or Activation.Elu
+            or Activation.Selu or Activation.Gelu or Activation.Softplus or Activation.Swish or Activation.HardSigmoid => $"{Gpu}{activation}Activation",
+        _ => null,
+    };
+
+    /// <summary>Whether the layer's forward pass differs in training: it or the layer before it has a dropout.</summary>
+    private static bool Dropped(ModelPlan plan, LayerPlan layer) =>
+        layer.HasDropout || (layer.Index > 0 && plan.Layers[layer.Index - 1].HasDropout);
+
+    // ---- The loss (interim: the generated per-model loss kernel, until the library's loss kernel replaces it) -----
+
+    private const string Config = "global::ILGPU.KernelConfig";
+    private const string Floats = "global::ILGPU.ArrayView<float>";
+    private const string Ints = "global::ILGPU.ArrayView<int>";
+    private const string Grid = "global::ILGPU.Grid";
+    private const string XMath = "global::ILGPU.Algorithms.XMath";
+    private const string Loaders = "global::ILGPU.Runtime.KernelLoaders";
+
+    private sealed record Parameter(string Type, string Name, string Argument);
+
+    private sealed record Kernel(string Name, string Grid, IReadOnlyList<Parameter> Parameters, IReadOnlyList<string> Comment, Action<SourceWriter> Body);
+
+    private static readonly Parameter ActivationsArg = new(Floats, "activations", "batch.Activations");
+    private static readonly Parameter DeltasArg = new(Floats, "deltas", "batch.Deltas");
+    private static readonly Parameter TargetsArg = new(Floats, "targets", "batch.Targets");
+    private static readonly Parameter OrderArg = new(Ints, "order", "batch.Order");
+    private static readonly Parameter OrderOffsetArg = new("int", "orderOffset", "batch.OrderOffset");
+    private static readonly Parameter BatchArg = new("int", "batch", "batch.Batch");
+    private static readonly Parameter SampleResultsArg = new(Floats, "sampleResults", "batch.SampleResults");
+    private static readonly Parameter LossKindArg = new("int", "lossKind", "(int)batch.Loss");
+
+    private static IEnumerable<Kernel> LossKernels(ModelPlan plan)
+    {
+        yield return Loss(plan);
+        if (Last(plan).Activation == Activation.Softmax) yield return Softmax(plan);
+    }
+
+    private static void WriteLossFields(SourceWriter w, ModelPlan plan)
+    {
+        foreach (var kernel in LossKernels(plan))
+            w.Line($"private readonly global::System.Action<{Config}, {string.Join(", ", kernel.Parameters.Select(p => p.Type))}> {Field(kernel.Name)};");
+    }
+
+    private static void WriteLossLoads(SourceWriter w, ModelPlan plan)
+    {
+        foreach (var kernel in LossKernels(plan))
+            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
+    }
+
+    private static void WriteLossKernels(SourceWriter w, ModelPlan plan)
+    {
+        foreach (var kernel in LossKernels(plan))
         {
             w.Line();
             w.Line($"/// <summary>Launches {kernel.Name}{MemberNames.KernelMethodSuffix} on <paramref name=\"batch\"/>, without waiting.</summary>");
             w.Line($"public void {kernel.Name}(in {Batch} batch) =>");
             w.Line($"    {Field(kernel.Name)}({kernel.Grid}, {string.Join(", ", kernel.Parameters.Select(p => p.Argument))});");
-        }
-
-        foreach (var kernel in kernels)
-        {
             w.Line();
             foreach (var comment in kernel.Comment) w.Line("// " + comment);
             w.Open($"private static void {kernel.Name}{MemberNames.KernelMethodSuffix}({string.Join(", ", kernel.Parameters.Select(p => $"{p.Type} {p.Name}"))})");
             kernel.Body(w);
             w.Close();
         }
-
-        w.Close();
-    }
-
-    private sealed record Parameter(string Type, string Name, string Argument);
-
-    private sealed record Kernel(string Name, string Grid, IReadOnlyList<Parameter> Parameters, IReadOnlyList<string> Comment, Action<SourceWriter> Body);
-
-    private static readonly Parameter ParametersArg = new(Floats, "parameters", "batch.Parameters");
-    private static readonly Parameter GradientsArg = new(Floats, "gradients", "batch.Gradients");
-    private static readonly Parameter ActivationsArg = new(Floats, "activations", "batch.Activations");
-    private static readonly Parameter DeltasArg = new(Floats, "deltas", "batch.Deltas");
-    private static readonly Parameter InputsArg = new(Floats, "inputs", "batch.Inputs");
-    private static readonly Parameter TargetsArg = new(Floats, "targets", "batch.Targets");
-    private static readonly Parameter OrderArg = new(Ints, "order", "batch.Order");
-    private static readonly Parameter OrderOffsetArg = new("int", "orderOffset", "batch.OrderOffset");
-    private static readonly Parameter BatchArg = new("int", "batch", "batch.Batch");
-    private static readonly Parameter SampleResultsArg = new(Floats, "sampleResults", "batch.SampleResults");
-    private static readonly Parameter LearningRateArg = new("float", "learningRate", "batch.LearningRate");
-    private static readonly Parameter LossKindArg = new("int", "lossKind", "(int)batch.Loss");
-
-    private static IEnumerable<Kernel> Kernels(ModelPlan plan)
-    {
-        foreach (var layer in plan.Layers) yield return Forward(layer);
-        yield return Loss(plan);
-        if (Last(plan).Activation == Activation.Softmax) yield return Softmax(plan);
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
-        {
-            var layer = plan.Layers[i];
-            var previous = i > 0 ? plan.Layers[i - 1] : null;
-            if (previous is not null) yield return InputGradient(layer, previous);
-            yield return WeightGradient(layer, previous);
-            yield return BiasGradient(layer);
-        }
-    }
-
-    // ---- The kernels -------------------------------------------------------------------------------------------
-
-    private static Kernel Forward(LayerPlan layer)
-    {
-        var first = layer.Index == 0;
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var parameters = first
-            ? new[] { ParametersArg, InputsArg, OrderArg, OrderOffsetArg, ActivationsArg, BatchArg }
-            : new[] { ParametersArg, ActivationsArg, BatchArg };
-        // The previous layer's outputs start at batch × its offset, which is this layer's offset minus its inputs.
-        Func<string, string, string> loadA = first
-            ? (row, k) => $"inputs[(long)order[orderOffset + {row}] * {inputs} + {k}]"
-            : (row, k) => $"activations[batch * {Text(layer.OutputOffsetPerSample - layer.Inputs)} + {row} * {inputs} + {k}]";
-        var f = layer.Activation == Activation.Softmax ? "linear (softmax follows per row)" : layer.Activation.ToString().ToLowerInvariant();
-        return new Kernel(Names(layer).ForwardKernel, $"{MemberNames.TileGrid}(batch.Batch, {units})", parameters,
-            new[]
-            {
-                $"{layer.Name}: output[batch, {units}] = {f}(input[batch, {inputs}] · W[{inputs}, {units}] + b[{units}]).",
-                first ? "The input rows are read through the order, so the batch is gathered from the data set in the load." : "Reads the previous layer's outputs in the activation buffer.",
-            },
-            w => WriteTiledProduct(w, rows: "batch", columns: layer.Units, depth: layer.Inputs,
-                loadA: loadA,
-                loadB: (k, column) => $"parameters[{Text(layer.WeightsOffset)} + {k} * {units} + {column}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var z = sum + parameters[{Text(layer.BiasOffset)} + column];");
-                    ww.Line($"activations[batch * {Text(layer.OutputOffsetPerSample)} + row * {units} + column] = {ActivationOf(layer.Activation, "z")};");
-                }));
-    }
-
-    private static Kernel InputGradient(LayerPlan layer, LayerPlan previous)
-    {
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var previousOffset = Text(previous.OutputOffsetPerSample);
-        return new Kernel(Names(layer).InputGradientKernel, $"{MemberNames.TileGrid}(batch.Batch, {inputs})",
-            new[] { ParametersArg, ActivationsArg, DeltasArg, BatchArg },
-            new[]
-            {
-                $"{layer.Name}: the delta of {previous.Name}, inputDelta[batch, {inputs}] = (delta[batch, {units}] · Wᵀ) ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(input).",
-                "Launched before this layer's weight gradient, which updates W.",
-            },
-            w => WriteTiledProduct(w, rows: "batch", columns: layer.Inputs, depth: layer.Units,
-                loadA: (row, n) => $"deltas[batch * {Text(layer.OutputOffsetPerSample)} + {row} * {units} + {n}]",
-                loadB: (n, column) => $"parameters[{Text(layer.WeightsOffset)} + {column} * {units} + {n}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var index = batch * {previousOffset} + row * {inputs} + column;");
-                    ww.Line($"deltas[index] = {DerivativeOf(previous.Activation, "sum", "activations[index]")};");
-                }));
-    }
-
-    private static Kernel WeightGradient(LayerPlan layer, LayerPlan? previous)
-    {
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var parameters = previous is null
-            ? new[] { ParametersArg, GradientsArg, InputsArg, OrderArg, OrderOffsetArg, DeltasArg, BatchArg, LearningRateArg }
-            : new[] { ParametersArg, GradientsArg, ActivationsArg, DeltasArg, BatchArg, LearningRateArg };
-        Func<string, string, string> loadA = previous is null
-            ? (row, sample) => $"inputs[(long)order[orderOffset + {sample}] * {inputs} + {row}]"
-            : (row, sample) => $"activations[batch * {Text(previous.OutputOffsetPerSample)} + {sample} * {inputs} + {row}]";
-        return new Kernel(Names(layer).WeightGradientKernel, $"{MemberNames.TileGrid}({inputs}, {units})", parameters,
-            new[]
-            {
-                $"{layer.Name}: dW[{inputs}, {units}] = input[batch, {inputs}]ᵀ · delta[batch, {units}], summed over the batch in sample order;",
-                "then W -= learningRate · dW on the same element, when learningRate is not 0 (plain SGD fused).",
-            },
-            w => WriteTiledProduct(w, rows: inputs, columns: layer.Units, depth: null,
-                loadA: loadA,
-                loadB: (sample, column) => $"deltas[batch * {Text(layer.OutputOffsetPerSample)} + {sample} * {units} + {column}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var index = {Text(layer.WeightsOffset)} + row * {units} + column;");
-                    ww.Line("gradients[index] = sum;");
-                    ww.Line("if (learningRate != 0f) parameters[index] -= learningRate * sum;");
-                }));
-    }
-
-    private static Kernel BiasGradient(LayerPlan layer)
-    {
-        var units = Text(layer.Units);
-        return new Kernel(Names(layer).BiasGradientKernel, $"{MemberNames.RowGrid}({units})",
-            new[] { ParametersArg, GradientsArg, DeltasArg, BatchArg, LearningRateArg },
-            new[] { $"{layer.Name}: db[{units}] = Σ over the batch of delta, one thread per unit in sample order; b -= learningRate · db." },
-            w =>
-            {
-                w.Line($"var column = {Grid}.GlobalIndex.X;");
-                w.Line($"if (column >= {units}) return;");
-                w.Line("var sum = 0f;");
-                w.Line($"for (var sample = 0; sample < batch; sample++) sum += deltas[batch * {Text(layer.OutputOffsetPerSample)} + sample * {units} + column];");
-                w.Line($"var index = {Text(layer.BiasOffset)} + column;");
-                w.Line("gradients[index] = sum;");
-                w.Line("if (learningRate != 0f) parameters[index] -= learningRate * sum;");
-            });
     }
 
     private static Kernel Softmax(ModelPlan plan)
@@ -418,56 +508,6 @@ internal static class GpuEmitter
             });
     }
 
-    // ---- Pieces ----------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// A tiled product <c>result[rows, columns] = Σ_k A[row, k] · B[k, column]</c>: each group loads one Tile × Tile
-    /// block of A and of B into shared memory per step of k, then each thread adds its Tile products, unrolled, in k
-    /// order. <paramref name="depth"/> null means the batch (known only at run time).
-    /// </summary>
-    private static void WriteTiledProduct(
-        SourceWriter w, string rows, int columns, int? depth,
-        Func<string, string, string> loadA, Func<string, string, string> loadB, Action<SourceWriter> epilogue)
-    {
-        var t = Text(Tile);
-        var depthText = depth is { } d ? Text(d) : "batch";
-        var checkDepth = depth is not { } constant || constant % Tile != 0;
-        var checkColumns = columns % Tile != 0;
-        var columnsText = Text(columns);
-        w.Line($"var tx = {Group}.IdxX;");
-        w.Line($"var ty = {Group}.IdxY;");
-        w.Line($"var row = {Grid}.IdxY * {t} + ty;");
-        w.Line($"var column = {Grid}.IdxX * {t} + tx;");
-        w.Line($"var a = {SharedMemory}.Allocate<float>({Text(Tile * Tile)});");
-        w.Line($"var b = {SharedMemory}.Allocate<float>({Text(Tile * Tile)});");
-        w.Line("var sum = 0f;");
-        w.Open($"for (var k0 = 0; k0 < {depthText}; k0 += {t})");
-        w.Line("var ka = k0 + tx;");
-        w.Line("var kb = k0 + ty;");
-        // Out-of-range elements load as zero, so the unrolled loop below needs no bounds checks.
-        var aCondition = "row < " + rows + (checkDepth ? $" && ka < {depthText}" : "");
-        var bCondition = string.Join(" && ", new[] { checkDepth ? $"kb < {depthText}" : null, checkColumns ? $"column < {columnsText}" : null }.Where(c => c is not null));
-        w.Line($"if ({aCondition}) a[ty * {t} + tx] = {loadA("row", "ka")};");
-        w.Line($"else a[ty * {t} + tx] = 0f;");
-        if (bCondition.Length > 0)
-        {
-            w.Line($"if ({bCondition}) b[ty * {t} + tx] = {loadB("kb", "column")};");
-            w.Line($"else b[ty * {t} + tx] = 0f;");
-        }
-        else
-        {
-            w.Line($"b[ty * {t} + tx] = {loadB("kb", "column")};");
-        }
-
-        w.Line($"{Group}.Barrier();");
-        for (var k = 0; k < Tile; k++) w.Line($"sum += a[ty * {t} + {Text(k)}] * b[{Text(k * Tile)} + tx];");
-        w.Line($"{Group}.Barrier();");
-        w.Close();
-        w.Open($"if (row < {rows} && column < {columnsText})");
-        epilogue(w);
-        w.Close();
-    }
-
     private static void WriteSoftmaxRow(SourceWriter w, int units)
     {
         var n = Text(units);
@@ -502,25 +542,17 @@ internal static class GpuEmitter
         }
     }
 
-    /// <summary>f(z) as an expression.</summary>
-    private static string ActivationOf(Activation activation, string z) => activation switch
-    {
-        Activation.Linear or Activation.Softmax => z,
-        Activation.Sigmoid => $"1f / (1f + {XMath}.Exp(-{z}))",
-        Activation.Relu => $"{z} > 0f ? {z} : 0f",
-        Activation.Tanh => $"{XMath}.Tanh({z})",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "No GPU kernel for this activation; FindUnsupported should have said so."),
-    };
 
-    /// <summary><c>gradient · f'(z)</c> written with the output <c>y = f(z)</c>, the same expressions as the CPU kernels.</summary>
+    /// <summary><c>gradient · f'(z)</c> written with the output <c>y = f(z)</c> (interim loss kernel only).</summary>
     private static string DerivativeOf(Activation activation, string gradient, string y) => activation switch
     {
-        Activation.Linear => gradient,
         Activation.Sigmoid => $"{gradient} * {y} * (1f - {y})",
         Activation.Tanh => $"{gradient} * (1f - {y} * {y})",
         Activation.Relu => $"{y} > 0f ? {gradient} : 0f",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "No GPU derivative for this activation; FindUnsupported should have said so."),
+        _ => gradient,
     };
+
+    // ---- Names and text ---------------------------------------------------------------------------------------------
 
     private static LayerPlan Last(ModelPlan plan) => plan.Layers[plan.Layers.Count - 1];
 
@@ -528,7 +560,11 @@ internal static class GpuEmitter
 
     private static LayerMemberNames Names(LayerPlan layer) => new(layer.Name);
 
-    private static string Identifier(string name) => ModelScope.Identifier(name);
-
     private static string Text(long value) => value.ToString(Invariant);
+
+    private static string FloatText(double value) => ((float)value).ToString("R", Invariant);
+
+    private static string FloatLiteral(double value) => FloatText(value) + "f";
+
+    private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
