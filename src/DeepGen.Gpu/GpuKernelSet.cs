@@ -47,6 +47,12 @@ public readonly struct GpuBatch
     public float LearningRate { get; init; }
     /// <summary>The loss to compute.</summary>
     public GpuLoss Loss { get; init; }
+
+    /// <summary>
+    /// Where a per-sample offset lands in the activation and delta buffers, laid out <c>[Batch × perSample]</c>: each
+    /// layer's slice of <see cref="Batch"/> rows starts at <c>Batch · offsetPerSample</c>, as on the CPU.
+    /// </summary>
+    public long At(int offsetPerSample) => (long)Batch * offsetPerSample;
 }
 
 /// <summary>

@@ -60,13 +60,3 @@ public sealed class PenaltyKernel
 
 /// <summary>One layer's penalised weights and factors, as the penalty kernel reads them.</summary>
 public readonly record struct PenaltyLayer(int WeightsOffset, int Count, float L1, float L2);
-
-/// <summary>Positions in a step's buffers, for the generated launches.</summary>
-public static class GpuBatchOffsets
-{
-    /// <summary>
-    /// Where a per-sample offset lands in a buffer laid out <c>[Batch × perSample]</c> (the activations and deltas):
-    /// each layer's slice of <c>Batch</c> rows starts at <c>Batch · offsetPerSample</c>, as on the CPU.
-    /// </summary>
-    public static long At(this in GpuBatch batch, int offsetPerSample) => (long)batch.Batch * offsetPerSample;
-}
