@@ -99,13 +99,18 @@ internal static class GpuEmitter
         w.Line($"//   {Pad(MemberNames.ReduceStep)}the batch's mean loss and correct count, kept on the device until the epoch ends");
         foreach (var layer in plan.Layers.Where(l => l.IsRegularized))
             w.Line($"//   {Pad("Penalty")}{layer.Name}'s L1/L2 penalty added to the step's loss, before the weights change");
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
+        var count = plan.Layers.Count;
+        if (count == 1) w.Line($"//   {Pad(Names(plan.Layers[0]).WeightGradientKernel)}{WeightGradientText(plan.Layers[0])}");
+        else w.Line($"//   {Pad(Names(plan.Layers[count - 1]).InputGradientKernel)}{InputGradientText(plan.Layers[count - 1], plan.Layers[count - 2])}");
+        for (var i = count - 1; i >= 1; i--)
         {
             var layer = plan.Layers[i];
-            var n = Names(layer);
-            if (i > 0) w.Line($"//   {Pad(n.InputGradientKernel)}delta[batch, {Text(layer.Units)}] · Wᵀ{(plan.Layers[i - 1].HasDropout ? " ⊙ mask" : "")} ⊙ {plan.Layers[i - 1].Activation}', before W changes");
-            w.Line($"//   {Pad(n.WeightGradientKernel)}inputᵀ · delta → dW[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? $" and db[{Text(layer.Units)}]" : "")}" +
-                   $"{(layer.IsRegularized ? " + penalty'" : "")}; plain SGD fused when the optimizer is plain SGD");
+            var below = plan.Layers[i - 1];
+            w.Line($"//   {Pad(Names(layer).BackwardKernel)}one launch of two independent products:");
+            w.Line($"//     {Pad(Names(layer).WeightGradientKernel)}{WeightGradientText(layer)}");
+            w.Line(i > 1
+                ? $"//     {Pad(Names(below).InputGradientKernel)}{InputGradientText(below, plan.Layers[i - 2])}"
+                : $"//     {Pad(Names(below).WeightGradientKernel)}{WeightGradientText(below)}");
         }
 
         w.Line("// Any other optimizer updates every parameter afterwards, in one launch of its own (DeepGen.Gpu).");
@@ -113,6 +118,13 @@ internal static class GpuEmitter
     }
 
     private static string Pad(string name) => name.PadRight(22);
+
+    private static string InputGradientText(LayerPlan layer, LayerPlan previous) =>
+        $"delta[batch, {Text(layer.Units)}] · Wᵀ{(previous.HasDropout ? " ⊙ mask" : "")} ⊙ {previous.Activation}', before W changes";
+
+    private static string WeightGradientText(LayerPlan layer) =>
+        $"inputᵀ · delta → dW[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? $" and db[{Text(layer.Units)}]" : "")}" +
+        $"{(layer.IsRegularized ? " + penalty'" : "")}, plain SGD fused";
 
     private static void WriteKernelSet(SourceWriter w, ModelPlan plan)
     {
@@ -125,9 +137,10 @@ internal static class GpuEmitter
         foreach (var layer in plan.Layers)
         {
             var n = Names(layer);
-            w.Line($"private readonly {ForwardType(plan, layer)} {Field(n.ForwardKernel)};");
-            if (layer.Index > 0) w.Line($"private readonly {InputGradientType(plan, layer)} {Field(n.InputGradientKernel)};");
-            w.Line($"private readonly {WeightGradientType(plan, layer)} {Field(n.WeightGradientKernel)};");
+            w.Line($"private readonly {SingleKernel(ForwardTypes(layer))} {Field(n.ForwardKernel)};");
+            if (layer.Index > 0) w.Line($"private readonly {SingleKernel(InputGradientTypes(plan, layer))} {Field(n.InputGradientKernel)};");
+            w.Line($"private readonly {SingleKernel(WeightGradientTypes(layer))} {Field(n.WeightGradientKernel)};");
+            if (layer.Index > 0) w.Line($"private readonly {PairKernel(WeightGradientTypes(layer), PairedTypes(plan, layer))} {Field(n.BackwardKernel)};");
         }
 
         if (regularized.Count > 0) w.Line($"private readonly {Gpu}PenaltyKernel {MemberNames.PenaltyField};");
@@ -141,6 +154,7 @@ internal static class GpuEmitter
             w.Line($"{Field(n.ForwardKernel)} = new(accelerator);");
             if (layer.Index > 0) w.Line($"{Field(n.InputGradientKernel)} = new(accelerator);");
             w.Line($"{Field(n.WeightGradientKernel)} = new(accelerator);");
+            if (layer.Index > 0) w.Line($"{Field(n.BackwardKernel)} = new(accelerator);");
         }
 
         if (regularized.Count > 0) w.Line($"{MemberNames.PenaltyField} = new(accelerator);");
@@ -172,20 +186,20 @@ internal static class GpuEmitter
             w.Line($"{MemberNames.PenaltyField}.Launch(batch, {n.WeightsConstant}, {n.InputsConstant} * {n.UnitsConstant}, {n.L1Constant}, {n.L2Constant});");
         }
 
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
-        {
-            var n = Names(plan.Layers[i]);
-            if (i > 0) w.Line($"{n.InputGradientKernel}(batch);");
-            w.Line($"{n.WeightGradientKernel}(batch);");
-        }
-
+        // Backward: each layer's input gradient must finish before its weights change, and feeds the layer below; a
+        // layer's weight gradient and the input gradient below it are independent, so they share one launch.
+        var count = plan.Layers.Count;
+        if (count == 1) w.Line($"{Names(plan.Layers[0]).WeightGradientKernel}(batch);");
+        else w.Line($"{Names(plan.Layers[count - 1]).InputGradientKernel}(batch);");
+        for (var i = count - 1; i >= 1; i--) w.Line($"{Names(plan.Layers[i]).BackwardKernel}(batch);");
         w.Close();
 
         foreach (var layer in plan.Layers) WriteForward(w, plan, layer);
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
-            if (i > 0) WriteInputGradient(w, plan.Layers[i], plan.Layers[i - 1]);
+            if (i > 0) WriteInputGradient(w, plan, plan.Layers[i], plan.Layers[i - 1]);
             WriteWeightGradient(w, plan, plan.Layers[i]);
+            if (i > 0) WriteBackward(w, plan, plan.Layers[i]);
         }
 
         WriteLossKernels(w, plan);
@@ -242,7 +256,8 @@ internal static class GpuEmitter
                (layer.HasDropout ? "; in training, the dropout's output too" : "") +
                (previous is { HasDropout: true } ? $"; in training it reads {Xml(previous.Name)}'s dropout output" : "") + ".</summary>");
         w.Line($"public void {n.ForwardKernel}(in {Batch} batch{(training ? ", bool training = false" : "")}) =>");
-        w.Line($"    {Field(n.ForwardKernel)}.Launch(batch.Batch, {n.UnitsConstant}, {n.InputsConstant},");
+        w.Line($"    {Field(n.ForwardKernel)}.Launch(new(");
+        w.Line($"        new {Gpu}ProductShape(batch.Batch, {n.UnitsConstant}, {n.InputsConstant}),");
         w.Line($"        {ForwardInput(layer, previous)},");
         w.Line($"        new {Gpu}Rows(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
         var arguments = new List<string>
@@ -256,7 +271,7 @@ internal static class GpuEmitter
             arguments.Add($"maskOffset: batch.At({n.DropoutMaskConstant})");
         }
 
-        w.Line($"        new {Epilogue(layer)}({string.Join(", ", arguments)}));");
+        w.Line($"        new {Epilogue(layer)}({string.Join(", ", arguments)})));");
     }
 
     private static string ForwardInput(LayerPlan layer, LayerPlan? previous)
@@ -268,21 +283,24 @@ internal static class GpuEmitter
         return $"new {Gpu}Rows(batch.Activations, batch.At({offset}), {n.InputsConstant})";
     }
 
-    private static void WriteInputGradient(SourceWriter w, LayerPlan layer, LayerPlan previous)
+    private static void WriteInputGradient(SourceWriter w, ModelPlan plan, LayerPlan layer, LayerPlan previous)
     {
         var n = Names(layer);
         var p = Names(previous);
         w.Line();
+        w.Line($"/// <summary>Launches <see cref=\"{n.InputGradientKernel}{MemberNames.ProductSuffix}\"/> alone.</summary>");
+        w.Line($"public void {n.InputGradientKernel}(in {Batch} batch) => {Field(n.InputGradientKernel)}.Launch({n.InputGradientKernel}{MemberNames.ProductSuffix}(batch));");
+        w.Line();
         w.Line($"/// <summary>{Xml(layer.Name)}: {Xml(previous.Name)}'s delta[batch, {Text(layer.Inputs)}] = (delta[batch, {Text(layer.Units)}] · Wᵀ)" +
                (previous.HasDropout ? " ⊙ mask" : "") + $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'; launched before W changes.</summary>");
-        w.Line($"public void {n.InputGradientKernel}(in {Batch} batch) =>");
-        w.Line($"    {Field(n.InputGradientKernel)}.Launch(batch.Batch, {n.InputsConstant}, {n.UnitsConstant},");
-        w.Line($"        new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
-        w.Line($"        new {Gpu}Columns(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
+        w.Line($"public {Call(InputGradientTypes(plan, layer))} {n.InputGradientKernel}{MemberNames.ProductSuffix}(in {Batch} batch) => new(");
+        w.Line($"    new {Gpu}ProductShape(batch.Batch, {n.InputsConstant}, {n.UnitsConstant}),");
+        w.Line($"    new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        w.Line($"    new {Gpu}Columns(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
         var arguments = new List<string> { "batch.Deltas", "batch.Activations", $"batch.At({p.OutputsConstant})", p.UnitsConstant };
         if (previous.KeepsPreActivation) arguments.Add($"preActivationOffset: batch.At({p.PreActivationsConstant})");
         if (previous.HasDropout) arguments.Add($"maskOffset: batch.At({p.DropoutMaskConstant})");
-        w.Line($"        new {Gpu}InputDelta<{ActivationStruct(previous.Activation)}>({string.Join(", ", arguments)}));");
+        w.Line($"    new {Gpu}InputDelta<{ActivationStruct(previous.Activation)}>({string.Join(", ", arguments)}));");
     }
 
     private static void WriteWeightGradient(SourceWriter w, ModelPlan plan, LayerPlan layer)
@@ -291,12 +309,15 @@ internal static class GpuEmitter
         var previous = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
         var bias = layer.Spec.UseBias;
         w.Line();
+        w.Line($"/// <summary>Launches <see cref=\"{n.WeightGradientKernel}{MemberNames.ProductSuffix}\"/> alone.</summary>");
+        w.Line($"public void {n.WeightGradientKernel}(in {Batch} batch) => {Field(n.WeightGradientKernel)}.Launch({n.WeightGradientKernel}{MemberNames.ProductSuffix}(batch));");
+        w.Line();
         w.Line($"/// <summary>{Xml(layer.Name)}: dW[{Text(layer.Inputs)}, {Text(layer.Units)}] = inputsᵀ · delta" +
                (layer.IsRegularized ? " + the penalty's gradient" : "") +
                (bias ? ", and db as one more row (inputs extended by ones)" : "") +
                ", summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>");
-        w.Line($"public void {n.WeightGradientKernel}(in {Batch} batch) =>");
-        w.Line($"    {Field(n.WeightGradientKernel)}.Launch({n.InputsConstant}{(bias ? " + 1" : "")}, {n.UnitsConstant}, batch.Batch,");
+        w.Line($"public {Call(WeightGradientTypes(layer))} {n.WeightGradientKernel}{MemberNames.ProductSuffix}(in {Batch} batch) => new(");
+        w.Line($"    new {Gpu}ProductShape({n.InputsConstant}{(bias ? " + 1" : "")}, {n.UnitsConstant}, batch.Batch),");
         string inputs;
         if (previous is null)
         {
@@ -308,30 +329,58 @@ internal static class GpuEmitter
             inputs = $"new {Gpu}Columns(batch.Activations, batch.At({(previous.HasDropout ? p.DropoutConstant : p.OutputsConstant)}), {n.InputsConstant})";
         }
 
-        w.Line(bias ? $"        new {Gpu}WithOnesRow<{(previous is null ? Gpu + "GatheredColumns" : Gpu + "Columns")}>({inputs}, {n.InputsConstant})," : $"        {inputs},");
-        w.Line($"        new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        w.Line(bias ? $"    new {Gpu}WithOnesRow<{(previous is null ? Gpu + "GatheredColumns" : Gpu + "Columns")}>({inputs}, {n.InputsConstant})," : $"    {inputs},");
+        w.Line($"    new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
         var arguments = new List<string>
         {
             "batch.Parameters", "batch.Gradients", n.WeightsConstant, bias ? n.BiasConstant : "-1", n.InputsConstant, n.UnitsConstant, "batch.LearningRate",
         };
         if (layer.IsRegularized) { arguments.Add(n.L1Constant); arguments.Add(n.L2Constant); }
-        w.Line($"        new {Gpu}WeightGradient({string.Join(", ", arguments)}));");
+        w.Line($"    new {Gpu}WeightGradient({string.Join(", ", arguments)}));");
+    }
+
+    /// <summary>A layer's weight gradient with the product below it that is independent of it, in one launch.</summary>
+    private static void WriteBackward(SourceWriter w, ModelPlan plan, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var below = plan.Layers[layer.Index - 1];
+        var paired = below.Index > 0 ? Names(below).InputGradientKernel : Names(below).WeightGradientKernel;
+        w.Line();
+        w.Line($"/// <summary>{Xml(n.WeightGradientKernel)} and {Xml(paired)} in one launch: neither reads what the other writes.</summary>");
+        w.Line($"public void {n.BackwardKernel}(in {Batch} batch) =>");
+        w.Line($"    {Field(n.BackwardKernel)}.Launch({n.WeightGradientKernel}{MemberNames.ProductSuffix}(batch), {paired}{MemberNames.ProductSuffix}(batch));");
     }
 
     // ---- Types ------------------------------------------------------------------------------------------------------
 
-    private static string Product(string left, string right, string epilogue) => $"{Gpu}ProductKernel<{left}, {right}, {epilogue}>";
+    private sealed record ProductTypes(string Left, string Right, string Epilogue)
+    {
+        public override string ToString() => $"{Left}, {Right}, {Epilogue}";
+    }
 
-    private static string ForwardType(ModelPlan plan, LayerPlan layer) =>
-        Product(layer.Index == 0 ? Gpu + "GatheredRows" : Gpu + "Rows", Gpu + "Rows", Epilogue(layer));
+    private static string SingleKernel(ProductTypes types) => $"{Gpu}ProductKernel<{types}>";
 
-    private static string InputGradientType(ModelPlan plan, LayerPlan layer) =>
-        Product(Gpu + "Rows", Gpu + "Columns", $"{Gpu}InputDelta<{ActivationStruct(plan.Layers[layer.Index - 1].Activation)}>");
+    private static string PairKernel(ProductTypes first, ProductTypes second) => $"{Gpu}ProductPairKernel<{first}, {second}>";
 
-    private static string WeightGradientType(ModelPlan plan, LayerPlan layer)
+    private static string Call(ProductTypes types) => $"{Gpu}ProductCall<{types}>";
+
+    private static ProductTypes ForwardTypes(LayerPlan layer) =>
+        new(layer.Index == 0 ? Gpu + "GatheredRows" : Gpu + "Rows", Gpu + "Rows", Epilogue(layer));
+
+    private static ProductTypes InputGradientTypes(ModelPlan plan, LayerPlan layer) =>
+        new(Gpu + "Rows", Gpu + "Columns", $"{Gpu}InputDelta<{ActivationStruct(plan.Layers[layer.Index - 1].Activation)}>");
+
+    private static ProductTypes WeightGradientTypes(LayerPlan layer)
     {
         var inputs = layer.Index == 0 ? Gpu + "GatheredColumns" : Gpu + "Columns";
-        return Product(layer.Spec.UseBias ? $"{Gpu}WithOnesRow<{inputs}>" : inputs, Gpu + "Rows", Gpu + "WeightGradient");
+        return new(layer.Spec.UseBias ? $"{Gpu}WithOnesRow<{inputs}>" : inputs, Gpu + "Rows", Gpu + "WeightGradient");
+    }
+
+    /// <summary>The product a layer's <c>Backward</c> launch pairs with its weight gradient: the input gradient below it, or the first layer's weight gradient.</summary>
+    private static ProductTypes PairedTypes(ModelPlan plan, LayerPlan layer)
+    {
+        var below = plan.Layers[layer.Index - 1];
+        return below.Index > 0 ? InputGradientTypes(plan, below) : WeightGradientTypes(below);
     }
 
     /// <summary>The forward epilogue: softmax is applied per row after the product, so its product ends linear.</summary>

@@ -197,6 +197,9 @@ internal static class MemberNames
     /// <summary>The field of the kernel class that holds the penalty kernel, in a model with an L1/L2 penalty.</summary>
     public const string PenaltyField = "_penalty";
 
+    /// <summary>Follows a product's name to name the method that builds its launch (shape, operands, epilogue).</summary>
+    public const string ProductSuffix = "Product";
+
     /// <summary>Follows a kernel's name to name the static method that is its body.</summary>
     public const string KernelMethodSuffix = "Kernel";
 
@@ -225,7 +228,7 @@ internal static class MemberNames
 
     /// <summary>A kernel's members in the nested kernel class: its launcher, its body and its delegate field.</summary>
     public static IEnumerable<string> KernelMembers(string kernelName) =>
-        new[] { kernelName, kernelName + KernelMethodSuffix, KernelField(kernelName) };
+        new[] { kernelName, kernelName + KernelMethodSuffix, kernelName + ProductSuffix, KernelField(kernelName) };
 
     /// <summary>Members the nested kernel class declares or inherits whatever the layers.</summary>
     public static readonly IReadOnlyList<string> KernelClassReserved = KernelSetInherited
@@ -317,9 +320,10 @@ internal readonly struct LayerMemberNames(string layerName)
     public string ForwardKernel => layerName + MemberNames.ForwardSuffix;
     public string InputGradientKernel => layerName + MemberNames.InputGradientSuffix;
     public string WeightGradientKernel => layerName + MemberNames.WeightGradientSuffix;
+    public string BackwardKernel => layerName + MemberNames.BackwardSuffix;
 
     /// <summary>Every kernel of the nested kernel class named after the layer.</summary>
-    public IEnumerable<string> Kernels => new[] { ForwardKernel, InputGradientKernel, WeightGradientKernel };
+    public IEnumerable<string> Kernels => new[] { ForwardKernel, InputGradientKernel, WeightGradientKernel, BackwardKernel };
 
     // Named sizes and offsets of the GPU file's kernel class. No suffix is the end of another, so two layers' names
     // cannot collide through them (a layer "X" with "DropoutMask" against a layer "XDropout" with "Mask").
