@@ -4,7 +4,8 @@
 //
 //   dotnet DeepGen.TestRunner.dll TESTS.dll [--class NAME]... [--method NAME]... [--results FILE] [--list]
 //
-// --class keeps the test classes named (full or short name), --method the test methods named; both may repeat.
+// --class keeps the test classes named (full or short name), --method the test methods named (of any class); both may
+// repeat, and a test is kept when its class or its method is named (every test when neither is given).
 // --results writes one tab-separated line per test (outcome, seconds, name, first line of the failure).
 // Ends with "N passed, N failed, N skipped"; exit code 0 when every test that ran passed and at least one ran,
 // 1 when one failed, 2 for a bad command line or when no test matched.
@@ -69,7 +70,7 @@ using (var discovered = new ManualResetEventSlim())
 var selected = testCases.Where(arguments.Keeps).ToList();
 Console.WriteLine($"{Path.GetFileName(assemblyPath)}: {selected.Count} of {testCases.Count} test cases selected" +
                   (arguments.Classes.Count + arguments.Methods.Count > 0
-                      ? $" (class {string.Join(", ", arguments.Classes.DefaultIfEmpty("any"))}; method {string.Join(", ", arguments.Methods.DefaultIfEmpty("any"))})"
+                      ? $" (classes: {string.Join(", ", arguments.Classes.DefaultIfEmpty("none"))}; methods: {string.Join(", ", arguments.Methods.DefaultIfEmpty("none"))})"
                       : ""));
 if (arguments.ListOnly)
 {
@@ -236,14 +237,13 @@ namespace DeepGen.TestRunner
             return true;
         }
 
-        /// <summary>Whether <paramref name="testCase"/> is in the classes and methods asked for (all when none are named).</summary>
+        /// <summary>Whether <paramref name="testCase"/>'s class or method is one asked for (every test when none is named).</summary>
         public bool Keeps(ITestCase testCase)
         {
+            if (Classes.Count == 0 && Methods.Count == 0) return true;
             var className = testCase.TestMethod.TestClass.Class.Name;
             var shortName = className[(className.LastIndexOf('.') + 1)..];
-            var classOk = Classes.Count == 0 || Classes.Contains(className) || Classes.Contains(shortName);
-            var methodOk = Methods.Count == 0 || Methods.Contains(testCase.TestMethod.Method.Name);
-            return classOk && methodOk;
+            return Classes.Contains(className) || Classes.Contains(shortName) || Methods.Contains(testCase.TestMethod.Method.Name);
         }
     }
 }
