@@ -28,7 +28,8 @@
 # DEEPGEN_GPU_TEST_DEVICE (the tests' device: cuda by default in `run`; ilgpu-cpu runs them on ILGPU's CPU accelerator,
 # which is how this script is tried on a machine without a GPU); DEEPGEN_GPU_CHECK_TEST_ARGS (extra arguments for the
 # test runner, e.g. "--class DeviceTests --method EvaluateMatchesTheCpu"); DEEPGEN_GPU_CHECK_DEADLINE_S (450);
-# DEEPGEN_GPU_CHECK_WORK (where the bundle is unpacked, default /tmp/deepgen-gpu-check).
+# DEEPGEN_GPU_CHECK_WORK (where the bundle is unpacked, default /tmp/deepgen-gpu-check); DEEPGEN_GPU_CHECK_SAMPLE (a
+# command that stands in for MnistGpu, to try the parsing and the summary without a GPU).
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -206,7 +207,10 @@ run() {
   local dotnet="$bundle/dotnet/dotnet"
   local device="${DEEPGEN_GPU_CHECK_DEVICE:-cuda}"
   export DEEPGEN_GPU_TEST_DEVICE="${DEEPGEN_GPU_TEST_DEVICE:-cuda}"
-  local sample=("$dotnet" "$bundle/mnistgpu/MnistGpu.dll" --device "$device" --data "$bundle/data")
+  local sample=("$dotnet" "$bundle/mnistgpu/MnistGpu.dll")
+  # A stand-in for the sample, to try this script's parsing and summary on a machine without a GPU.
+  [ -n "${DEEPGEN_GPU_CHECK_SAMPLE:-}" ] && read -r -a sample <<< "$DEEPGEN_GPU_CHECK_SAMPLE"
+  sample+=(--device "$device" --data "$bundle/data")
 
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
