@@ -8,20 +8,21 @@
 #                                         and the git working tree together exceed 64 MiB (what the device tool carries).
 #   bench/gpu/run-device-check.sh run     on the GPU machine (NVIDIA driver only: no .NET, no network), from the
 #                                         repository root: unpacks the bundle and, each part under its own timeout,
-#                                         writes everything under $OUT (default artifacts/gpu/out/<time>):
-#        gpu.txt            nvidia-smi: the GPU's name, driver, memory, compute capability
+#                                         writes under $OUT (default artifacts/gpu/out/<time>) eight files, the
+#                                         most the device tool brings back:
+#        gpu.txt            nvidia-smi (the GPU's name, driver, memory, compute capability) and the runtime used
 #        train.log          (b, c) the seed recipe's 20 epochs with --device cuda: epoch times, test accuracy, and
 #                           the median of 11 predictions of the 10,000 test images
-#        bitwise-1.log, bitwise-2.log, bitwise.txt
-#                           (d) two 2-epoch trainings from the same seed: the saved weights' SHA-256, compared
+#        bitwise.txt        (d) two 2-epoch trainings from the same seed: their saved weights' SHA-256, compared
 #        allocations.log    (e) bytes a training step allocates (MnistGpu --probe allocations)
 #        tests.log, tests.tsv
 #                           (a) every test of tests/DeepGen.Gpu.Tests on the device (DEEPGEN_GPU_TEST_DEVICE=cuda)
 #        summary.txt        each figure and PASS/FAIL against the issue's targets; a part that failed is named there
+#        more.tar.gz        the rest: the bundle's manifest, the bitwise runs' logs and weights, the 20-epoch weights
 #   It finishes in under 8 minutes (a global deadline of 450 s; each part's timeout is cut to what is left), keeps
 #   going when a part fails, always writes the summary, and exits 0 only when every check passed.
 #
-# The device tool's call (the carried folder holds only the archive, about 50 MiB):
+# The device tool's call (the carried folder holds only the archive, about 46 MiB):
 #   run(command="bash bench/gpu/run-device-check.sh run", carry=["artifacts/gpu/device-check"], timeout_s=540)
 #
 # Settings (environment): OUT; DEEPGEN_GPU_CHECK_DEVICE (the sample's device: cuda, the default, or opencl);
@@ -139,9 +140,9 @@ budget() {
   [ "$1" -lt "$left" ] && echo "$1" || echo "$left"
 }
 
-# Runs a part under `timeout`, its output in $OUT/<log>; prints how it ended. Usage: part NAME LOG SECONDS COMMAND...
+# Runs a part under `timeout`, its output in the file LOG; prints how it ended. Usage: part NAME LOG SECONDS COMMAND...
 part() {
-  local name="$1" log="$OUT/$2" seconds
+  local name="$1" log="$2" seconds
   seconds="$(budget "$3")"
   shift 3
   if [ "$seconds" -le 0 ]; then
@@ -161,7 +162,7 @@ part() {
 
 # What a failed part's log says, in one line, for the summary.
 why() {
-  local log="$OUT/$1" rc="$2"
+  local log="$1" rc="$2"
   case "$rc" in
     124|137) echo "timed out" ; return ;;
     125) echo "skipped: no time left" ; return ;;
@@ -198,7 +199,11 @@ run() {
   rm -rf "$work" && mkdir -p "$work"
   tar -C "$work" -xzf "$archive" || { echo "Could not unpack $archive into $work." >&2; return 2; }
   local bundle="$work/deepgen-gpu-check"
-  cp "$bundle/MANIFEST.txt" "$OUT/bundle-manifest.txt"
+  # The device tool brings back at most 8 files from $OUT: the seven below and more.tar.gz, which holds the rest
+  # (the bundle's manifest, the environment, the bitwise runs' logs and weights, the 20-epoch weights).
+  local more="$work/more"
+  mkdir -p "$more"
+  cp "$bundle/MANIFEST.txt" "$more/bundle-manifest.txt"
 
   # Only the bundle's runtime: no SDK, no machine-wide .NET, nothing from the network.
   export DOTNET_ROOT="$bundle/dotnet" DOTNET_MULTILEVEL_LOOKUP=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -218,28 +223,29 @@ run() {
     echo "runtime: $("$dotnet" --list-runtimes 2>&1 | tr '\n' ' ')"
     echo "sdks: $("$dotnet" --list-sdks 2>&1 | tr '\n' ' ')(none expected)"
     echo "sample device: $device; test device: $DEEPGEN_GPU_TEST_DEVICE"
-  } > "$OUT/environment.txt"
-  cat "$OUT/environment.txt"
+  } > "$more/environment.txt"
+  cat "$more/environment.txt"
 
   local gpu="no nvidia-smi on this machine"
   if command -v nvidia-smi >/dev/null 2>&1; then
     timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv > "$OUT/gpu.txt" 2>&1
-    timeout 30 nvidia-smi >> "$OUT/gpu.txt" 2>&1
     gpu="$(sed -n 2p "$OUT/gpu.txt")"
+    timeout 30 nvidia-smi >> "$OUT/gpu.txt" 2>&1
   else
     echo "$gpu" > "$OUT/gpu.txt"
   fi
+  cat "$more/environment.txt" >> "$OUT/gpu.txt"
   echo "GPU: $gpu"
 
   # (b, c) The seed recipe's 20 epochs on the device, its test accuracy and the predict time.
   local rc
-  part "train: the seed recipe, 20 epochs" train.log 150 "${sample[@]}" --epochs 20 --save "$OUT/weights-20-epochs.safetensors"
+  part "train: the seed recipe, 20 epochs" "$OUT/train.log" 150 "${sample[@]}" --epochs 20 --save "$more/weights-20-epochs.safetensors"
   rc=$?
   local epoch accuracy predict
   epoch="$(sed -n 's/^Epoch time: median \([0-9.]*\) s.*/\1/p' "$OUT/train.log" | tail -n 1)"
   accuracy="$(sed -n 's/^Accuracy of testing = \([0-9.]*\).*/\1/p' "$OUT/train.log" | tail -n 1)"
   predict="$(sed -n 's/^Predict time for [0-9]* images: median \([0-9.]*\) ms.*/\1/p' "$OUT/train.log" | tail -n 1)"
-  local trouble="no figure: $(why train.log "$rc")"
+  local trouble="no figure: $(why "$OUT/train.log" "$rc")"
   if [ -n "$epoch" ]; then
     le "$epoch" 0.15 && row "epoch time (median of 20)" "$epoch s" "<= 0.15 s" PASS || row "epoch time (median of 20)" "$epoch s" "<= 0.15 s" FAIL
   else row "epoch time (median of 20)" "$trouble" "<= 0.15 s" FAIL; fi
@@ -253,38 +259,43 @@ run() {
 
   # (d) Two runs from the same seed: the saved weights must be the same bits.
   local rc1 rc2
-  part "bitwise: first 2-epoch run" bitwise-1.log 60 "${sample[@]}" --epochs 2 --save "$OUT/bitwise-1.safetensors"
+  part "bitwise: first 2-epoch run" "$more/bitwise-1.log" 60 "${sample[@]}" --epochs 2 --save "$more/bitwise-1.safetensors"
   rc1=$?
-  part "bitwise: second 2-epoch run" bitwise-2.log 60 "${sample[@]}" --epochs 2 --save "$OUT/bitwise-2.safetensors"
+  part "bitwise: second 2-epoch run" "$more/bitwise-2.log" 60 "${sample[@]}" --epochs 2 --save "$more/bitwise-2.safetensors"
   rc2=$?
-  if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ -f "$OUT/bitwise-1.safetensors" ] && [ -f "$OUT/bitwise-2.safetensors" ]; then
-    (cd "$OUT" && sha256sum bitwise-1.safetensors bitwise-2.safetensors) > "$OUT/bitwise.txt"
-    if cmp -s "$OUT/bitwise-1.safetensors" "$OUT/bitwise-2.safetensors"; then
+  {
+    echo "Two trainings of 2 epochs from the same seed (their logs are in more.tar.gz); the last lines of each:"
+    tail -n 6 "$more/bitwise-1.log" | sed 's/^/  1 | /'
+    tail -n 6 "$more/bitwise-2.log" | sed 's/^/  2 | /'
+  } > "$OUT/bitwise.txt"
+  if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ -f "$more/bitwise-1.safetensors" ] && [ -f "$more/bitwise-2.safetensors" ]; then
+    (cd "$more" && sha256sum bitwise-1.safetensors bitwise-2.safetensors) >> "$OUT/bitwise.txt"
+    if cmp -s "$more/bitwise-1.safetensors" "$more/bitwise-2.safetensors"; then
       echo "equal" >> "$OUT/bitwise.txt"
-      row "two runs, same seed (2 epochs)" "weights equal, sha256 $(cut -c1-12 <<< "$(head -n 1 "$OUT/bitwise.txt")")" "bitwise equal" PASS
+      row "two runs, same seed (2 epochs)" "weights equal, sha256 $(sha256sum "$more/bitwise-1.safetensors" | cut -c1-12)" "bitwise equal" PASS
     else
-      echo "DIFFERENT: first differing byte: $(cmp "$OUT/bitwise-1.safetensors" "$OUT/bitwise-2.safetensors" | head -n 1)" >> "$OUT/bitwise.txt"
+      echo "DIFFERENT: $(cmp "$more/bitwise-1.safetensors" "$more/bitwise-2.safetensors" | head -n 1)" >> "$OUT/bitwise.txt"
       row "two runs, same seed (2 epochs)" "weights differ (bitwise.txt)" "bitwise equal" FAIL
     fi
   else
-    local failed_log=bitwise-1.log failed_rc=$rc1
-    [ "$rc1" -eq 0 ] && failed_log=bitwise-2.log failed_rc=$rc2
+    local failed_log="$more/bitwise-1.log" failed_rc=$rc1
+    [ "$rc1" -eq 0 ] && failed_log="$more/bitwise-2.log" failed_rc=$rc2
     row "two runs, same seed (2 epochs)" "no comparison: $(why "$failed_log" "$failed_rc")" "bitwise equal" FAIL
   fi
 
   # (e) Bytes allocated per training step.
-  part "allocations per step" allocations.log 60 "${sample[@]}" --probe allocations
+  part "allocations per step" "$OUT/allocations.log" 60 "${sample[@]}" --probe allocations
   rc=$?
   local bytes
   bytes="$(sed -n 's/^Allocated per training step: \([-0-9.]*\) bytes.*/\1/p' "$OUT/allocations.log" | tail -n 1)"
   if [ -n "$bytes" ]; then
     [ "$bytes" = 0 ] && row "allocated per training step" "$bytes bytes" "0 bytes" PASS || row "allocated per training step" "$bytes bytes" "0 bytes" FAIL
-  else row "allocated per training step" "no figure: $(why allocations.log "$rc")" "0 bytes" FAIL; fi
+  else row "allocated per training step" "no figure: $(why "$OUT/allocations.log" "$rc")" "0 bytes" FAIL; fi
 
   # (a) The GPU tests, on the device the environment names (the same tests that run on ILGPU's CPU accelerator).
   local test_args=()
   read -r -a test_args <<< "${DEEPGEN_GPU_CHECK_TEST_ARGS:-}"
-  part "tests/DeepGen.Gpu.Tests on $DEEPGEN_GPU_TEST_DEVICE" tests.log 200 \
+  part "tests/DeepGen.Gpu.Tests on $DEEPGEN_GPU_TEST_DEVICE" "$OUT/tests.log" 200 \
     "$dotnet" "$bundle/tests/DeepGen.TestRunner.dll" "$bundle/tests/DeepGen.Gpu.Tests.dll" --results "$OUT/tests.tsv" "${test_args[@]}"
   rc=$?
   local counts
@@ -294,11 +305,11 @@ run() {
   elif [ -n "$counts" ]; then
     row "tests on $DEEPGEN_GPU_TEST_DEVICE" "$counts (tests.tsv: FAIL lines)" "all pass" FAIL
   else
-    row "tests on $DEEPGEN_GPU_TEST_DEVICE" "no count: $(why tests.log "$rc")" "all pass" FAIL
+    row "tests on $DEEPGEN_GPU_TEST_DEVICE" "no count: $(why "$OUT/tests.log" "$rc")" "all pass" FAIL
   fi
 
   {
-    echo "DeepGen GPU device check, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(sed -n 1p "$OUT/bundle-manifest.txt")"
+    echo "DeepGen GPU device check, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(sed -n 1p "$more/bundle-manifest.txt")"
     echo "GPU: $gpu"
     echo "Sample device: $device; test device: $DEEPGEN_GPU_TEST_DEVICE${DEEPGEN_GPU_CHECK_TEST_ARGS:+, tests filtered: $DEEPGEN_GPU_CHECK_TEST_ARGS}; took $((SECONDS - started)) s"
     echo
@@ -312,10 +323,11 @@ run() {
       grep '^FAIL' "$OUT/tests.tsv" | cut -f3,4 | sed 's/^/  /' | cut -c1-240
     fi
   } > "$OUT/summary.txt"
+  tar -C "$more" -czf "$OUT/more.tar.gz" . 2>/dev/null
   echo
   cat "$OUT/summary.txt"
   echo
-  echo "Everything is under $OUT"
+  echo "Everything is under $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
   [ "$fails" -eq 0 ]
 }
 
