@@ -6,7 +6,7 @@
 //
 // --class keeps the test classes named (full or short name), --method the test methods named (of any class); both may
 // repeat, and a test is kept when its class or its method is named (every test when neither is given).
-// --results writes one tab-separated line per test (outcome, seconds, name, first line of the failure).
+// --results writes one tab-separated line per test as it ends (outcome, seconds, name, first line of the failure).
 // Ends with "N passed, N failed, N skipped"; exit code 0 when every test that ran passed and at least one ran,
 // 1 when one failed, 2 for a bad command line or when no test matched.
 using System.Diagnostics;
@@ -88,7 +88,8 @@ if (selected.Count == 0)
 var executionOptions = new Options();
 executionOptions.SetValue("xunit.execution.DisableParallelization", true);
 executionOptions.SetValue("xunit.execution.MaxParallelThreads", 1);
-var results = new List<string>();
+// Written line by line, so a run stopped by a timeout still leaves the results it had.
+using var results = arguments.ResultsPath is { } resultsPath ? new StreamWriter(resultsPath) { AutoFlush = true } : StreamWriter.Null;
 int passed = 0, failed = 0, skipped = 0;
 var clock = Stopwatch.StartNew();
 using (var finished = new ManualResetEventSlim())
@@ -114,12 +115,12 @@ using (var finished = new ManualResetEventSlim())
                 // A failure outside any test (a fixture, the assembly): counted, or a run could pass while broken.
                 failed++;
                 Console.WriteLine($"FAIL  (outside a test) {Failure.Describe(error)}");
-                results.Add($"FAIL\t0\t(outside a test)\t{Failure.FirstLine(error)}");
+                results.WriteLine($"FAIL\t0\t(outside a test)\t{Failure.FirstLine(error)}");
                 break;
             case IFailureInformation cleanup:
                 failed++;
                 Console.WriteLine($"FAIL  (cleanup: {message.GetType().Name}) {Failure.Describe(cleanup)}");
-                results.Add($"FAIL\t0\t(cleanup)\t{Failure.FirstLine(cleanup)}");
+                results.WriteLine($"FAIL\t0\t(cleanup)\t{Failure.FirstLine(cleanup)}");
                 break;
             case ITestAssemblyFinished:
                 finished.Set();
@@ -129,7 +130,6 @@ using (var finished = new ManualResetEventSlim())
     finished.Wait();
 }
 
-if (arguments.ResultsPath is { } resultsPath) File.WriteAllLines(resultsPath, results);
 Console.WriteLine($"Ran {passed + failed + skipped} tests in {clock.Elapsed.TotalSeconds:0.0} s");
 Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
 return failed > 0 ? 1 : passed + skipped == 0 ? 2 : 0;
@@ -141,7 +141,7 @@ void Report(string outcome, ITestResultMessage test, decimal seconds, string det
     if (detail.Length > 0) Console.WriteLine(Failure.Indent(detail));
     if (!string.IsNullOrEmpty(test.Output)) Console.WriteLine(Failure.Indent("output: " + test.Output.TrimEnd()));
     var firstLine = detail.Split('\n')[0].Trim();
-    results.Add($"{outcome}\t{seconds.ToString("0.000", CultureInfo.InvariantCulture)}\t{name}\t{firstLine}");
+    results.WriteLine($"{outcome}\t{seconds.ToString("0.000", CultureInfo.InvariantCulture)}\t{name}\t{firstLine}");
 }
 
 namespace DeepGen.TestRunner
