@@ -29,7 +29,7 @@
 # DEEPGEN_GPU_TEST_DEVICE (the tests' device: cuda by default in `run`; ilgpu-cpu runs them on ILGPU's CPU accelerator,
 # which is how this script is tried on a machine without a GPU); DEEPGEN_GPU_CHECK_TEST_ARGS (extra arguments for the
 # test runner, e.g. "--class DeviceTests --method EvaluateMatchesTheCpu"); DEEPGEN_GPU_CHECK_DEADLINE_S (450);
-# DEEPGEN_GPU_CHECK_WORK (where the bundle is unpacked, default /tmp/deepgen-gpu-check); DEEPGEN_GPU_CHECK_SAMPLE (a
+# DEEPGEN_GPU_CHECK_WORK (where the bundle is unpacked, default artifacts/gpu/work); DEEPGEN_GPU_CHECK_SAMPLE (a
 # command that stands in for MnistGpu, to try the parsing and the summary without a GPU).
 set -uo pipefail
 
@@ -45,7 +45,7 @@ build() {
   stage_parent="$(mktemp -d)"
   stage="$stage_parent/deepgen-gpu-check"
   mkdir -p "$stage"
-  trap 'rm -rf "$stage_parent"' RETURN
+  trap 'rm -rf "$stage_parent"' EXIT
 
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
   # Framework-dependent and portable: the one runtime below serves all three programs.
@@ -195,7 +195,8 @@ run() {
   OUT="${OUT:-$root/artifacts/gpu/out/$(date -u +%Y%m%d-%H%M%S)}"
   mkdir -p "$OUT"
   OUT="$(cd "$OUT" && pwd)"
-  local work="${DEEPGEN_GPU_CHECK_WORK:-/tmp/deepgen-gpu-check}"
+  # Unpacked inside the checkout (ignored), not in /tmp, which a machine may mount noexec.
+  local work="${DEEPGEN_GPU_CHECK_WORK:-$root/artifacts/gpu/work}"
   rm -rf "$work" && mkdir -p "$work"
   tar -C "$work" -xzf "$archive" || { echo "Could not unpack $archive into $work." >&2; return 2; }
   local bundle="$work/deepgen-gpu-check"
