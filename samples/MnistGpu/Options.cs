@@ -12,6 +12,7 @@ internal sealed record Options
     public int Seed { get; init; } = 1;
     public string? SavePath { get; init; }
     public string? DataDirectory { get; init; }
+    public Probe Probe { get; init; } = Probe.None;
 
     public static readonly OptionParser<Options> Parser =
         new OptionParser<Options>("dotnet run --project samples/MnistGpu -c Release --",
@@ -26,5 +27,16 @@ internal sealed record Options
             .Int("--seed", "seed of the weights and the shuffling (default 1)", (o, n) => o with { Seed = n })
             .String("--save", "FILE", "save the trained weights as safetensors", (o, path) => o with { SavePath = path })
             .String("--data", "DIR", "a folder holding the four MNIST IDX files (raw or .gz) instead of the download",
-                (o, path) => o with { DataDirectory = path });
+                (o, path) => o with { DataDirectory = path })
+            .Choice("--probe", "allocations: instead of the recipe, measure the bytes a training step allocates on this thread " +
+                "(bench/gpu/run-device-check.sh)", [("allocations", Probe.Allocations)], (o, probe) => o with { Probe = probe });
+}
+
+/// <summary>A measurement the sample makes instead of its recipe.</summary>
+internal enum Probe
+{
+    /// <summary>Train the recipe (the default).</summary>
+    None,
+    /// <summary>Bytes allocated per training step of <see cref="GpuModel.Fit"/>, after warm-up.</summary>
+    Allocations,
 }

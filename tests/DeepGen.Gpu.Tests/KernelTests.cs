@@ -8,7 +8,7 @@ namespace DeepGen.Gpu.Tests;
 public sealed class KernelTests : IDisposable
 {
     private const float Tolerance = 1e-5f;
-    private readonly ComputeDevice _device = ComputeDevice.OpenCpuAccelerator();
+    private readonly ComputeDevice _device = TestDevice.Open();
 
     public void Dispose() => _device.Dispose();
 

@@ -3,7 +3,7 @@ namespace DeepGen.Gpu.Tests;
 /// <summary>Whole steps and whole fits on ILGPU's CPU accelerator against the CPU path, determinism, and moving weights between devices.</summary>
 public sealed class TrainingTests : IDisposable
 {
-    private readonly ComputeDevice _device = ComputeDevice.OpenCpuAccelerator();
+    private readonly ComputeDevice _device = TestDevice.Open();
 
     public void Dispose() => _device.Dispose();
 
