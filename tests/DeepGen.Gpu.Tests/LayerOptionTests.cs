@@ -31,7 +31,7 @@ public partial class PenaltyNet;
 /// </summary>
 public sealed class LayerOptionTests : IDisposable
 {
-    private readonly ComputeDevice _device = ComputeDevice.OpenCpuAccelerator();
+    private readonly ComputeDevice _device = TestDevice.Open();
 
     public void Dispose() => _device.Dispose();
 
