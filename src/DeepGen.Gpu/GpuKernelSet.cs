@@ -140,7 +140,7 @@ public abstract class GpuKernelSet
     public Accelerator Accelerator { get; }
 
     /// <summary>The model's last layer, as the loss and softmax kernels address it.</summary>
-    public GpuOutputLayer Output { get; }
+    internal GpuOutputLayer Output { get; }
 
     /// <summary>Every layer's forward pass, the output activation (softmax included) applied.</summary>
     public abstract void Forward(in GpuBatch batch);
