@@ -173,6 +173,24 @@ public sealed class LossKernelTests : IDisposable
         Close.Assert([expected.Loss], [actual.Loss], 1e-5f, "epoch loss");
     }
 
+    /// <summary>Class indices gathered through each epoch's shuffle, one float per sample: two epochs follow the CPU's.</summary>
+    [Fact]
+    public void FitWithSparseLabelsFollowsTheCpu()
+    {
+        var (cpu, gpu, loss, x, y) = Setup("sparse", 120);
+        using var _ = gpu;
+        var cpuHistory = cpu.Fit(x, y, epochs: 2, batchSize: 32, loss, new Sgd(0.2f), seed: 5, verbosity: Verbosity.Silent);
+        var gpuHistory = gpu.Fit(x, y, epochs: 2, batchSize: 32, loss, new Sgd(0.2f), seed: 5, verbosity: Verbosity.Silent);
+        for (var epoch = 0; epoch < 2; epoch++)
+        {
+            Close.Assert([cpuHistory.Loss[epoch]], [gpuHistory.Loss[epoch]], 1e-4f, $"epoch {epoch + 1} loss");
+            Assert.Equal(cpuHistory.Accuracy[epoch], gpuHistory.Accuracy[epoch]);
+        }
+
+        Assert.Equal(cpuHistory.Keys, gpuHistory.Keys);
+        Close.Assert(cpu.Parameters, gpu.Model.Parameters, 1e-4f, "trained parameters");
+    }
+
     [Fact]
     public void TargetsAreCheckedAsTheCpuChecksThem()
     {
