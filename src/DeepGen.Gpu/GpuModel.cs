@@ -85,8 +85,8 @@ public sealed class GpuModel : IDisposable
     /// loss (a <see cref="Loss"/> of your own runs on the CPU only) with the plain <see cref="Sgd"/> optimizer, checks
     /// the targets as the CPU does (class indices for sparse categorical cross-entropy, values in [0, 1] for binary
     /// cross-entropy), and reports the CPU's default accuracy for the loss: <c>accuracy</c>, <c>binary_accuracy</c>
-    /// (binary cross-entropy on several outputs), or none for a regression. Class and sample weights are not supported: giving either throws
-    /// <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
+    /// (binary cross-entropy on several outputs), or none for a regression. Class and sample weights are not
+    /// supported: giving either throws <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
     /// </summary>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
