@@ -26,6 +26,7 @@ internal static class GpuEmitter
     private const string GpuModel = "global::DeepGen.Gpu.GpuModel";
     private const string Device = "global::DeepGen.Gpu.ComputeDevice";
     private const string Batch = "global::DeepGen.Gpu.GpuBatch";
+    private const string OutputLayer = "global::DeepGen.Gpu.GpuOutputLayer";
     private const string Accelerator = "global::ILGPU.Runtime.Accelerator";
     private const string Loaders = "global::ILGPU.Runtime.KernelLoaders";
     private const string Config = "global::ILGPU.KernelConfig";
@@ -132,7 +133,8 @@ internal static class GpuEmitter
             w.Line($"private readonly global::System.Action<{Config}, {string.Join(", ", kernel.Parameters.Select(p => p.Type))}> {Field(kernel.Name)};");
         w.Line();
         w.Line("/// <summary>Compiles every kernel for <paramref name=\"accelerator\"/>: slow once, then each launch is a delegate call.</summary>");
-        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator)");
+        var last = Last(plan);
+        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator, new {OutputLayer}({Text(last.OutputOffsetPerSample)}, {Text(last.Units)}, global::DeepGen.Activation.{last.Activation}))");
         foreach (var kernel in kernels)
             w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
         w.Close();
@@ -206,9 +208,8 @@ internal static class GpuEmitter
 
     private static IEnumerable<Kernel> Kernels(ModelPlan plan)
     {
+        // The loss and the prediction's softmax are the base class's (DeepGen.Gpu.LossKernels), for every model.
         foreach (var layer in plan.Layers) yield return Forward(layer);
-        yield return Loss(plan);
-        if (Last(plan).Activation == Activation.Softmax) yield return Softmax(plan);
         for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];

@@ -38,8 +38,6 @@ partial class MnistMlp
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, global::ILGPU.ArrayView<float>, int> _dense0Forward;
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _dense1Forward;
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _dense2Forward;
-        private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, int, global::ILGPU.ArrayView<float>, int> _loss;
-        private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, int> _softmax;
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int> _dense2InputGradient;
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float> _dense2WeightGradient;
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float> _dense2BiasGradient;
@@ -50,13 +48,11 @@ partial class MnistMlp
         private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float> _dense0BiasGradient;
 
         /// <summary>Compiles every kernel for <paramref name="accelerator"/>: slow once, then each launch is a delegate call.</summary>
-        public GpuKernels(global::ILGPU.Runtime.Accelerator accelerator) : base(accelerator)
+        public GpuKernels(global::ILGPU.Runtime.Accelerator accelerator) : base(accelerator, new global::DeepGen.Gpu.GpuOutputLayer(1000, 10, global::DeepGen.Activation.Softmax))
         {
             _dense0Forward = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, global::ILGPU.ArrayView<float>, int>(accelerator, Dense0ForwardKernel);
             _dense1Forward = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Dense1ForwardKernel);
             _dense2Forward = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Dense2ForwardKernel);
-            _loss = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, int, global::ILGPU.ArrayView<float>, int>(accelerator, LossKernel);
-            _softmax = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, int>(accelerator, SoftmaxKernel);
             _dense2InputGradient = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int>(accelerator, Dense2InputGradientKernel);
             _dense2WeightGradient = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float>(accelerator, Dense2WeightGradientKernel);
             _dense2BiasGradient = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, int, float>(accelerator, Dense2BiasGradientKernel);
@@ -115,14 +111,6 @@ partial class MnistMlp
         /// <summary>Launches Dense2ForwardKernel on <paramref name="batch"/>, without waiting.</summary>
         public void Dense2Forward(in global::DeepGen.Gpu.GpuBatch batch) =>
             _dense2Forward(TileGrid(batch.Batch, 10), batch.Parameters, batch.Activations, batch.Batch);
-
-        /// <summary>Launches LossKernel on <paramref name="batch"/>, without waiting.</summary>
-        public void Loss(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _loss(RowGrid(batch.Batch), batch.Activations, batch.Deltas, batch.Targets, batch.Order, batch.OrderOffset, batch.Batch, batch.SampleResults, (int)batch.Loss);
-
-        /// <summary>Launches SoftmaxKernel on <paramref name="batch"/>, without waiting.</summary>
-        public void Softmax(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _softmax(RowGrid(batch.Batch), batch.Activations, batch.Batch);
 
         /// <summary>Launches Dense2InputGradientKernel on <paramref name="batch"/>, without waiting.</summary>
         public void Dense2InputGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
@@ -289,93 +277,6 @@ partial class MnistMlp
                 var z = sum + parameters[648000 + column];
                 activations[batch * 1000 + row * 10 + column] = z;
             }
-        }
-
-        // One thread per sample: the softmax of its row, its loss, and dLoss/d(pre-activation) of Dense2 for the batch-mean
-        // loss with the Softmax folded in, as DeepGen.Loss computes on the CPU. lossKind 0: mean squared error; 1: categorical
-        // cross-entropy. Writes the sample's loss and whether it was classified correctly for ReduceStep.
-        private static void LossKernel(global::ILGPU.ArrayView<float> activations, global::ILGPU.ArrayView<float> deltas, global::ILGPU.ArrayView<float> targets, global::ILGPU.ArrayView<int> order, int orderOffset, int batch, global::ILGPU.ArrayView<float> sampleResults, int lossKind)
-        {
-            var row = global::ILGPU.Grid.GlobalIndex.X;
-            if (row >= batch) return;
-            var output = batch * 1000 + row * 10;
-            var target = (long)order[orderOffset + row] * 10;
-            var max = activations[output];
-            for (var j = 1; j < 10; j++) if (activations[output + j] > max) max = activations[output + j];
-            var expSum = 0f;
-            for (var j = 0; j < 10; j++)
-            {
-                var e = global::ILGPU.Algorithms.XMath.Exp(activations[output + j] - max);
-                activations[output + j] = e;
-                expSum += e;
-            }
-            for (var j = 0; j < 10; j++) activations[output + j] /= expSum;
-            var scale = 1f / batch;
-            var loss = 0f;
-            if (lossKind == 0)
-            {
-                var factor = 2f * scale / 10;
-                for (var j = 0; j < 10; j++)
-                {
-                    var difference = activations[output + j] - targets[target + j];
-                    loss += difference * difference;
-                    deltas[output + j] = factor * difference;
-                }
-                loss /= 10;
-                // dz_i = p_i (g_i - Σ_j g_j p_j)
-                var jacobianDot = 0f;
-                for (var j = 0; j < 10; j++) jacobianDot += deltas[output + j] * activations[output + j];
-                for (var j = 0; j < 10; j++) deltas[output + j] = activations[output + j] * (deltas[output + j] - jacobianDot);
-            }
-            else
-            {
-                var total = 0f;
-                var targetSum = 0f;
-                for (var j = 0; j < 10; j++)
-                {
-                    total += activations[output + j];
-                    targetSum += targets[target + j];
-                }
-                for (var j = 0; j < 10; j++)
-                {
-                    var y = targets[target + j];
-                    if (y == 0f) continue;
-                    var q = activations[output + j] / total;
-                    q = q < 1e-7f ? 1e-7f : q > 1f - 1e-7f ? 1f - 1e-7f : q;
-                    loss -= y * global::ILGPU.Algorithms.XMath.Log(q);
-                }
-                // Softmax and cross-entropy fused: dz = (p Σy - y) / batch.
-                for (var j = 0; j < 10; j++) deltas[output + j] = scale * (activations[output + j] * targetSum - targets[target + j]);
-            }
-            sampleResults[row] = loss;
-            // Arg-max of the output against arg-max of the one-hot target, the first maximum winning, as on the CPU.
-            var predicted = 0;
-            var expected = 0;
-            for (var j = 1; j < 10; j++)
-            {
-                if (activations[output + j] > activations[output + predicted]) predicted = j;
-                if (targets[target + j] > targets[target + expected]) expected = j;
-            }
-            var correct = predicted == expected;
-            sampleResults[batch + row] = correct ? 1f : 0f;
-        }
-
-        // Softmax over each row of Dense2's outputs, in place, stably (max subtracted). Prediction only: training fuses it into Loss.
-        private static void SoftmaxKernel(global::ILGPU.ArrayView<float> activations, int batch)
-        {
-            var row = global::ILGPU.Grid.GlobalIndex.X;
-            if (row >= batch) return;
-            var output = batch * 1000 + row * 10;
-            var max = activations[output];
-            for (var j = 1; j < 10; j++) if (activations[output + j] > max) max = activations[output + j];
-            var expSum = 0f;
-            for (var j = 0; j < 10; j++)
-            {
-                var e = global::ILGPU.Algorithms.XMath.Exp(activations[output + j] - max);
-                activations[output + j] = e;
-                expSum += e;
-            }
-            for (var j = 0; j < 10; j++) activations[output + j] /= expSum;
         }
 
         // Dense2: the delta of Dense1, inputDelta[batch, 500] = (delta[batch, 10] · Wᵀ) ⊙ sigmoid'(input).
