@@ -16,7 +16,7 @@ public sealed class DeviceActivationTests : IDisposable
     /// <summary>Forward and backward within this of each element's own magnitude: the device code is the CPU's algorithm.</summary>
     private const double Relative = 1e-6;
 
-    private readonly ComputeDevice _device = ComputeDevice.OpenCpuAccelerator();
+    private readonly ComputeDevice _device = TestDevice.Open();
 
     public void Dispose() => _device.Dispose();
 

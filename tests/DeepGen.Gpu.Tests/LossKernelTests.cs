@@ -25,7 +25,7 @@ public sealed class LossKernelTests : IDisposable
     /// <summary>Elements are compared with their own magnitude, down to this (exact zeros must be near-exact).</summary>
     private const double Floor = 1e-9;
 
-    private readonly ComputeDevice _device = ComputeDevice.OpenCpuAccelerator();
+    private readonly ComputeDevice _device = TestDevice.Open();
 
     public void Dispose() => _device.Dispose();
 
