@@ -82,10 +82,12 @@ public sealed class GpuModel : IDisposable
 
     /// <summary>
     /// Trains on the device, Keras style, exactly as <see cref="SequentialModel.Fit"/> does on the CPU (same shuffle
-    /// for the same seed), then copies the trained parameters back into <see cref="Model"/>. Supports
-    /// <see cref="Loss.MeanSquaredError"/> and <see cref="Loss.CategoricalCrossEntropy"/> with the plain
-    /// <see cref="Sgd"/> optimizer. Class and sample weights are not supported: giving either throws
-    /// <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
+    /// for the same seed), then copies the trained parameters back into <see cref="Model"/>. Supports every built-in
+    /// loss (a <see cref="Loss"/> of your own runs on the CPU only) with the plain <see cref="Sgd"/> optimizer, checks
+    /// the targets as the CPU does (class indices for sparse categorical cross-entropy, values in [0, 1] for binary
+    /// cross-entropy), and reports the CPU's default accuracy for the loss: <c>accuracy</c>, <c>binary_accuracy</c>
+    /// (binary cross-entropy on several outputs), or none for a regression. Class and sample weights are not
+    /// supported: giving either throws <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
     /// </summary>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
@@ -98,20 +100,19 @@ public sealed class GpuModel : IDisposable
         if (classWeight is not null || sampleWeight is not null)
             throw new NotSupportedException(
                 $"GpuModel.Fit does not weight samples: {(classWeight is not null ? "'classWeight'" : "'sampleWeight'")} was given. Train with class or sample weights on the CPU model's Fit ({Model.GetType().Name}.Fit).");
-        var gpuLoss = ToGpuLoss(loss);
-        loss.CheckOutputs(Architecture.OutputSize);
+        var deviceLoss = DeviceLoss.Of(loss, Architecture);
         var sgd = ToSgd(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var samples = CountSamples(x, y);
+        var samples = CountSamples(x, y, deviceLoss.TargetWidth);
         CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
-        CheckFinite(y, Architecture.OutputSize, nameof(y), "target");
+        CheckTargets(y, loss, deviceLoss.TargetWidth, nameof(y));
         _lastLoss = loss;
         optimizer.Initialize(Architecture.ParameterCount);
 
         var capacity = Math.Min(batchSize, samples);
         var steps = (samples + batchSize - 1) / batchSize;
-        UploadData(x, y, samples);
+        UploadData(x, y, samples, deviceLoss.TargetWidth);
         EnsureBatchCapacity(capacity);
         _stepResults.Ensure(2L * steps);
         var order = new int[samples];
@@ -119,8 +120,8 @@ public sealed class GpuModel : IDisposable
         var hostResults = new float[2 * steps];
         var random = new SeededRandom(seed);
         var bar = ProgressBar.For(output, verbosity, batchSize);
-        // The device counts arg-max hits; they are reported only where the CPU Fit would measure accuracy by default.
-        var accuracy = DefaultMetrics.ArgMaxAccuracy(loss, Architecture.OutputSize, Architecture.OutputActivation);
+        // The device counts what the CPU Fit's default accuracy counts, and it is reported under the same name.
+        var accuracy = deviceLoss.AccuracyName is not null;
         var history = new History();
 
         for (var epoch = 1; epoch <= epochs; epoch++)
@@ -136,7 +137,7 @@ public sealed class GpuModel : IDisposable
                 var start = step * batchSize;
                 var batch = Math.Min(batchSize, samples - start);
                 UploadDropoutMasks(batch);
-                _kernels.TrainStep(Batch(start, batch, step, sgd.LearningRate, gpuLoss));
+                _kernels.TrainStep(Batch(start, batch, step, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
                 optimizer.Iterations++;
             }
 
@@ -157,9 +158,11 @@ public sealed class GpuModel : IDisposable
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
-            var result = new EpochResult(epoch, (float)(lossSum / samples), accuracy ? (float)((double)correct / samples) : float.NaN, elapsed, samples, steps);
+            var accuracyValue = accuracy ? (double)correct / deviceLoss.AccuracyDivisor(samples) : double.NaN;
+            // As on the CPU, EpochResult.Accuracy is the metric named "accuracy"; binary_accuracy is in the logs only.
+            var result = new EpochResult(epoch, (float)(lossSum / samples), deviceLoss.AccuracyName == "accuracy" ? (float)accuracyValue : float.NaN, elapsed, samples, steps);
             List<KeyValuePair<string, double>> logs = [new("loss", result.Loss)];
-            if (accuracy) logs.Add(new("accuracy", result.Accuracy));
+            if (accuracy) logs.Add(new(deviceLoss.AccuracyName!, accuracyValue));
             result = result with { Logs = logs.ToDictionary(p => p.Key, p => (float)p.Value) };
             bar.EndEpoch(samples, samples, elapsed, logs);
             history.Add(result);
@@ -176,18 +179,19 @@ public sealed class GpuModel : IDisposable
     /// </summary>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> targets, int batch, Loss loss, Optimizer optimizer)
     {
-        var gpuLoss = ToGpuLoss(loss);
-        loss.CheckOutputs(Architecture.OutputSize);
+        var deviceLoss = DeviceLoss.Of(loss, Architecture);
         var sgd = ToSgd(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
-        if (CountSamples(input, targets) != batch)
+        if (CountSamples(input, targets, deviceLoss.TargetWidth) != batch)
             throw new ArgumentException($"'input' holds {input.Length / Architecture.InputSize} samples, not {batch}.", nameof(input));
-        UploadData(input, targets, batch);
+        // The CPU's loss checks the batch's target values on every step (Loss.Gradient).
+        loss.CheckTargetValues(targets, Architecture.OutputSize, nameof(targets));
+        UploadData(input, targets, batch, deviceLoss.TargetWidth);
         UploadIdentityOrder(batch);
         EnsureBatchCapacity(batch);
         _stepResults.Ensure(2);
         UploadDropoutMasks(batch);
-        _kernels.TrainStep(Batch(0, batch, 0, sgd.LearningRate, gpuLoss));
+        _kernels.TrainStep(Batch(0, batch, 0, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
         optimizer.Iterations++;
         Device.Accelerator.Synchronize();
         Span<float> result = stackalloc float[2];
@@ -197,28 +201,28 @@ public sealed class GpuModel : IDisposable
 
     /// <summary>
     /// Mean loss over <paramref name="x"/> and <paramref name="y"/>, computed on the device, and the accuracy where
-    /// <see cref="SequentialModel.Fit"/> would measure it by default on two or more outputs (a classifier); read it
-    /// by name or through <see cref="EvaluationResult.Accuracy"/>, which throws for a model without it.
+    /// <see cref="SequentialModel.Fit"/> would measure it by default, under the CPU's name (<c>accuracy</c>, or
+    /// <c>binary_accuracy</c> for binary cross-entropy on several outputs); read it by name, or through
+    /// <see cref="EvaluationResult.Accuracy"/>, which throws for a model without it.
     /// </summary>
     /// <param name="loss">The loss to report; by default the one the last <see cref="Fit"/> used.</param>
     public EvaluationResult Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize = 1000, Loss? loss = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         loss ??= _lastLoss ?? throw new InvalidOperationException("Evaluate needs a loss: pass one, or call Fit first so its loss is used.");
-        var gpuLoss = ToGpuLoss(loss);
-        loss.CheckOutputs(Architecture.OutputSize);
-        var samples = CountSamples(x, y);
+        var deviceLoss = DeviceLoss.Of(loss, Architecture);
+        var samples = CountSamples(x, y, deviceLoss.TargetWidth);
         CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
-        CheckFinite(y, Architecture.OutputSize, nameof(y), "target");
+        CheckTargets(y, loss, deviceLoss.TargetWidth, nameof(y));
         var steps = (samples + batchSize - 1) / batchSize;
-        UploadData(x, y, samples);
+        UploadData(x, y, samples, deviceLoss.TargetWidth);
         UploadIdentityOrder(samples);
         EnsureBatchCapacity(Math.Min(batchSize, samples));
         _stepResults.Ensure(2L * steps);
         for (var step = 0; step < steps; step++)
         {
             var start = step * batchSize;
-            _kernels.ForwardAndLoss(Batch(start, Math.Min(batchSize, samples - start), step, 0f, gpuLoss));
+            _kernels.ForwardAndLoss(Batch(start, Math.Min(batchSize, samples - start), step, 0f, deviceLoss.Kind, deviceLoss.HuberDelta));
         }
 
         Device.Accelerator.Synchronize();
@@ -234,8 +238,8 @@ public sealed class GpuModel : IDisposable
 
         // Weight penalties join the loss once, as the CPU's Evaluate adds them.
         var meanLoss = (float)(lossSum / samples) + DevicePenalty();
-        return DefaultMetrics.ArgMaxAccuracy(loss, Architecture.OutputSize, Architecture.OutputActivation)
-            ? new EvaluationResult(meanLoss, "accuracy", (float)((double)correct / samples))
+        return deviceLoss.AccuracyName is { } name
+            ? new EvaluationResult(meanLoss, name, (float)((double)correct / deviceLoss.AccuracyDivisor(samples)))
             : new EvaluationResult(meanLoss);
     }
 
@@ -292,14 +296,14 @@ public sealed class GpuModel : IDisposable
     /// <summary>Uploads a data set and sizes the step buffers, as <see cref="Fit"/> does before its first epoch.</summary>
     internal void PrepareTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize, int steps)
     {
-        var samples = CountSamples(x, y);
-        UploadData(x, y, samples);
+        var samples = CountSamples(x, y, Architecture.OutputSize);
+        UploadData(x, y, samples, Architecture.OutputSize);
         UploadIdentityOrder(samples);
         EnsureBatchCapacity(Math.Min(batchSize, samples));
         _stepResults.Ensure(2L * steps);
     }
 
-    private GpuBatch Batch(int orderOffset, int batch, int step, float learningRate, GpuLoss loss) => new()
+    private GpuBatch Batch(int orderOffset, int batch, int step, float learningRate, GpuLoss loss, float huberDelta = 0f) => new()
     {
         Parameters = _parameters.View,
         Gradients = _gradients.View,
@@ -315,12 +319,13 @@ public sealed class GpuModel : IDisposable
         StepIndex = step,
         LearningRate = learningRate,
         Loss = loss,
+        HuberDelta = huberDelta,
     };
 
-    private void UploadData(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int samples)
+    private void UploadData(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int samples, int targetWidth)
     {
         _inputs.Ensure((long)samples * Architecture.InputSize);
-        _targets.Ensure((long)samples * Architecture.OutputSize);
+        _targets.Ensure((long)samples * targetWidth);
         _order.Ensure(samples);
         _inputs.View.SubView(0, x.Length).CopyFromCPU(x);
         _targets.View.SubView(0, y.Length).CopyFromCPU(y);
@@ -392,13 +397,20 @@ public sealed class GpuModel : IDisposable
         return x.Length / inputSize;
     }
 
-    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    /// <summary>Samples in <paramref name="x"/>, checked against <paramref name="y"/>'s <paramref name="targetWidth"/> floats per sample.</summary>
+    private int CountSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int targetWidth)
     {
         var samples = CountInputSamples(x);
-        var outputSize = Architecture.OutputSize;
-        if (y.Length != (long)samples * outputSize)
-            throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {outputSize} = {(long)samples * outputSize}.", nameof(y));
+        if (y.Length != (long)samples * targetWidth)
+            throw new ArgumentException($"'x' holds {samples} samples but 'y' holds {y.Length} floats, not {samples} × {targetWidth} = {(long)samples * targetWidth}.", nameof(y));
         return samples;
+    }
+
+    /// <summary>The targets' checks of the CPU's Fit and Evaluate: finite, then the values the loss accepts (each refusal naming the sample).</summary>
+    private void CheckTargets(ReadOnlySpan<float> y, Loss loss, int targetWidth, string name)
+    {
+        CheckFinite(y, targetWidth, name, "target");
+        loss.CheckTargetValues(y, Architecture.OutputSize, name);
     }
 
     /// <summary>Refuses a NaN or infinity in <paramref name="values"/>, <c>[samples, width]</c>, naming its sample and feature or target.</summary>
@@ -411,12 +423,43 @@ public sealed class GpuModel : IDisposable
                 throw new ArgumentException($"'{name}' holds {values[i]} at sample {i / width}, {item} {i % width}; every value must be finite.", name);
     }
 
-    private static GpuLoss ToGpuLoss(Loss loss)
+    /// <summary>The device's loss for a runtime loss: every built-in one; a loss of the user's own is refused by name.</summary>
+    internal static GpuLoss ToGpuLoss(Loss loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
-        if (ReferenceEquals(loss, Loss.MeanSquaredError)) return GpuLoss.MeanSquaredError;
-        if (ReferenceEquals(loss, Loss.CategoricalCrossEntropy)) return GpuLoss.CategoricalCrossEntropy;
-        throw new NotSupportedException($"The GPU kernels compute mean_squared_error and categorical_crossentropy; {loss.Name} runs on the CPU only.");
+        return loss switch
+        {
+            MeanSquaredErrorLoss => GpuLoss.MeanSquaredError,
+            CategoricalCrossEntropyLoss => GpuLoss.CategoricalCrossEntropy,
+            MeanAbsoluteErrorLoss => GpuLoss.MeanAbsoluteError,
+            HuberLoss => GpuLoss.Huber,
+            BinaryCrossEntropyLoss => GpuLoss.BinaryCrossEntropy,
+            SparseCategoricalCrossEntropyLoss => GpuLoss.SparseCategoricalCrossEntropy,
+            _ => throw new NotSupportedException(
+                $"The GPU kernels compute DeepGen's own losses (mean squared and absolute error, Huber, binary, categorical and sparse categorical cross-entropy); '{loss.Name}' ({loss.GetType().Name}) is a loss of your own, which runs on the CPU only."),
+        };
+    }
+
+    /// <summary>
+    /// A loss as the device runs it: its kind and Huber delta for the kernels, its target width, and the default
+    /// accuracy the CPU reports for it on this model (<c>DefaultMetrics</c>), with the count it divides by.
+    /// </summary>
+    private readonly record struct DeviceLoss(GpuLoss Kind, float HuberDelta, int TargetWidth, string? AccuracyName, int CountsPerSample)
+    {
+        /// <summary>Maps and checks <paramref name="loss"/> for <paramref name="architecture"/>'s outputs, as the CPU's Fit does.</summary>
+        public static DeviceLoss Of(Loss loss, ModelArchitecture architecture)
+        {
+            var kind = ToGpuLoss(loss);
+            var outputs = architecture.OutputSize;
+            loss.CheckOutputs(outputs);
+            var accuracy = DefaultMetrics.Accuracy(loss, outputs, architecture.OutputActivation);
+            // binary_accuracy averages over every output of every sample; the device counts a sample's right outputs.
+            return new DeviceLoss(kind, (loss as HuberLoss)?.Delta ?? 0f, loss.TargetsPerSample(outputs), accuracy?.Name,
+                accuracy is BinaryAccuracy ? outputs : 1);
+        }
+
+        /// <summary>What the device's correct count over <paramref name="samples"/> samples is divided by.</summary>
+        public double AccuracyDivisor(int samples) => (double)samples * CountsPerSample;
     }
 
     private static Sgd ToSgd(Optimizer optimizer)

@@ -144,10 +144,12 @@ internal static class GpuEmitter
         }
 
         if (regularized.Count > 0) w.Line($"private readonly {Gpu}PenaltyKernel {MemberNames.PenaltyField};");
-        WriteLossFields(w, plan);
         w.Line();
-        w.Line("/// <summary>Compiles every kernel for <paramref name=\"accelerator\"/>: slow once, then each launch is a delegate call.</summary>");
-        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator)");
+        w.Line("/// <summary>The kernels for <paramref name=\"accelerator\"/>: each product compiles on its first launch (slow once), then every launch is a delegate call.</summary>");
+        var output = $"new {Gpu}GpuOutputLayer({Names(last).OutputsConstant}, {Names(last).UnitsConstant}, global::DeepGen.Activation.{last.Activation})" +
+                     (last.KeepsPreActivation ? $" {{ PreActivationOffsetPerSample = {Names(last).PreActivationsConstant} }}" : "");
+        w.Line("/// <remarks>The loss, the prediction's softmax and the step's reduction are the base class's, told where the last layer's outputs are.</remarks>");
+        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator, {output})");
         foreach (var layer in plan.Layers)
         {
             var n = Names(layer);
@@ -158,7 +160,6 @@ internal static class GpuEmitter
         }
 
         if (regularized.Count > 0) w.Line($"{MemberNames.PenaltyField} = new(accelerator);");
-        WriteLossLoads(w, plan);
         w.Close();
 
         w.Line();
@@ -202,7 +203,6 @@ internal static class GpuEmitter
             if (i > 0) WriteBackward(w, plan, plan.Layers[i]);
         }
 
-        WriteLossKernels(w, plan);
         w.Close();
     }
 
@@ -399,207 +399,6 @@ internal static class GpuEmitter
     /// <summary>Whether the layer's forward pass differs in training: it or the layer before it has a dropout.</summary>
     private static bool Dropped(ModelPlan plan, LayerPlan layer) =>
         layer.HasDropout || (layer.Index > 0 && plan.Layers[layer.Index - 1].HasDropout);
-
-    // ---- The loss (interim: the generated per-model loss kernel, until the library's loss kernel replaces it) -----
-
-    private const string Config = "global::ILGPU.KernelConfig";
-    private const string Floats = "global::ILGPU.ArrayView<float>";
-    private const string Ints = "global::ILGPU.ArrayView<int>";
-    private const string Grid = "global::ILGPU.Grid";
-    private const string XMath = "global::ILGPU.Algorithms.XMath";
-    private const string Loaders = "global::ILGPU.Runtime.KernelLoaders";
-
-    private sealed record Parameter(string Type, string Name, string Argument);
-
-    private sealed record Kernel(string Name, string Grid, IReadOnlyList<Parameter> Parameters, IReadOnlyList<string> Comment, Action<SourceWriter> Body);
-
-    private static readonly Parameter ActivationsArg = new(Floats, "activations", "batch.Activations");
-    private static readonly Parameter DeltasArg = new(Floats, "deltas", "batch.Deltas");
-    private static readonly Parameter TargetsArg = new(Floats, "targets", "batch.Targets");
-    private static readonly Parameter OrderArg = new(Ints, "order", "batch.Order");
-    private static readonly Parameter OrderOffsetArg = new("int", "orderOffset", "batch.OrderOffset");
-    private static readonly Parameter BatchArg = new("int", "batch", "batch.Batch");
-    private static readonly Parameter SampleResultsArg = new(Floats, "sampleResults", "batch.SampleResults");
-    private static readonly Parameter LossKindArg = new("int", "lossKind", "(int)batch.Loss");
-
-    private static IEnumerable<Kernel> LossKernels(ModelPlan plan)
-    {
-        yield return Loss(plan);
-        if (Last(plan).Activation == Activation.Softmax) yield return Softmax(plan);
-    }
-
-    private static void WriteLossFields(SourceWriter w, ModelPlan plan)
-    {
-        foreach (var kernel in LossKernels(plan))
-            w.Line($"private readonly global::System.Action<{Config}, {string.Join(", ", kernel.Parameters.Select(p => p.Type))}> {Field(kernel.Name)};");
-    }
-
-    private static void WriteLossLoads(SourceWriter w, ModelPlan plan)
-    {
-        foreach (var kernel in LossKernels(plan))
-            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
-    }
-
-    private static void WriteLossKernels(SourceWriter w, ModelPlan plan)
-    {
-        foreach (var kernel in LossKernels(plan))
-        {
-            w.Line();
-            w.Line($"/// <summary>Launches {kernel.Name}{MemberNames.KernelMethodSuffix} on <paramref name=\"batch\"/>, without waiting.</summary>");
-            w.Line($"public void {kernel.Name}(in {Batch} batch) =>");
-            w.Line($"    {Field(kernel.Name)}({kernel.Grid}, {string.Join(", ", kernel.Parameters.Select(p => p.Argument))});");
-            w.Line();
-            foreach (var comment in kernel.Comment) w.Line("// " + comment);
-            w.Open($"private static void {kernel.Name}{MemberNames.KernelMethodSuffix}({string.Join(", ", kernel.Parameters.Select(p => $"{p.Type} {p.Name}"))})");
-            kernel.Body(w);
-            w.Close();
-        }
-    }
-
-    private static Kernel Softmax(ModelPlan plan)
-    {
-        var last = Last(plan);
-        return new Kernel(MemberNames.SoftmaxKernel, $"{MemberNames.RowGrid}(batch.Batch)", new[] { ActivationsArg, BatchArg },
-            new[] { $"Softmax over each row of {last.Name}'s outputs, in place, stably (max subtracted). Prediction only: training fuses it into Loss." },
-            w =>
-            {
-                w.Line($"var row = {Grid}.GlobalIndex.X;");
-                w.Line("if (row >= batch) return;");
-                w.Line($"var output = batch * {Text(last.OutputOffsetPerSample)} + row * {Text(last.Units)};");
-                WriteSoftmaxRow(w, last.Units);
-            });
-    }
-
-    private static Kernel Loss(ModelPlan plan)
-    {
-        var last = Last(plan);
-        var units = last.Units;
-        var n = Text(units);
-        return new Kernel(MemberNames.LossKernel, $"{MemberNames.RowGrid}(batch.Batch)",
-            new[] { ActivationsArg, DeltasArg, TargetsArg, OrderArg, OrderOffsetArg, BatchArg, SampleResultsArg, LossKindArg },
-            new[]
-            {
-                $"One thread per sample: {(last.Activation == Activation.Softmax ? "the softmax of its row, " : "")}its loss, and dLoss/d(pre-activation) of {last.Name} for the batch-mean",
-                $"loss with the {last.Activation} folded in, as DeepGen.Loss computes on the CPU. lossKind 0: mean squared error; 1: categorical",
-                "cross-entropy. Writes the sample's loss and whether it was classified correctly for ReduceStep.",
-            },
-            w =>
-            {
-                w.Line($"var row = {Grid}.GlobalIndex.X;");
-                w.Line("if (row >= batch) return;");
-                w.Line($"var output = batch * {Text(last.OutputOffsetPerSample)} + row * {n};");
-                w.Line($"var target = (long)order[orderOffset + row] * {n};");
-                if (last.Activation == Activation.Softmax) WriteSoftmaxRow(w, units);
-                w.Line("var scale = 1f / batch;");
-                w.Line("var loss = 0f;");
-                w.Open("if (lossKind == 0)");
-                w.Line($"var factor = 2f * scale / {n};");
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("var difference = activations[output + j] - targets[target + j];");
-                w.Line("loss += difference * difference;");
-                w.Line("deltas[output + j] = factor * difference;");
-                w.Close();
-                w.Line($"loss /= {n};");
-                WriteActivationJacobian(w, last.Activation, units);
-                w.Close();
-                w.Open("else");
-                w.Line("var total = 0f;");
-                w.Line("var targetSum = 0f;");
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("total += activations[output + j];");
-                w.Line("targetSum += targets[target + j];");
-                w.Close();
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("var y = targets[target + j];");
-                w.Line("if (y == 0f) continue;");
-                w.Line("var q = activations[output + j] / total;");
-                w.Line("q = q < 1e-7f ? 1e-7f : q > 1f - 1e-7f ? 1f - 1e-7f : q;");
-                w.Line($"loss -= y * {XMath}.Log(q);");
-                w.Close();
-                if (last.Activation == Activation.Softmax)
-                {
-                    w.Line("// Softmax and cross-entropy fused: dz = (p Σy - y) / batch.");
-                    w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = scale * (activations[output + j] * targetSum - targets[target + j]);");
-                }
-                else
-                {
-                    w.Line("// dL/dp through the renormalised, clipped probabilities q = p / Σp (a clipped q has zero gradient).");
-                    w.Line("var dot = 0f;");
-                    w.Open($"for (var j = 0; j < {n}; j++)");
-                    w.Line("var q = activations[output + j] / total;");
-                    w.Line("var dq = q > 1e-7f && q < 1f - 1e-7f ? -targets[target + j] / q : 0f;");
-                    w.Line("deltas[output + j] = dq;");
-                    w.Line("dot += dq * q;");
-                    w.Close();
-                    w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = scale * (deltas[output + j] - dot) / total;");
-                    WriteActivationJacobian(w, last.Activation, units);
-                }
-
-                w.Close();
-                w.Line("sampleResults[row] = loss;");
-                if (units == 1)
-                {
-                    w.Line("var correct = activations[output] > 0.5f == targets[target] > 0.5f;");
-                }
-                else
-                {
-                    w.Line("// Arg-max of the output against arg-max of the one-hot target, the first maximum winning, as on the CPU.");
-                    w.Line("var predicted = 0;");
-                    w.Line("var expected = 0;");
-                    w.Open($"for (var j = 1; j < {n}; j++)");
-                    w.Line("if (activations[output + j] > activations[output + predicted]) predicted = j;");
-                    w.Line("if (targets[target + j] > targets[target + expected]) expected = j;");
-                    w.Close();
-                    w.Line("var correct = predicted == expected;");
-                }
-
-                w.Line("sampleResults[batch + row] = correct ? 1f : 0f;");
-            });
-    }
-
-    private static void WriteSoftmaxRow(SourceWriter w, int units)
-    {
-        var n = Text(units);
-        w.Line("var max = activations[output];");
-        w.Line($"for (var j = 1; j < {n}; j++) if (activations[output + j] > max) max = activations[output + j];");
-        w.Line("var expSum = 0f;");
-        w.Open($"for (var j = 0; j < {n}; j++)");
-        w.Line($"var e = {XMath}.Exp(activations[output + j] - max);");
-        w.Line("activations[output + j] = e;");
-        w.Line("expSum += e;");
-        w.Close();
-        w.Line($"for (var j = 0; j < {n}; j++) activations[output + j] /= expSum;");
-    }
-
-    /// <summary>Turns dL/dp in <c>deltas[output ..]</c> into dL/dz, for p = activation(z) in <c>activations[output ..]</c>.</summary>
-    private static void WriteActivationJacobian(SourceWriter w, Activation activation, int units)
-    {
-        var n = Text(units);
-        switch (activation)
-        {
-            case Activation.Linear:
-                break;
-            case Activation.Softmax:
-                w.Line("// dz_i = p_i (g_i - Σ_j g_j p_j)");
-                w.Line("var jacobianDot = 0f;");
-                w.Line($"for (var j = 0; j < {n}; j++) jacobianDot += deltas[output + j] * activations[output + j];");
-                w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = activations[output + j] * (deltas[output + j] - jacobianDot);");
-                break;
-            default:
-                w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = {DerivativeOf(activation, "deltas[output + j]", "activations[output + j]")};");
-                break;
-        }
-    }
-
-
-    /// <summary><c>gradient · f'(z)</c> written with the output <c>y = f(z)</c> (interim loss kernel only).</summary>
-    private static string DerivativeOf(Activation activation, string gradient, string y) => activation switch
-    {
-        Activation.Sigmoid => $"{gradient} * {y} * (1f - {y})",
-        Activation.Tanh => $"{gradient} * (1f - {y} * {y})",
-        Activation.Relu => $"{y} > 0f ? {gradient} : 0f",
-        _ => gradient,
-    };
 
     // ---- Names and text ---------------------------------------------------------------------------------------------
 

@@ -185,10 +185,10 @@ internal static class MemberNames
     public const string RowGrid = "RowGrid";
     public const string Accelerator = "Accelerator";
 
-    /// <summary>The loss kernel, one per model.</summary>
+    /// <summary>The loss launcher, inherited from <c>GpuKernelSet</c> (the library's loss kernel).</summary>
     public const string LossKernel = "Loss";
 
-    /// <summary>The prediction-only softmax kernel, for a model whose last layer is softmax.</summary>
+    /// <summary>The prediction-only softmax launcher, inherited from <c>GpuKernelSet</c>, for a model whose last layer is softmax.</summary>
     public const string SoftmaxKernel = "Softmax";
 
     public const string InputGradientSuffix = "InputGradient";
@@ -209,7 +209,7 @@ internal static class MemberNames
     /// </summary>
     public static readonly IReadOnlyList<string> KernelSetInherited = new[]
     {
-        "Tile", "RowGroupSize", Accelerator, Forward, ForwardAndLoss, TrainStep, TileGrid, RowGrid, ReduceStep,
+        "Tile", "RowGroupSize", Accelerator, Forward, ForwardAndLoss, TrainStep, TileGrid, RowGrid, ReduceStep, LossKernel, SoftmaxKernel,
         "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
     };
 

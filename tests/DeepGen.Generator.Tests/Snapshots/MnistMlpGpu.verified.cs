@@ -11,10 +11,12 @@
 //   Loss                  per sample: softmax, loss, dLoss/d(pre-activation), correct or not
 //   ReduceStep            the batch's mean loss and correct count, kept on the device until the epoch ends
 //   Dense2InputGradient   delta[batch, 10] · Wᵀ ⊙ Sigmoid', before W changes
-//   Dense2WeightGradient  inputᵀ · delta → dW[500, 10] and db[10]; plain SGD fused when the optimizer is plain SGD
-//   Dense1InputGradient   delta[batch, 500] · Wᵀ ⊙ Sigmoid', before W changes
-//   Dense1WeightGradient  inputᵀ · delta → dW[500, 500] and db[500]; plain SGD fused when the optimizer is plain SGD
-//   Dense0WeightGradient  inputᵀ · delta → dW[784, 500] and db[500]; plain SGD fused when the optimizer is plain SGD
+//   Dense2Backward        one launch of two independent products:
+//     Dense2WeightGradient  inputᵀ · delta → dW[500, 10] and db[10], plain SGD fused
+//     Dense1InputGradient   delta[batch, 500] · Wᵀ ⊙ Sigmoid', before W changes
+//   Dense1Backward        one launch of two independent products:
+//     Dense1WeightGradient  inputᵀ · delta → dW[500, 500] and db[500], plain SGD fused
+//     Dense0WeightGradient  inputᵀ · delta → dW[784, 500] and db[500], plain SGD fused
 // Any other optimizer updates every parameter afterwards, in one launch of its own (DeepGen.Gpu).
 
 #nullable enable
@@ -56,25 +58,26 @@ partial class MnistMlp
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.SigmoidActivation>> _dense1Forward;
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Columns, global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>> _dense1InputGradient;
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> _dense1WeightGradient;
+        private readonly global::DeepGen.Gpu.ProductPairKernel<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient, global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.GatheredColumns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> _dense1Backward;
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.LinearActivation>> _dense2Forward;
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Columns, global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>> _dense2InputGradient;
         private readonly global::DeepGen.Gpu.ProductKernel<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> _dense2WeightGradient;
-        private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, int, global::ILGPU.ArrayView<float>, int> _loss;
-        private readonly global::System.Action<global::ILGPU.KernelConfig, global::ILGPU.ArrayView<float>, int> _softmax;
+        private readonly global::DeepGen.Gpu.ProductPairKernel<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Columns, global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>> _dense2Backward;
 
-        /// <summary>Compiles every kernel for <paramref name="accelerator"/>: slow once, then each launch is a delegate call.</summary>
-        public GpuKernels(global::ILGPU.Runtime.Accelerator accelerator) : base(accelerator)
+        /// <summary>The kernels for <paramref name="accelerator"/>: each product compiles on its first launch (slow once), then every launch is a delegate call.</summary>
+        /// <remarks>The loss, the prediction's softmax and the step's reduction are the base class's, told where the last layer's outputs are.</remarks>
+        public GpuKernels(global::ILGPU.Runtime.Accelerator accelerator) : base(accelerator, new global::DeepGen.Gpu.GpuOutputLayer(Dense2Outputs, Dense2Units, global::DeepGen.Activation.Softmax))
         {
             _dense0Forward = new(accelerator);
             _dense0WeightGradient = new(accelerator);
             _dense1Forward = new(accelerator);
             _dense1InputGradient = new(accelerator);
             _dense1WeightGradient = new(accelerator);
+            _dense1Backward = new(accelerator);
             _dense2Forward = new(accelerator);
             _dense2InputGradient = new(accelerator);
             _dense2WeightGradient = new(accelerator);
-            _loss = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<int>, int, int, global::ILGPU.ArrayView<float>, int>(accelerator, LossKernel);
-            _softmax = global::ILGPU.Runtime.KernelLoaders.LoadStreamKernel<global::ILGPU.ArrayView<float>, int>(accelerator, SoftmaxKernel);
+            _dense2Backward = new(accelerator);
         }
 
         /// <inheritdoc />
@@ -105,161 +108,90 @@ partial class MnistMlp
             Loss(batch);
             ReduceStep(batch);
             Dense2InputGradient(batch);
-            Dense2WeightGradient(batch);
-            Dense1InputGradient(batch);
-            Dense1WeightGradient(batch);
-            Dense0WeightGradient(batch);
+            Dense2Backward(batch);
+            Dense1Backward(batch);
         }
 
         /// <summary>Dense0: outputs[batch, 500] = sigmoid(inputs[batch, 784] · W + b), the rows gathered from the data set through the order.</summary>
         public void Dense0Forward(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense0Forward.Launch(batch.Batch, Dense0Units, Dense0Inputs,
+            _dense0Forward.Launch(new(
+                new global::DeepGen.Gpu.ProductShape(batch.Batch, Dense0Units, Dense0Inputs),
                 new global::DeepGen.Gpu.GatheredRows(batch.Inputs, batch.Order, batch.OrderOffset, Dense0Inputs),
                 new global::DeepGen.Gpu.Rows(batch.Parameters, Dense0Weights, Dense0Units),
-                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.SigmoidActivation>(batch.Parameters, Dense0Bias, batch.Activations, batch.At(Dense0Outputs), Dense0Units));
+                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.SigmoidActivation>(batch.Parameters, Dense0Bias, batch.Activations, batch.At(Dense0Outputs), Dense0Units)));
 
         /// <summary>Dense1: outputs[batch, 500] = sigmoid(inputs[batch, 500] · W + b).</summary>
         public void Dense1Forward(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense1Forward.Launch(batch.Batch, Dense1Units, Dense1Inputs,
+            _dense1Forward.Launch(new(
+                new global::DeepGen.Gpu.ProductShape(batch.Batch, Dense1Units, Dense1Inputs),
                 new global::DeepGen.Gpu.Rows(batch.Activations, batch.At(Dense0Outputs), Dense1Inputs),
                 new global::DeepGen.Gpu.Rows(batch.Parameters, Dense1Weights, Dense1Units),
-                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.SigmoidActivation>(batch.Parameters, Dense1Bias, batch.Activations, batch.At(Dense1Outputs), Dense1Units));
+                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.SigmoidActivation>(batch.Parameters, Dense1Bias, batch.Activations, batch.At(Dense1Outputs), Dense1Units)));
 
         /// <summary>Dense2: outputs[batch, 10] = inputs[batch, 500] · W + b (the softmax follows, per row, in the loss or the softmax kernel).</summary>
         public void Dense2Forward(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense2Forward.Launch(batch.Batch, Dense2Units, Dense2Inputs,
+            _dense2Forward.Launch(new(
+                new global::DeepGen.Gpu.ProductShape(batch.Batch, Dense2Units, Dense2Inputs),
                 new global::DeepGen.Gpu.Rows(batch.Activations, batch.At(Dense1Outputs), Dense2Inputs),
                 new global::DeepGen.Gpu.Rows(batch.Parameters, Dense2Weights, Dense2Units),
-                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.LinearActivation>(batch.Parameters, Dense2Bias, batch.Activations, batch.At(Dense2Outputs), Dense2Units));
+                new global::DeepGen.Gpu.DenseOutput<global::DeepGen.Gpu.LinearActivation>(batch.Parameters, Dense2Bias, batch.Activations, batch.At(Dense2Outputs), Dense2Units)));
+
+        /// <summary>Launches <see cref="Dense2InputGradientProduct"/> alone.</summary>
+        public void Dense2InputGradient(in global::DeepGen.Gpu.GpuBatch batch) => _dense2InputGradient.Launch(Dense2InputGradientProduct(batch));
 
         /// <summary>Dense2: Dense1's delta[batch, 500] = (delta[batch, 10] · Wᵀ) ⊙ sigmoid'; launched before W changes.</summary>
-        public void Dense2InputGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense2InputGradient.Launch(batch.Batch, Dense2Inputs, Dense2Units,
-                new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense2Outputs), Dense2Units),
-                new global::DeepGen.Gpu.Columns(batch.Parameters, Dense2Weights, Dense2Units),
-                new global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>(batch.Deltas, batch.Activations, batch.At(Dense1Outputs), Dense1Units));
+        public global::DeepGen.Gpu.ProductCall<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Columns, global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>> Dense2InputGradientProduct(in global::DeepGen.Gpu.GpuBatch batch) => new(
+            new global::DeepGen.Gpu.ProductShape(batch.Batch, Dense2Inputs, Dense2Units),
+            new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense2Outputs), Dense2Units),
+            new global::DeepGen.Gpu.Columns(batch.Parameters, Dense2Weights, Dense2Units),
+            new global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>(batch.Deltas, batch.Activations, batch.At(Dense1Outputs), Dense1Units));
+
+        /// <summary>Launches <see cref="Dense2WeightGradientProduct"/> alone.</summary>
+        public void Dense2WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) => _dense2WeightGradient.Launch(Dense2WeightGradientProduct(batch));
 
         /// <summary>Dense2: dW[500, 10] = inputsᵀ · delta, and db as one more row (inputs extended by ones), summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>
-        public void Dense2WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense2WeightGradient.Launch(Dense2Inputs + 1, Dense2Units, batch.Batch,
-                new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>(new global::DeepGen.Gpu.Columns(batch.Activations, batch.At(Dense1Outputs), Dense2Inputs), Dense2Inputs),
-                new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense2Outputs), Dense2Units),
-                new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense2Weights, Dense2Bias, Dense2Inputs, Dense2Units, batch.LearningRate));
+        public global::DeepGen.Gpu.ProductCall<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> Dense2WeightGradientProduct(in global::DeepGen.Gpu.GpuBatch batch) => new(
+            new global::DeepGen.Gpu.ProductShape(Dense2Inputs + 1, Dense2Units, batch.Batch),
+            new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>(new global::DeepGen.Gpu.Columns(batch.Activations, batch.At(Dense1Outputs), Dense2Inputs), Dense2Inputs),
+            new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense2Outputs), Dense2Units),
+            new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense2Weights, Dense2Bias, Dense2Inputs, Dense2Units, batch.LearningRate));
+
+        /// <summary>Dense2WeightGradient and Dense1InputGradient in one launch: neither reads what the other writes.</summary>
+        public void Dense2Backward(in global::DeepGen.Gpu.GpuBatch batch) =>
+            _dense2Backward.Launch(Dense2WeightGradientProduct(batch), Dense1InputGradientProduct(batch));
+
+        /// <summary>Launches <see cref="Dense1InputGradientProduct"/> alone.</summary>
+        public void Dense1InputGradient(in global::DeepGen.Gpu.GpuBatch batch) => _dense1InputGradient.Launch(Dense1InputGradientProduct(batch));
 
         /// <summary>Dense1: Dense0's delta[batch, 500] = (delta[batch, 500] · Wᵀ) ⊙ sigmoid'; launched before W changes.</summary>
-        public void Dense1InputGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense1InputGradient.Launch(batch.Batch, Dense1Inputs, Dense1Units,
-                new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense1Outputs), Dense1Units),
-                new global::DeepGen.Gpu.Columns(batch.Parameters, Dense1Weights, Dense1Units),
-                new global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>(batch.Deltas, batch.Activations, batch.At(Dense0Outputs), Dense0Units));
+        public global::DeepGen.Gpu.ProductCall<global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.Columns, global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>> Dense1InputGradientProduct(in global::DeepGen.Gpu.GpuBatch batch) => new(
+            new global::DeepGen.Gpu.ProductShape(batch.Batch, Dense1Inputs, Dense1Units),
+            new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense1Outputs), Dense1Units),
+            new global::DeepGen.Gpu.Columns(batch.Parameters, Dense1Weights, Dense1Units),
+            new global::DeepGen.Gpu.InputDelta<global::DeepGen.Gpu.SigmoidActivation>(batch.Deltas, batch.Activations, batch.At(Dense0Outputs), Dense0Units));
+
+        /// <summary>Launches <see cref="Dense1WeightGradientProduct"/> alone.</summary>
+        public void Dense1WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) => _dense1WeightGradient.Launch(Dense1WeightGradientProduct(batch));
 
         /// <summary>Dense1: dW[500, 500] = inputsᵀ · delta, and db as one more row (inputs extended by ones), summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>
-        public void Dense1WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense1WeightGradient.Launch(Dense1Inputs + 1, Dense1Units, batch.Batch,
-                new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>(new global::DeepGen.Gpu.Columns(batch.Activations, batch.At(Dense0Outputs), Dense1Inputs), Dense1Inputs),
-                new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense1Outputs), Dense1Units),
-                new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense1Weights, Dense1Bias, Dense1Inputs, Dense1Units, batch.LearningRate));
+        public global::DeepGen.Gpu.ProductCall<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> Dense1WeightGradientProduct(in global::DeepGen.Gpu.GpuBatch batch) => new(
+            new global::DeepGen.Gpu.ProductShape(Dense1Inputs + 1, Dense1Units, batch.Batch),
+            new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.Columns>(new global::DeepGen.Gpu.Columns(batch.Activations, batch.At(Dense0Outputs), Dense1Inputs), Dense1Inputs),
+            new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense1Outputs), Dense1Units),
+            new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense1Weights, Dense1Bias, Dense1Inputs, Dense1Units, batch.LearningRate));
+
+        /// <summary>Dense1WeightGradient and Dense0WeightGradient in one launch: neither reads what the other writes.</summary>
+        public void Dense1Backward(in global::DeepGen.Gpu.GpuBatch batch) =>
+            _dense1Backward.Launch(Dense1WeightGradientProduct(batch), Dense0WeightGradientProduct(batch));
+
+        /// <summary>Launches <see cref="Dense0WeightGradientProduct"/> alone.</summary>
+        public void Dense0WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) => _dense0WeightGradient.Launch(Dense0WeightGradientProduct(batch));
 
         /// <summary>Dense0: dW[784, 500] = inputsᵀ · delta, and db as one more row (inputs extended by ones), summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>
-        public void Dense0WeightGradient(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _dense0WeightGradient.Launch(Dense0Inputs + 1, Dense0Units, batch.Batch,
-                new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.GatheredColumns>(new global::DeepGen.Gpu.GatheredColumns(batch.Inputs, batch.Order, batch.OrderOffset, Dense0Inputs), Dense0Inputs),
-                new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense0Outputs), Dense0Units),
-                new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense0Weights, Dense0Bias, Dense0Inputs, Dense0Units, batch.LearningRate));
-
-        /// <summary>Launches LossKernel on <paramref name="batch"/>, without waiting.</summary>
-        public void Loss(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _loss(RowGrid(batch.Batch), batch.Activations, batch.Deltas, batch.Targets, batch.Order, batch.OrderOffset, batch.Batch, batch.SampleResults, (int)batch.Loss);
-
-        // One thread per sample: the softmax of its row, its loss, and dLoss/d(pre-activation) of Dense2 for the batch-mean
-        // loss with the Softmax folded in, as DeepGen.Loss computes on the CPU. lossKind 0: mean squared error; 1: categorical
-        // cross-entropy. Writes the sample's loss and whether it was classified correctly for ReduceStep.
-        private static void LossKernel(global::ILGPU.ArrayView<float> activations, global::ILGPU.ArrayView<float> deltas, global::ILGPU.ArrayView<float> targets, global::ILGPU.ArrayView<int> order, int orderOffset, int batch, global::ILGPU.ArrayView<float> sampleResults, int lossKind)
-        {
-            var row = global::ILGPU.Grid.GlobalIndex.X;
-            if (row >= batch) return;
-            var output = batch * 1000 + row * 10;
-            var target = (long)order[orderOffset + row] * 10;
-            var max = activations[output];
-            for (var j = 1; j < 10; j++) if (activations[output + j] > max) max = activations[output + j];
-            var expSum = 0f;
-            for (var j = 0; j < 10; j++)
-            {
-                var e = global::ILGPU.Algorithms.XMath.Exp(activations[output + j] - max);
-                activations[output + j] = e;
-                expSum += e;
-            }
-            for (var j = 0; j < 10; j++) activations[output + j] /= expSum;
-            var scale = 1f / batch;
-            var loss = 0f;
-            if (lossKind == 0)
-            {
-                var factor = 2f * scale / 10;
-                for (var j = 0; j < 10; j++)
-                {
-                    var difference = activations[output + j] - targets[target + j];
-                    loss += difference * difference;
-                    deltas[output + j] = factor * difference;
-                }
-                loss /= 10;
-                // dz_i = p_i (g_i - Σ_j g_j p_j)
-                var jacobianDot = 0f;
-                for (var j = 0; j < 10; j++) jacobianDot += deltas[output + j] * activations[output + j];
-                for (var j = 0; j < 10; j++) deltas[output + j] = activations[output + j] * (deltas[output + j] - jacobianDot);
-            }
-            else
-            {
-                var total = 0f;
-                var targetSum = 0f;
-                for (var j = 0; j < 10; j++)
-                {
-                    total += activations[output + j];
-                    targetSum += targets[target + j];
-                }
-                for (var j = 0; j < 10; j++)
-                {
-                    var y = targets[target + j];
-                    if (y == 0f) continue;
-                    var q = activations[output + j] / total;
-                    q = q < 1e-7f ? 1e-7f : q > 1f - 1e-7f ? 1f - 1e-7f : q;
-                    loss -= y * global::ILGPU.Algorithms.XMath.Log(q);
-                }
-                // Softmax and cross-entropy fused: dz = (p Σy - y) / batch.
-                for (var j = 0; j < 10; j++) deltas[output + j] = scale * (activations[output + j] * targetSum - targets[target + j]);
-            }
-            sampleResults[row] = loss;
-            // Arg-max of the output against arg-max of the one-hot target, the first maximum winning, as on the CPU.
-            var predicted = 0;
-            var expected = 0;
-            for (var j = 1; j < 10; j++)
-            {
-                if (activations[output + j] > activations[output + predicted]) predicted = j;
-                if (targets[target + j] > targets[target + expected]) expected = j;
-            }
-            var correct = predicted == expected;
-            sampleResults[batch + row] = correct ? 1f : 0f;
-        }
-
-        /// <summary>Launches SoftmaxKernel on <paramref name="batch"/>, without waiting.</summary>
-        public void Softmax(in global::DeepGen.Gpu.GpuBatch batch) =>
-            _softmax(RowGrid(batch.Batch), batch.Activations, batch.Batch);
-
-        // Softmax over each row of Dense2's outputs, in place, stably (max subtracted). Prediction only: training fuses it into Loss.
-        private static void SoftmaxKernel(global::ILGPU.ArrayView<float> activations, int batch)
-        {
-            var row = global::ILGPU.Grid.GlobalIndex.X;
-            if (row >= batch) return;
-            var output = batch * 1000 + row * 10;
-            var max = activations[output];
-            for (var j = 1; j < 10; j++) if (activations[output + j] > max) max = activations[output + j];
-            var expSum = 0f;
-            for (var j = 0; j < 10; j++)
-            {
-                var e = global::ILGPU.Algorithms.XMath.Exp(activations[output + j] - max);
-                activations[output + j] = e;
-                expSum += e;
-            }
-            for (var j = 0; j < 10; j++) activations[output + j] /= expSum;
-        }
+        public global::DeepGen.Gpu.ProductCall<global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.GatheredColumns>, global::DeepGen.Gpu.Rows, global::DeepGen.Gpu.WeightGradient> Dense0WeightGradientProduct(in global::DeepGen.Gpu.GpuBatch batch) => new(
+            new global::DeepGen.Gpu.ProductShape(Dense0Inputs + 1, Dense0Units, batch.Batch),
+            new global::DeepGen.Gpu.WithOnesRow<global::DeepGen.Gpu.GatheredColumns>(new global::DeepGen.Gpu.GatheredColumns(batch.Inputs, batch.Order, batch.OrderOffset, Dense0Inputs), Dense0Inputs),
+            new global::DeepGen.Gpu.Rows(batch.Deltas, batch.At(Dense0Outputs), Dense0Units),
+            new global::DeepGen.Gpu.WeightGradient(batch.Parameters, batch.Gradients, Dense0Weights, Dense0Bias, Dense0Inputs, Dense0Units, batch.LearningRate));
     }
 }
