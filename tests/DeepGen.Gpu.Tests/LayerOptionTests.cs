@@ -25,6 +25,20 @@ public partial class BiasFreeNet;
 [Dense(13, Softmax)]
 public partial class PenaltyNet;
 
+/// <summary>Every Dense activation in hidden layers (GELU and Swish keep pre-activations, one before a dropout) and a Swish output.</summary>
+[Model(Input = 45)]
+[Dense(29, Gelu)]
+[Dense(23, Swish)]
+[Dropout(0.2)]
+[Dense(19, LeakyRelu)]
+[Dense(17, Elu)]
+[Dense(13, Selu)]
+[Dense(11, Softplus)]
+[Dense(9, HardSigmoid)]
+[Dense(7, Sigmoid)]
+[Dense(5, Swish)]
+public partial class ActivationNet;
+
 /// <summary>
 /// Dropout, bias-free layers and L1/L2 penalties on the device against the CPU model's TrainStep and Fit, every
 /// element within 1e-5 of its own magnitude; and two device runs bitwise equal.
@@ -54,6 +68,19 @@ public sealed class LayerOptionTests : IDisposable
         var y = Data.OneHot(23, DropoutNet.OutputSize, 32);
         OwnMagnitude.Assert(cpu.Predict(x), gpu.Predict(x), "predictions");
         OwnMagnitude.Assert([cpu.Evaluate(x, y, loss: Loss.CategoricalCrossEntropy).Loss], [gpu.Evaluate(x, y, loss: Loss.CategoricalCrossEntropy).Loss], "loss");
+    }
+
+    [Theory]
+    [InlineData("mean_squared_error")]
+    [InlineData("huber_loss")]
+    public void EveryActivationTrainsAsOnTheCpu(string lossName)
+    {
+        Loss loss = lossName == "huber_loss" ? new HuberLoss(0.5f) : Loss.MeanSquaredError;
+        var (cpu, gpuModel) = (new ActivationNet(seed: 9), new ActivationNet(seed: 9));
+        using var gpu = gpuModel.ToDevice(_device);
+        CompareSteps(cpu, gpu, steps: 2, loss, regression: true);
+        var x = Data.Uniform(21 * ActivationNet.InputSize, 51, 2f);
+        OwnMagnitude.Assert(cpu.Predict(x), gpu.Predict(x), "predictions after training");
     }
 
     [Fact]
@@ -97,14 +124,14 @@ public sealed class LayerOptionTests : IDisposable
         Assert.Equal(first, Run());
     }
 
-    private static void CompareSteps(SequentialModel cpu, GpuModel gpu, int steps, Loss loss)
+    private static void CompareSteps(SequentialModel cpu, GpuModel gpu, int steps, Loss loss, bool regression = false)
     {
         const int batch = 37;
         var architecture = cpu.Architecture;
         for (var step = 0; step < steps; step++)
         {
             var x = Data.Uniform(batch * architecture.InputSize, 100 + step, 2f);
-            var y = Data.OneHot(batch, architecture.OutputSize, 200 + step);
+            var y = regression ? Data.Uniform(batch * architecture.OutputSize, 200 + step) : Data.OneHot(batch, architecture.OutputSize, 200 + step);
             var cpuLoss = cpu.TrainStep(x, y, batch, loss, new Sgd(0.3f));
             var gpuLoss = gpu.TrainStep(x, y, batch, loss, new Sgd(0.3f));
             OwnMagnitude.Assert([cpuLoss], [gpuLoss], $"step {step} loss");
