@@ -103,6 +103,12 @@ public readonly struct GpuBatch
     /// (there is no default: 0 is refused). Ignored by the other losses.
     /// </summary>
     public float HuberDelta { get; init; }
+
+    /// <summary>
+    /// Where a per-sample offset lands in the activation and delta buffers, laid out <c>[Batch × perSample]</c>: each
+    /// layer's slice of <see cref="Batch"/> rows starts at <c>Batch · offsetPerSample</c>, as on the CPU.
+    /// </summary>
+    public long At(int offsetPerSample) => (long)Batch * offsetPerSample;
 }
 
 /// <summary>

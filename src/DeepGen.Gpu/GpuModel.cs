@@ -29,6 +29,7 @@ public sealed class GpuModel : IDisposable
     private readonly DeviceArray<float> _targets;
     private readonly DeviceArray<int> _order;
     private Loss? _lastLoss;
+    private float[] _dropoutMask = [];
 
     /// <summary>Places <paramref name="model"/> on <paramref name="device"/>; called by the generated <c>ToDevice</c>.</summary>
     /// <param name="model">The CPU model; its parameters are uploaded now.</param>
@@ -135,6 +136,7 @@ public sealed class GpuModel : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 var start = step * batchSize;
                 var batch = Math.Min(batchSize, samples - start);
+                UploadDropoutMasks(batch);
                 _kernels.TrainStep(Batch(start, batch, step, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
                 optimizer.Iterations++;
             }
@@ -188,6 +190,7 @@ public sealed class GpuModel : IDisposable
         UploadIdentityOrder(batch);
         EnsureBatchCapacity(batch);
         _stepResults.Ensure(2);
+        UploadDropoutMasks(batch);
         _kernels.TrainStep(Batch(0, batch, 0, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
         optimizer.Iterations++;
         Device.Accelerator.Synchronize();
@@ -233,7 +236,8 @@ public sealed class GpuModel : IDisposable
             correct += (long)results[2 * step + 1];
         }
 
-        var meanLoss = (float)(lossSum / samples);
+        // Weight penalties join the loss once, as the CPU's Evaluate adds them.
+        var meanLoss = (float)(lossSum / samples) + DevicePenalty();
         return deviceLoss.AccuracyName is { } name
             ? new EvaluationResult(meanLoss, name, (float)((double)correct / deviceLoss.AccuracyDivisor(samples)))
             : new EvaluationResult(meanLoss);
@@ -283,8 +287,11 @@ public sealed class GpuModel : IDisposable
     /// Launches one training step on data already on the device, without waiting: what <see cref="Fit"/> runs per
     /// step. For the allocation tests.
     /// </summary>
-    internal void EnqueueTrainStep(int orderOffset, int batch, int stepIndex, float learningRate, GpuLoss loss) =>
+    internal void EnqueueTrainStep(int orderOffset, int batch, int stepIndex, float learningRate, GpuLoss loss)
+    {
+        UploadDropoutMasks(batch);
         _kernels.TrainStep(Batch(orderOffset, batch, stepIndex, learningRate, loss));
+    }
 
     /// <summary>Uploads a data set and sizes the step buffers, as <see cref="Fit"/> does before its first epoch.</summary>
     internal void PrepareTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int batchSize, int steps)
@@ -332,9 +339,44 @@ public sealed class GpuModel : IDisposable
         _order.View.SubView(0, samples).CopyFromCPU(order);
     }
 
+    /// <summary>
+    /// Draws this step's dropout masks from the CPU model's dropout stream, layer by layer in forward order (the draws
+    /// the CPU's TrainStep makes), and uploads each into its slot of the activation buffer, where the generated
+    /// kernels read it. A masked model's step therefore sends <c>batch × units</c> floats per dropout layer.
+    /// </summary>
+    private void UploadDropoutMasks(int batch)
+    {
+        var layers = Architecture.Layers;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].DropoutRate is not { } rate) continue;
+            var length = (long)batch * layers[i].Units;
+            var mask = _dropoutMask.AsSpan(0, (int)length);
+            Model.DrawDropoutMask(mask, rate);
+            _activations.View.SubView((long)batch * layers[i].DropoutMaskOffsetPerSample, length).CopyFromCPU(mask);
+        }
+    }
+
+    /// <summary>The L1/L2 penalty of the device's current weights, summed as the CPU sums it; 0 without a penalised layer.</summary>
+    private float DevicePenalty()
+    {
+        var layers = Architecture.Layers;
+        if (!layers.Any(layer => layer.IsRegularized)) return 0f;
+        var parameters = new float[Architecture.ParameterCount];
+        CopyParametersTo(parameters);
+        var total = 0f;
+        foreach (var layer in layers)
+            if (layer.IsRegularized)
+                total += Cpu.Regularization.Penalty(parameters.AsSpan(layer.WeightsOffset, layer.WeightCount), layer.L1, layer.L2);
+        return total;
+    }
+
     private void EnsureBatchCapacity(int batch)
     {
-        _activations.Ensure((long)batch * Architecture.ActivationsPerSample);
+        var widest = Architecture.Layers.Where(layer => layer.DropoutRate is not null).Select(layer => layer.Units).DefaultIfEmpty(0).Max();
+        if (_dropoutMask.Length < (long)batch * widest) _dropoutMask = new float[(long)batch * widest];
+        // Training keeps pre-activations and dropout outputs and masks in the workspace after the activations, as on the CPU.
+        _activations.Ensure((long)batch * (Architecture.ActivationsPerSample + Architecture.WorkspacePerSample));
         _deltas.Ensure((long)batch * Architecture.ActivationsPerSample);
         _sampleResults.Ensure(2L * batch);
     }

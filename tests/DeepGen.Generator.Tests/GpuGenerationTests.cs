@@ -81,9 +81,9 @@ public class GpuGenerationTests
     [Fact]
     public void UnsupportedActivationsAreNamed()
     {
-        // Activation 7 is not one the GPU emitter knows (a future member of the enum): the model gets no GPU code.
+        // Activation 99 is not one the GPU emitter knows (a future member of the enum): the model gets no GPU code.
         var spec = new ModelSpec(null, EquatableArray<ContainingTypeSpec>.Empty, "Net", 4,
-            new[] { Layer("Dense0", 3, 7), Layer("Dense1", 2, 4) }.ToEquatableArray());
+            new[] { Layer("Dense0", 3, 99), Layer("Dense1", 2, 4) }.ToEquatableArray());
         var reason = GpuEmitter.FindUnsupported(LayoutPlanner.Plan(spec));
         Assert.NotNull(reason);
         Assert.Contains("'Dense0'", reason, StringComparison.Ordinal);
@@ -104,10 +104,31 @@ public class GpuGenerationTests
     }
 
     [Theory]
-    [InlineData("[Dense(8, Gelu)]", "Gelu activation")]
-    [InlineData("[Dense(8, Relu)] [Dropout(0.5)]", "dropout")]
-    [InlineData("[Dense(8, Relu, UseBias = false)]", "no bias")]
-    [InlineData("[Dense(8, Relu, L2 = 0.01)]", "L1/L2 penalty")]
+    [InlineData("[Dense(8, Gelu)]")]
+    [InlineData("[Dense(8, Swish)] [Dropout(0.5)]")]
+    [InlineData("[Dense(8, LeakyRelu, UseBias = false)]")]
+    [InlineData("[Dense(8, Elu, L1 = 0.001, L2 = 0.01)] [Dropout(0.25)]")]
+    [InlineData("[Dense(8, Selu)] [Dense(5, Softplus)] [Dense(6, HardSigmoid)]")]
+    public void EveryDenseOptionGetsAGpuFileThatCompiles(string firstLayers)
+    {
+        var source = $$"""
+            using DeepGen;
+            using static DeepGen.Activation;
+            namespace Samples;
+            [Model(Input = 4)]
+            {{firstLayers}}
+            [Dense(3, Softmax)]
+            public partial class Net;
+            """;
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateGpuCompilation(source));
+        Assert.Contains(run.Sources, s => s.HintName.EndsWith(".Gpu.g.cs", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Result.Diagnostics, d => d.Id == "DG0100");
+        Assert.DoesNotContain(run.OutputDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+    }
+
+    [Theory]
+    [InlineData("[Dense(8, Relu)] [BatchNormalization]", "is a BatchNormalization layer, which has no GPU kernel yet")]
+    [InlineData("[Dense(8, Relu)] [Reshape(2, 4)] [Flatten]", "is a Reshape layer, which has no GPU kernel yet")]
     public void ModelsTheKernelsCannotRunGetDG0100AndNoGpuFile(string firstLayer, string reason)
     {
         var source = $$"""

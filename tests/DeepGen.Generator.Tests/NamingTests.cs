@@ -145,7 +145,7 @@ public class NamingTests
         Assert.Contains(run.Sources, s => s.HintName == "OnGpu" + GpuSuffix);
 
         var layerMembers = new[] { "Hidden", "Last" }.SelectMany(MemberNames.LayerMembers).ToHashSet();
-        var layerKernelMembers = new[] { "Hidden", "Last" }.SelectMany(MemberNames.LayerKernels).SelectMany(MemberNames.KernelMembers).ToHashSet();
+        var layerKernelMembers = new[] { "Hidden", "Last" }.SelectMany(MemberNames.LayerKernelMembers).ToHashSet();
         foreach (var className in new[] { "Everything", "OnGpu" })
         {
             var model = run.Output.GetTypeByMetadataName(className)!;

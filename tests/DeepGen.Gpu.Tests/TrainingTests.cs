@@ -240,9 +240,12 @@ public sealed class TrainingTests : IDisposable
         var small = Step(0, 8, 0);
         var large = Step(32, 32, 1);
         Assert.Equal(small, large);
-        // 3 forward + loss + reduce + 2 input gradients + 3 weight + 3 bias gradients = 13 launches.
-        const int launches = 13;
-        Assert.True(large <= launches * 256, $"{large} bytes for {launches} launches");
+        // 3 forward + loss + reduce + 1 input gradient + 2 paired backward launches (weight gradients with the bias as a
+        // row of ones, each beside the independent product below it) = 8 launches.
+        // ILGPU's CPU accelerator allocates for each launch, more for more arguments (a paired product passes nine): at
+        // most 384 bytes a launch on average here, and the same for any batch, so nothing grows with the data.
+        const int launches = 8;
+        Assert.True(large <= launches * 384, $"{large} bytes for {launches} launches");
     }
 
     private static (float[] X, float[] Y) Classification(int samples)

@@ -8,34 +8,28 @@ using DeepGen.Generator.Planning;
 namespace DeepGen.Generator.Emitting;
 
 /// <summary>
-/// Writes one model's GPU file, <c>&lt;Model&gt;.Gpu.g.cs</c>: ILGPU kernels for its exact shape (sizes as literal
-/// constants, the inner loops unrolled because ILGPU 1.5.3 does not unroll), loaded once and launched through typed
-/// delegates, plus <c>ToDevice</c>. Emitted only when the user's project references DeepGen.Gpu.
+/// Writes one model's GPU file, <c>&lt;Model&gt;.Gpu.g.cs</c>: the model's sizes and offsets as named constants, and
+/// the launches of DeepGen.Gpu's one tiled product kernel, specialised per product with struct operands (where its
+/// inputs are read) and a struct epilogue (bias and activation, a delta, a gradient and a fused SGD step), plus
+/// <c>ToDevice</c>. The kernels themselves are written once, by hand, in DeepGen.Gpu; this file wires them together.
+/// Emitted only when the user's project references DeepGen.Gpu.
 /// </summary>
 /// <remarks>
 /// Deterministic by construction: every sum runs in a fixed order inside one thread (a tile's products in k order,
-/// a bias gradient over the batch in sample order), and nothing uses atomics, so two runs give the same bits.
+/// the bias gradient as one more row of the weight-gradient product), and nothing uses atomics, so two runs give the
+/// same bits.
 /// </remarks>
 internal static class GpuEmitter
 {
     /// <summary>A type of DeepGen.Gpu: when the compilation can see it, the project references the GPU back end.</summary>
     public const string MarkerTypeName = "DeepGen.Gpu.GpuKernelSet";
 
-    private const int Tile = 16;
-    private const string KernelSet = "global::DeepGen.Gpu.GpuKernelSet";
-    private const string GpuModel = "global::DeepGen.Gpu.GpuModel";
-    private const string Device = "global::DeepGen.Gpu.ComputeDevice";
-    private const string Batch = "global::DeepGen.Gpu.GpuBatch";
-    private const string OutputLayer = "global::DeepGen.Gpu.GpuOutputLayer";
+    private const string Gpu = "global::DeepGen.Gpu.";
+    private const string KernelSet = Gpu + "GpuKernelSet";
+    private const string GpuModel = Gpu + "GpuModel";
+    private const string Device = Gpu + "ComputeDevice";
+    private const string Batch = Gpu + "GpuBatch";
     private const string Accelerator = "global::ILGPU.Runtime.Accelerator";
-    private const string Loaders = "global::ILGPU.Runtime.KernelLoaders";
-    private const string Config = "global::ILGPU.KernelConfig";
-    private const string Floats = "global::ILGPU.ArrayView<float>";
-    private const string Ints = "global::ILGPU.ArrayView<int>";
-    private const string Group = "global::ILGPU.Group";
-    private const string Grid = "global::ILGPU.Grid";
-    private const string SharedMemory = "global::ILGPU.SharedMemory";
-    private const string XMath = "global::ILGPU.Algorithms.XMath";
     private const string KernelsClass = MemberNames.GpuKernels;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -49,24 +43,12 @@ internal static class GpuEmitter
             var last = i == plan.Layers.Count - 1;
             if (layer.Kind != LayerKind.Dense)
                 return $"layer {Text(i)} ('{layer.Name}') is a {layer.Kind} layer, which has no GPU kernel yet";
-            // An explicit list: an activation added to the enum later is unsupported here until its kernel code exists.
-            switch (layer.Activation)
-            {
-                case Activation.Linear:
-                case Activation.Sigmoid:
-                case Activation.Relu:
-                case Activation.Tanh:
-                    break;
-                case Activation.Softmax when last:
-                    break;
-                default:
-                    return $"layer {Text(i)} ('{layer.Name}') uses the {layer.Activation} activation{(last ? "" : " before the last layer")}, which has no GPU kernel yet";
-            }
-
-            // The kernels compute every layer as weights, bias and activation, with nothing in between.
-            if (layer.HasDropout) return $"layer {Text(i)} ('{layer.Name}') is followed by a dropout, which has no GPU kernel yet";
-            if (!layer.Spec.UseBias) return $"layer {Text(i)} ('{layer.Name}') has no bias, which the GPU kernels do not handle yet";
-            if (layer.IsRegularized) return $"layer {Text(i)} ('{layer.Name}') has an L1/L2 penalty, which the GPU kernels do not add yet";
+            // Every activation has a device struct; softmax is a row operation, applied by the loss or the softmax
+            // kernel after the last layer, so only the last layer may use it (as the CPU kernels require too).
+            if (layer.Activation == Activation.Softmax && !last)
+                return $"layer {Text(i)} ('{layer.Name}') uses the Softmax activation before the last layer, which has no GPU kernel yet";
+            if (layer.Activation != Activation.Softmax && ActivationStruct(layer.Activation) is null)
+                return $"layer {Text(i)} ('{layer.Name}') uses the {layer.Activation} activation, which has no GPU kernel yet";
         }
 
         return null;
@@ -104,424 +86,321 @@ internal static class GpuEmitter
     private static void WriteHeader(SourceWriter w, ModelPlan plan)
     {
         w.Line("// <auto-generated/>");
-        w.Line($"// DeepGen: {plan.Spec.ClassName} on a GPU, ILGPU kernels generated from its [Model] and [Dense] attributes. Do not edit.");
+        w.Line($"// DeepGen: {plan.Spec.ClassName} on a GPU, generated from its [Model] and [Dense] attributes. Do not edit.");
         w.Line("//");
         w.Line("// The buffers have the CPU model's layout (see the CPU file's header), so parameters move between devices as one copy.");
-        w.Line($"// Matrix products run in {Tile} × {Tile} tiles, one group of {Tile * Tile} threads per tile of the result, each thread");
-        w.Line("// summing its element in k order: fixed summation order, no atomics, so the same inputs give the same bits.");
-        w.Line("// A training step launches, in order:");
-        foreach (var layer in plan.Layers) w.Line($"//   {layer.Name}Forward         [batch, {layer.Inputs}] · [{layer.Inputs}, {layer.Units}] + bias, {layer.Activation}" + (layer.Index == 0 ? ", rows gathered through the order" : ""));
-        w.Line($"//   Loss               per sample: {(Last(plan).Activation == Activation.Softmax ? "softmax, " : "")}loss, dLoss/d(pre-activation), correct or not");
-        w.Line("//   ReduceStep         the batch's mean loss and correct count, kept on the device until the epoch ends");
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
+        w.Line("// Every matrix product is DeepGen.Gpu.TiledProduct's one kernel (16 × 16 tiles, each thread summing its element in");
+        w.Line("// k order: no atomics, so the same inputs give the same bits), specialised per product with struct operands and a");
+        w.Line("// struct epilogue. A training step launches, in order:");
+        foreach (var layer in plan.Layers)
+            w.Line($"//   {Pad(Names(layer).ForwardKernel)}[batch, {Text(layer.Inputs)}] · W[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? " + b" : "")}, {layer.Activation}" +
+                   (layer.HasDropout ? ", dropout (mask drawn on the host)" : "") + (layer.Index == 0 ? "; rows gathered through the order" : ""));
+        w.Line($"//   {Pad(MemberNames.LossKernel)}per sample: {(Last(plan).Activation == Activation.Softmax ? "softmax, " : "")}loss, dLoss/d(pre-activation), correct or not");
+        w.Line($"//   {Pad(MemberNames.ReduceStep)}the batch's mean loss and correct count, kept on the device until the epoch ends");
+        foreach (var layer in plan.Layers.Where(l => l.IsRegularized))
+            w.Line($"//   {Pad("Penalty")}{layer.Name}'s L1/L2 penalty added to the step's loss, before the weights change");
+        var count = plan.Layers.Count;
+        if (count == 1) w.Line($"//   {Pad(Names(plan.Layers[0]).WeightGradientKernel)}{WeightGradientText(plan.Layers[0])}");
+        else w.Line($"//   {Pad(Names(plan.Layers[count - 1]).InputGradientKernel)}{InputGradientText(plan.Layers[count - 1], plan.Layers[count - 2])}");
+        for (var i = count - 1; i >= 1; i--)
         {
             var layer = plan.Layers[i];
-            if (i > 0) w.Line($"//   {layer.Name}InputGradient   delta[batch, {layer.Units}] · Wᵀ ⊙ {plan.Layers[i - 1].Activation}', before W changes");
-            w.Line($"//   {layer.Name}WeightGradient  inputᵀ · delta → dW[{layer.Inputs}, {layer.Units}], W -= learningRate · dW");
-            w.Line($"//   {layer.Name}BiasGradient    Σ over the batch of delta → db[{layer.Units}], b -= learningRate · db");
+            var below = plan.Layers[i - 1];
+            w.Line($"//   {Pad(Names(layer).BackwardKernel)}one launch of two independent products:");
+            w.Line($"//     {Pad(Names(layer).WeightGradientKernel)}{WeightGradientText(layer)}");
+            w.Line(i > 1
+                ? $"//     {Pad(Names(below).InputGradientKernel)}{InputGradientText(below, plan.Layers[i - 2])}"
+                : $"//     {Pad(Names(below).WeightGradientKernel)}{WeightGradientText(below)}");
         }
 
+        w.Line("// Any other optimizer updates every parameter afterwards, in one launch of its own (DeepGen.Gpu).");
         w.Line();
     }
 
+    private static string Pad(string name) => name.PadRight(22);
+
+    private static string InputGradientText(LayerPlan layer, LayerPlan previous) =>
+        $"delta[batch, {Text(layer.Units)}] · Wᵀ{(previous.HasDropout ? " ⊙ mask" : "")} ⊙ {previous.Activation}', before W changes";
+
+    private static string WeightGradientText(LayerPlan layer) =>
+        $"inputᵀ · delta → dW[{Text(layer.Inputs)}, {Text(layer.Units)}]{(layer.Spec.UseBias ? $" and db[{Text(layer.Units)}]" : "")}" +
+        $"{(layer.IsRegularized ? " + penalty'" : "")}, plain SGD fused";
+
     private static void WriteKernelSet(SourceWriter w, ModelPlan plan)
     {
-        var kernels = Kernels(plan).ToList();
+        var last = Last(plan);
+        var regularized = plan.Layers.Where(l => l.IsRegularized).ToList();
         w.Line($"/// <summary>{plan.Spec.ClassName}'s kernels, compiled for one accelerator when this is created and launched through typed delegates.</summary>");
         w.Open($"internal sealed class {KernelsClass} : {KernelSet}");
-        foreach (var kernel in kernels)
-            w.Line($"private readonly global::System.Action<{Config}, {string.Join(", ", kernel.Parameters.Select(p => p.Type))}> {Field(kernel.Name)};");
-        w.Line();
-        w.Line("/// <summary>Compiles every kernel for <paramref name=\"accelerator\"/>: slow once, then each launch is a delegate call.</summary>");
-        var last = Last(plan);
-        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator, new {OutputLayer}({Text(last.OutputOffsetPerSample)}, {Text(last.Units)}, global::DeepGen.Activation.{last.Activation}))");
-        foreach (var kernel in kernels)
-            w.Line($"{Field(kernel.Name)} = {Loaders}.LoadStreamKernel<{string.Join(", ", kernel.Parameters.Select(p => p.Type))}>(accelerator, {kernel.Name}{MemberNames.KernelMethodSuffix});");
-        w.Close();
-        w.Line();
+        WriteConstants(w, plan);
 
-        var forwardCalls = plan.Layers.Select(l => $"{Names(l).ForwardKernel}(batch);").ToList();
+        foreach (var layer in plan.Layers)
+        {
+            var n = Names(layer);
+            w.Line($"private readonly {SingleKernel(ForwardTypes(layer))} {Field(n.ForwardKernel)};");
+            if (layer.Index > 0) w.Line($"private readonly {SingleKernel(InputGradientTypes(plan, layer))} {Field(n.InputGradientKernel)};");
+            w.Line($"private readonly {SingleKernel(WeightGradientTypes(layer))} {Field(n.WeightGradientKernel)};");
+            if (layer.Index > 0) w.Line($"private readonly {PairKernel(WeightGradientTypes(layer), PairedTypes(plan, layer))} {Field(n.BackwardKernel)};");
+        }
+
+        if (regularized.Count > 0) w.Line($"private readonly {Gpu}PenaltyKernel {MemberNames.PenaltyField};");
+        w.Line();
+        w.Line("/// <summary>The kernels for <paramref name=\"accelerator\"/>: each product compiles on its first launch (slow once), then every launch is a delegate call.</summary>");
+        var output = $"new {Gpu}GpuOutputLayer({Names(last).OutputsConstant}, {Names(last).UnitsConstant}, global::DeepGen.Activation.{last.Activation})" +
+                     (last.KeepsPreActivation ? $" {{ PreActivationOffsetPerSample = {Names(last).PreActivationsConstant} }}" : "");
+        w.Line("/// <remarks>The loss, the prediction's softmax and the step's reduction are the base class's, told where the last layer's outputs are.</remarks>");
+        w.Open($"public {KernelsClass}({Accelerator} accelerator) : base(accelerator, {output})");
+        foreach (var layer in plan.Layers)
+        {
+            var n = Names(layer);
+            w.Line($"{Field(n.ForwardKernel)} = new(accelerator);");
+            if (layer.Index > 0) w.Line($"{Field(n.InputGradientKernel)} = new(accelerator);");
+            w.Line($"{Field(n.WeightGradientKernel)} = new(accelerator);");
+            if (layer.Index > 0) w.Line($"{Field(n.BackwardKernel)} = new(accelerator);");
+        }
+
+        if (regularized.Count > 0) w.Line($"{MemberNames.PenaltyField} = new(accelerator);");
+        w.Close();
+
+        w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.Forward}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
-        if (Last(plan).Activation == Activation.Softmax) w.Line($"{MemberNames.SoftmaxKernel}(batch);");
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch);");
+        if (last.Activation == Activation.Softmax) w.Line($"{MemberNames.SoftmaxKernel}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.ForwardAndLoss}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch);");
         w.Line($"{MemberNames.LossKernel}(batch);");
         w.Line($"{MemberNames.ReduceStep}(batch);");
         w.Close();
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Open($"public override void {MemberNames.TrainStep}(in {Batch} batch)");
-        foreach (var call in forwardCalls) w.Line(call);
+        foreach (var layer in plan.Layers) w.Line($"{Names(layer).ForwardKernel}(batch{(Dropped(plan, layer) ? ", training: true" : "")});");
         w.Line($"{MemberNames.LossKernel}(batch);");
         w.Line($"{MemberNames.ReduceStep}(batch);");
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
+        foreach (var layer in regularized)
         {
-            var n = Names(plan.Layers[i]);
-            if (i > 0) w.Line($"{n.InputGradientKernel}(batch);");
-            w.Line($"{n.WeightGradientKernel}(batch);");
-            w.Line($"{n.BiasGradientKernel}(batch);");
+            var n = Names(layer);
+            w.Line($"{MemberNames.PenaltyField}.Launch(batch, {n.WeightsConstant}, {n.InputsConstant} * {n.UnitsConstant}, {n.L1Constant}, {n.L2Constant});");
         }
 
+        // Backward: each layer's input gradient must finish before its weights change, and feeds the layer below; a
+        // layer's weight gradient and the input gradient below it are independent, so they share one launch.
+        var count = plan.Layers.Count;
+        if (count == 1) w.Line($"{Names(plan.Layers[0]).WeightGradientKernel}(batch);");
+        else w.Line($"{Names(plan.Layers[count - 1]).InputGradientKernel}(batch);");
+        for (var i = count - 1; i >= 1; i--) w.Line($"{Names(plan.Layers[i]).BackwardKernel}(batch);");
         w.Close();
 
-        foreach (var kernel in kernels)
+        foreach (var layer in plan.Layers) WriteForward(w, plan, layer);
+        for (var i = plan.Layers.Count - 1; i >= 0; i--)
         {
-            w.Line();
-            w.Line($"/// <summary>Launches {kernel.Name}{MemberNames.KernelMethodSuffix} on <paramref name=\"batch\"/>, without waiting.</summary>");
-            w.Line($"public void {kernel.Name}(in {Batch} batch) =>");
-            w.Line($"    {Field(kernel.Name)}({kernel.Grid}, {string.Join(", ", kernel.Parameters.Select(p => p.Argument))});");
-        }
-
-        foreach (var kernel in kernels)
-        {
-            w.Line();
-            foreach (var comment in kernel.Comment) w.Line("// " + comment);
-            w.Open($"private static void {kernel.Name}{MemberNames.KernelMethodSuffix}({string.Join(", ", kernel.Parameters.Select(p => $"{p.Type} {p.Name}"))})");
-            kernel.Body(w);
-            w.Close();
+            if (i > 0) WriteInputGradient(w, plan, plan.Layers[i], plan.Layers[i - 1]);
+            WriteWeightGradient(w, plan, plan.Layers[i]);
+            if (i > 0) WriteBackward(w, plan, plan.Layers[i]);
         }
 
         w.Close();
     }
 
-    private sealed record Parameter(string Type, string Name, string Argument);
-
-    private sealed record Kernel(string Name, string Grid, IReadOnlyList<Parameter> Parameters, IReadOnlyList<string> Comment, Action<SourceWriter> Body);
-
-    private static readonly Parameter ParametersArg = new(Floats, "parameters", "batch.Parameters");
-    private static readonly Parameter GradientsArg = new(Floats, "gradients", "batch.Gradients");
-    private static readonly Parameter ActivationsArg = new(Floats, "activations", "batch.Activations");
-    private static readonly Parameter DeltasArg = new(Floats, "deltas", "batch.Deltas");
-    private static readonly Parameter InputsArg = new(Floats, "inputs", "batch.Inputs");
-    private static readonly Parameter TargetsArg = new(Floats, "targets", "batch.Targets");
-    private static readonly Parameter OrderArg = new(Ints, "order", "batch.Order");
-    private static readonly Parameter OrderOffsetArg = new("int", "orderOffset", "batch.OrderOffset");
-    private static readonly Parameter BatchArg = new("int", "batch", "batch.Batch");
-    private static readonly Parameter SampleResultsArg = new(Floats, "sampleResults", "batch.SampleResults");
-    private static readonly Parameter LearningRateArg = new("float", "learningRate", "batch.LearningRate");
-    private static readonly Parameter LossKindArg = new("int", "lossKind", "(int)batch.Loss");
-
-    private static IEnumerable<Kernel> Kernels(ModelPlan plan)
+    /// <summary>Every size and offset the launches use, named after its layer, with the layout's values.</summary>
+    private static void WriteConstants(SourceWriter w, ModelPlan plan)
     {
-        // The loss and the prediction's softmax are the base class's (DeepGen.Gpu.LossKernels), for every model.
-        foreach (var layer in plan.Layers) yield return Forward(layer);
-        for (var i = plan.Layers.Count - 1; i >= 0; i--)
+        w.Line("// Sizes, and where each layer's values live: parameters at absolute offsets of the flat parameter buffer;");
+        w.Line("// activations at per-sample offsets of the activation buffer, whose slices are [batch × width] (batch.At).");
+        foreach (var layer in plan.Layers)
         {
-            var layer = plan.Layers[i];
-            var previous = i > 0 ? plan.Layers[i - 1] : null;
-            if (previous is not null) yield return InputGradient(layer, previous);
-            yield return WeightGradient(layer, previous);
-            yield return BiasGradient(layer);
+            var n = Names(layer);
+            Constant(w, n.InputsConstant, layer.Inputs, $"{layer.Name}'s inputs");
+            Constant(w, n.UnitsConstant, layer.Units, $"{layer.Name}'s units");
+            Constant(w, n.WeightsConstant, layer.WeightsOffset, $"W[{Text(layer.Inputs)}, {Text(layer.Units)}] in the parameters");
+            if (layer.Spec.UseBias) Constant(w, n.BiasConstant, layer.BiasOffset, $"b[{Text(layer.Units)}] in the parameters");
+            Constant(w, n.OutputsConstant, layer.OutputOffsetPerSample, "its outputs, per sample");
+            if (layer.KeepsPreActivation) Constant(w, n.PreActivationsConstant, layer.PreActivationOffsetPerSample, $"its pre-activations, per sample ({layer.Activation}'s derivative reads them)");
+            if (layer.HasDropout)
+            {
+                Constant(w, n.DropoutConstant, layer.DropoutOutputOffsetPerSample, $"the outputs after its dropout (rate {FloatText(layer.Spec.DropoutRate!.Value)}), per sample, training only");
+                Constant(w, n.DropoutMaskConstant, layer.DropoutMaskOffsetPerSample, "the dropout's mask, per sample: drawn on the host, uploaded each step");
+            }
+
+            if (layer.IsRegularized)
+            {
+                w.Line($"private const float {n.L1Constant} = {FloatLiteral(layer.Spec.L1)};  // penalty L1 · Σ|W| + L2 · ΣW²");
+                w.Line($"private const float {n.L2Constant} = {FloatLiteral(layer.Spec.L2)};");
+            }
         }
+
+        w.Line();
     }
 
-    // ---- The kernels -------------------------------------------------------------------------------------------
+    private static void Constant(SourceWriter w, string name, long value, string comment) =>
+        w.Line($"private const int {name} = {Text(value)};".PadRight(48) + $"// {comment}");
 
-    private static Kernel Forward(LayerPlan layer)
+    // ---- The products -----------------------------------------------------------------------------------------------
+
+    private static void WriteForward(SourceWriter w, ModelPlan plan, LayerPlan layer)
     {
-        var first = layer.Index == 0;
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var parameters = first
-            ? new[] { ParametersArg, InputsArg, OrderArg, OrderOffsetArg, ActivationsArg, BatchArg }
-            : new[] { ParametersArg, ActivationsArg, BatchArg };
-        // The previous layer's outputs start at batch × its offset, which is this layer's offset minus its inputs.
-        Func<string, string, string> loadA = first
-            ? (row, k) => $"inputs[(long)order[orderOffset + {row}] * {inputs} + {k}]"
-            : (row, k) => $"activations[batch * {Text(layer.OutputOffsetPerSample - layer.Inputs)} + {row} * {inputs} + {k}]";
-        var f = layer.Activation == Activation.Softmax ? "linear (softmax follows per row)" : layer.Activation.ToString().ToLowerInvariant();
-        return new Kernel(Names(layer).ForwardKernel, $"{MemberNames.TileGrid}(batch.Batch, {units})", parameters,
-            new[]
-            {
-                $"{layer.Name}: output[batch, {units}] = {f}(input[batch, {inputs}] · W[{inputs}, {units}] + b[{units}]).",
-                first ? "The input rows are read through the order, so the batch is gathered from the data set in the load." : "Reads the previous layer's outputs in the activation buffer.",
-            },
-            w => WriteTiledProduct(w, rows: "batch", columns: layer.Units, depth: layer.Inputs,
-                loadA: loadA,
-                loadB: (k, column) => $"parameters[{Text(layer.WeightsOffset)} + {k} * {units} + {column}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var z = sum + parameters[{Text(layer.BiasOffset)} + column];");
-                    ww.Line($"activations[batch * {Text(layer.OutputOffsetPerSample)} + row * {units} + column] = {ActivationOf(layer.Activation, "z")};");
-                }));
-    }
-
-    private static Kernel InputGradient(LayerPlan layer, LayerPlan previous)
-    {
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var previousOffset = Text(previous.OutputOffsetPerSample);
-        return new Kernel(Names(layer).InputGradientKernel, $"{MemberNames.TileGrid}(batch.Batch, {inputs})",
-            new[] { ParametersArg, ActivationsArg, DeltasArg, BatchArg },
-            new[]
-            {
-                $"{layer.Name}: the delta of {previous.Name}, inputDelta[batch, {inputs}] = (delta[batch, {units}] · Wᵀ) ⊙ {previous.Activation.ToString().ToLowerInvariant()}'(input).",
-                "Launched before this layer's weight gradient, which updates W.",
-            },
-            w => WriteTiledProduct(w, rows: "batch", columns: layer.Inputs, depth: layer.Units,
-                loadA: (row, n) => $"deltas[batch * {Text(layer.OutputOffsetPerSample)} + {row} * {units} + {n}]",
-                loadB: (n, column) => $"parameters[{Text(layer.WeightsOffset)} + {column} * {units} + {n}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var index = batch * {previousOffset} + row * {inputs} + column;");
-                    ww.Line($"deltas[index] = {DerivativeOf(previous.Activation, "sum", "activations[index]")};");
-                }));
-    }
-
-    private static Kernel WeightGradient(LayerPlan layer, LayerPlan? previous)
-    {
-        var inputs = Text(layer.Inputs);
-        var units = Text(layer.Units);
-        var parameters = previous is null
-            ? new[] { ParametersArg, GradientsArg, InputsArg, OrderArg, OrderOffsetArg, DeltasArg, BatchArg, LearningRateArg }
-            : new[] { ParametersArg, GradientsArg, ActivationsArg, DeltasArg, BatchArg, LearningRateArg };
-        Func<string, string, string> loadA = previous is null
-            ? (row, sample) => $"inputs[(long)order[orderOffset + {sample}] * {inputs} + {row}]"
-            : (row, sample) => $"activations[batch * {Text(previous.OutputOffsetPerSample)} + {sample} * {inputs} + {row}]";
-        return new Kernel(Names(layer).WeightGradientKernel, $"{MemberNames.TileGrid}({inputs}, {units})", parameters,
-            new[]
-            {
-                $"{layer.Name}: dW[{inputs}, {units}] = input[batch, {inputs}]ᵀ · delta[batch, {units}], summed over the batch in sample order;",
-                "then W -= learningRate · dW on the same element, when learningRate is not 0 (plain SGD fused).",
-            },
-            w => WriteTiledProduct(w, rows: inputs, columns: layer.Units, depth: null,
-                loadA: loadA,
-                loadB: (sample, column) => $"deltas[batch * {Text(layer.OutputOffsetPerSample)} + {sample} * {units} + {column}]",
-                epilogue: ww =>
-                {
-                    ww.Line($"var index = {Text(layer.WeightsOffset)} + row * {units} + column;");
-                    ww.Line("gradients[index] = sum;");
-                    ww.Line("if (learningRate != 0f) parameters[index] -= learningRate * sum;");
-                }));
-    }
-
-    private static Kernel BiasGradient(LayerPlan layer)
-    {
-        var units = Text(layer.Units);
-        return new Kernel(Names(layer).BiasGradientKernel, $"{MemberNames.RowGrid}({units})",
-            new[] { ParametersArg, GradientsArg, DeltasArg, BatchArg, LearningRateArg },
-            new[] { $"{layer.Name}: db[{units}] = Σ over the batch of delta, one thread per unit in sample order; b -= learningRate · db." },
-            w =>
-            {
-                w.Line($"var column = {Grid}.GlobalIndex.X;");
-                w.Line($"if (column >= {units}) return;");
-                w.Line("var sum = 0f;");
-                w.Line($"for (var sample = 0; sample < batch; sample++) sum += deltas[batch * {Text(layer.OutputOffsetPerSample)} + sample * {units} + column];");
-                w.Line($"var index = {Text(layer.BiasOffset)} + column;");
-                w.Line("gradients[index] = sum;");
-                w.Line("if (learningRate != 0f) parameters[index] -= learningRate * sum;");
-            });
-    }
-
-    private static Kernel Softmax(ModelPlan plan)
-    {
-        var last = Last(plan);
-        return new Kernel(MemberNames.SoftmaxKernel, $"{MemberNames.RowGrid}(batch.Batch)", new[] { ActivationsArg, BatchArg },
-            new[] { $"Softmax over each row of {last.Name}'s outputs, in place, stably (max subtracted). Prediction only: training fuses it into Loss." },
-            w =>
-            {
-                w.Line($"var row = {Grid}.GlobalIndex.X;");
-                w.Line("if (row >= batch) return;");
-                w.Line($"var output = batch * {Text(last.OutputOffsetPerSample)} + row * {Text(last.Units)};");
-                WriteSoftmaxRow(w, last.Units);
-            });
-    }
-
-    private static Kernel Loss(ModelPlan plan)
-    {
-        var last = Last(plan);
-        var units = last.Units;
-        var n = Text(units);
-        return new Kernel(MemberNames.LossKernel, $"{MemberNames.RowGrid}(batch.Batch)",
-            new[] { ActivationsArg, DeltasArg, TargetsArg, OrderArg, OrderOffsetArg, BatchArg, SampleResultsArg, LossKindArg },
-            new[]
-            {
-                $"One thread per sample: {(last.Activation == Activation.Softmax ? "the softmax of its row, " : "")}its loss, and dLoss/d(pre-activation) of {last.Name} for the batch-mean",
-                $"loss with the {last.Activation} folded in, as DeepGen.Loss computes on the CPU. lossKind 0: mean squared error; 1: categorical",
-                "cross-entropy. Writes the sample's loss and whether it was classified correctly for ReduceStep.",
-            },
-            w =>
-            {
-                w.Line($"var row = {Grid}.GlobalIndex.X;");
-                w.Line("if (row >= batch) return;");
-                w.Line($"var output = batch * {Text(last.OutputOffsetPerSample)} + row * {n};");
-                w.Line($"var target = (long)order[orderOffset + row] * {n};");
-                if (last.Activation == Activation.Softmax) WriteSoftmaxRow(w, units);
-                w.Line("var scale = 1f / batch;");
-                w.Line("var loss = 0f;");
-                w.Open("if (lossKind == 0)");
-                w.Line($"var factor = 2f * scale / {n};");
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("var difference = activations[output + j] - targets[target + j];");
-                w.Line("loss += difference * difference;");
-                w.Line("deltas[output + j] = factor * difference;");
-                w.Close();
-                w.Line($"loss /= {n};");
-                WriteActivationJacobian(w, last.Activation, units);
-                w.Close();
-                w.Open("else");
-                w.Line("var total = 0f;");
-                w.Line("var targetSum = 0f;");
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("total += activations[output + j];");
-                w.Line("targetSum += targets[target + j];");
-                w.Close();
-                w.Open($"for (var j = 0; j < {n}; j++)");
-                w.Line("var y = targets[target + j];");
-                w.Line("if (y == 0f) continue;");
-                w.Line("var q = activations[output + j] / total;");
-                w.Line("q = q < 1e-7f ? 1e-7f : q > 1f - 1e-7f ? 1f - 1e-7f : q;");
-                w.Line($"loss -= y * {XMath}.Log(q);");
-                w.Close();
-                if (last.Activation == Activation.Softmax)
-                {
-                    w.Line("// Softmax and cross-entropy fused: dz = (p Σy - y) / batch.");
-                    w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = scale * (activations[output + j] * targetSum - targets[target + j]);");
-                }
-                else
-                {
-                    w.Line("// dL/dp through the renormalised, clipped probabilities q = p / Σp (a clipped q has zero gradient).");
-                    w.Line("var dot = 0f;");
-                    w.Open($"for (var j = 0; j < {n}; j++)");
-                    w.Line("var q = activations[output + j] / total;");
-                    w.Line("var dq = q > 1e-7f && q < 1f - 1e-7f ? -targets[target + j] / q : 0f;");
-                    w.Line("deltas[output + j] = dq;");
-                    w.Line("dot += dq * q;");
-                    w.Close();
-                    w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = scale * (deltas[output + j] - dot) / total;");
-                    WriteActivationJacobian(w, last.Activation, units);
-                }
-
-                w.Close();
-                w.Line("sampleResults[row] = loss;");
-                if (units == 1)
-                {
-                    w.Line("var correct = activations[output] > 0.5f == targets[target] > 0.5f;");
-                }
-                else
-                {
-                    w.Line("// Arg-max of the output against arg-max of the one-hot target, the first maximum winning, as on the CPU.");
-                    w.Line("var predicted = 0;");
-                    w.Line("var expected = 0;");
-                    w.Open($"for (var j = 1; j < {n}; j++)");
-                    w.Line("if (activations[output + j] > activations[output + predicted]) predicted = j;");
-                    w.Line("if (targets[target + j] > targets[target + expected]) expected = j;");
-                    w.Close();
-                    w.Line("var correct = predicted == expected;");
-                }
-
-                w.Line("sampleResults[batch + row] = correct ? 1f : 0f;");
-            });
-    }
-
-    // ---- Pieces ----------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// A tiled product <c>result[rows, columns] = Σ_k A[row, k] · B[k, column]</c>: each group loads one Tile × Tile
-    /// block of A and of B into shared memory per step of k, then each thread adds its Tile products, unrolled, in k
-    /// order. <paramref name="depth"/> null means the batch (known only at run time).
-    /// </summary>
-    private static void WriteTiledProduct(
-        SourceWriter w, string rows, int columns, int? depth,
-        Func<string, string, string> loadA, Func<string, string, string> loadB, Action<SourceWriter> epilogue)
-    {
-        var t = Text(Tile);
-        var depthText = depth is { } d ? Text(d) : "batch";
-        var checkDepth = depth is not { } constant || constant % Tile != 0;
-        var checkColumns = columns % Tile != 0;
-        var columnsText = Text(columns);
-        w.Line($"var tx = {Group}.IdxX;");
-        w.Line($"var ty = {Group}.IdxY;");
-        w.Line($"var row = {Grid}.IdxY * {t} + ty;");
-        w.Line($"var column = {Grid}.IdxX * {t} + tx;");
-        w.Line($"var a = {SharedMemory}.Allocate<float>({Text(Tile * Tile)});");
-        w.Line($"var b = {SharedMemory}.Allocate<float>({Text(Tile * Tile)});");
-        w.Line("var sum = 0f;");
-        w.Open($"for (var k0 = 0; k0 < {depthText}; k0 += {t})");
-        w.Line("var ka = k0 + tx;");
-        w.Line("var kb = k0 + ty;");
-        // Out-of-range elements load as zero, so the unrolled loop below needs no bounds checks.
-        var aCondition = "row < " + rows + (checkDepth ? $" && ka < {depthText}" : "");
-        var bCondition = string.Join(" && ", new[] { checkDepth ? $"kb < {depthText}" : null, checkColumns ? $"column < {columnsText}" : null }.Where(c => c is not null));
-        w.Line($"if ({aCondition}) a[ty * {t} + tx] = {loadA("row", "ka")};");
-        w.Line($"else a[ty * {t} + tx] = 0f;");
-        if (bCondition.Length > 0)
+        var n = Names(layer);
+        var product = $"inputs[batch, {Text(layer.Inputs)}] · W{(layer.Spec.UseBias ? " + b" : "")}";
+        var f = layer.Activation == Activation.Softmax
+            ? product + " (the softmax follows, per row, in the loss or the softmax kernel)"
+            : $"{layer.Activation.ToString().ToLowerInvariant()}({product})";
+        var previous = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+        var training = Dropped(plan, layer);
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: outputs[batch, {Text(layer.Units)}] = {Xml(f)}" +
+               (previous is null ? ", the rows gathered from the data set through the order" : "") +
+               (layer.HasDropout ? "; in training, the dropout's output too" : "") +
+               (previous is { HasDropout: true } ? $"; in training it reads {Xml(previous.Name)}'s dropout output" : "") + ".</summary>");
+        w.Line($"public void {n.ForwardKernel}(in {Batch} batch{(training ? ", bool training = false" : "")}) =>");
+        w.Line($"    {Field(n.ForwardKernel)}.Launch(new(");
+        w.Line($"        new {Gpu}ProductShape(batch.Batch, {n.UnitsConstant}, {n.InputsConstant}),");
+        w.Line($"        {ForwardInput(layer, previous)},");
+        w.Line($"        new {Gpu}Rows(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
+        var arguments = new List<string>
         {
-            w.Line($"if ({bCondition}) b[ty * {t} + tx] = {loadB("kb", "column")};");
-            w.Line($"else b[ty * {t} + tx] = 0f;");
+            "batch.Parameters", layer.Spec.UseBias ? n.BiasConstant : "-1", "batch.Activations", $"batch.At({n.OutputsConstant})", n.UnitsConstant,
+        };
+        if (layer.KeepsPreActivation) arguments.Add($"preActivationOffset: batch.At({n.PreActivationsConstant})");
+        if (layer.HasDropout)
+        {
+            arguments.Add($"dropoutOffset: training ? batch.At({n.DropoutConstant}) : -1");
+            arguments.Add($"maskOffset: batch.At({n.DropoutMaskConstant})");
+        }
+
+        w.Line($"        new {Epilogue(layer)}({string.Join(", ", arguments)})));");
+    }
+
+    private static string ForwardInput(LayerPlan layer, LayerPlan? previous)
+    {
+        var n = Names(layer);
+        if (previous is null) return $"new {Gpu}GatheredRows(batch.Inputs, batch.Order, batch.OrderOffset, {n.InputsConstant})";
+        var p = Names(previous);
+        var offset = previous.HasDropout ? $"training ? {p.DropoutConstant} : {p.OutputsConstant}" : p.OutputsConstant;
+        return $"new {Gpu}Rows(batch.Activations, batch.At({offset}), {n.InputsConstant})";
+    }
+
+    private static void WriteInputGradient(SourceWriter w, ModelPlan plan, LayerPlan layer, LayerPlan previous)
+    {
+        var n = Names(layer);
+        var p = Names(previous);
+        w.Line();
+        w.Line($"/// <summary>Launches <see cref=\"{n.InputGradientKernel}{MemberNames.ProductSuffix}\"/> alone.</summary>");
+        w.Line($"public void {n.InputGradientKernel}(in {Batch} batch) => {Field(n.InputGradientKernel)}.Launch({n.InputGradientKernel}{MemberNames.ProductSuffix}(batch));");
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: {Xml(previous.Name)}'s delta[batch, {Text(layer.Inputs)}] = (delta[batch, {Text(layer.Units)}] · Wᵀ)" +
+               (previous.HasDropout ? " ⊙ mask" : "") + $" ⊙ {previous.Activation.ToString().ToLowerInvariant()}'; launched before W changes.</summary>");
+        w.Line($"public {Call(InputGradientTypes(plan, layer))} {n.InputGradientKernel}{MemberNames.ProductSuffix}(in {Batch} batch) => new(");
+        w.Line($"    new {Gpu}ProductShape(batch.Batch, {n.InputsConstant}, {n.UnitsConstant}),");
+        w.Line($"    new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        w.Line($"    new {Gpu}Columns(batch.Parameters, {n.WeightsConstant}, {n.UnitsConstant}),");
+        var arguments = new List<string> { "batch.Deltas", "batch.Activations", $"batch.At({p.OutputsConstant})", p.UnitsConstant };
+        if (previous.KeepsPreActivation) arguments.Add($"preActivationOffset: batch.At({p.PreActivationsConstant})");
+        if (previous.HasDropout) arguments.Add($"maskOffset: batch.At({p.DropoutMaskConstant})");
+        w.Line($"    new {Gpu}InputDelta<{ActivationStruct(previous.Activation)}>({string.Join(", ", arguments)}));");
+    }
+
+    private static void WriteWeightGradient(SourceWriter w, ModelPlan plan, LayerPlan layer)
+    {
+        var n = Names(layer);
+        var previous = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+        var bias = layer.Spec.UseBias;
+        w.Line();
+        w.Line($"/// <summary>Launches <see cref=\"{n.WeightGradientKernel}{MemberNames.ProductSuffix}\"/> alone.</summary>");
+        w.Line($"public void {n.WeightGradientKernel}(in {Batch} batch) => {Field(n.WeightGradientKernel)}.Launch({n.WeightGradientKernel}{MemberNames.ProductSuffix}(batch));");
+        w.Line();
+        w.Line($"/// <summary>{Xml(layer.Name)}: dW[{Text(layer.Inputs)}, {Text(layer.Units)}] = inputsᵀ · delta" +
+               (layer.IsRegularized ? " + the penalty's gradient" : "") +
+               (bias ? ", and db as one more row (inputs extended by ones)" : "") +
+               ", summed over the batch in sample order; then, when batch.LearningRate is not 0, the plain SGD step on each.</summary>");
+        w.Line($"public {Call(WeightGradientTypes(layer))} {n.WeightGradientKernel}{MemberNames.ProductSuffix}(in {Batch} batch) => new(");
+        w.Line($"    new {Gpu}ProductShape({n.InputsConstant}{(bias ? " + 1" : "")}, {n.UnitsConstant}, batch.Batch),");
+        string inputs;
+        if (previous is null)
+        {
+            inputs = $"new {Gpu}GatheredColumns(batch.Inputs, batch.Order, batch.OrderOffset, {n.InputsConstant})";
         }
         else
         {
-            w.Line($"b[ty * {t} + tx] = {loadB("kb", "column")};");
+            var p = Names(previous);
+            inputs = $"new {Gpu}Columns(batch.Activations, batch.At({(previous.HasDropout ? p.DropoutConstant : p.OutputsConstant)}), {n.InputsConstant})";
         }
 
-        w.Line($"{Group}.Barrier();");
-        for (var k = 0; k < Tile; k++) w.Line($"sum += a[ty * {t} + {Text(k)}] * b[{Text(k * Tile)} + tx];");
-        w.Line($"{Group}.Barrier();");
-        w.Close();
-        w.Open($"if (row < {rows} && column < {columnsText})");
-        epilogue(w);
-        w.Close();
-    }
-
-    private static void WriteSoftmaxRow(SourceWriter w, int units)
-    {
-        var n = Text(units);
-        w.Line("var max = activations[output];");
-        w.Line($"for (var j = 1; j < {n}; j++) if (activations[output + j] > max) max = activations[output + j];");
-        w.Line("var expSum = 0f;");
-        w.Open($"for (var j = 0; j < {n}; j++)");
-        w.Line($"var e = {XMath}.Exp(activations[output + j] - max);");
-        w.Line("activations[output + j] = e;");
-        w.Line("expSum += e;");
-        w.Close();
-        w.Line($"for (var j = 0; j < {n}; j++) activations[output + j] /= expSum;");
-    }
-
-    /// <summary>Turns dL/dp in <c>deltas[output ..]</c> into dL/dz, for p = activation(z) in <c>activations[output ..]</c>.</summary>
-    private static void WriteActivationJacobian(SourceWriter w, Activation activation, int units)
-    {
-        var n = Text(units);
-        switch (activation)
+        w.Line(bias ? $"    new {Gpu}WithOnesRow<{(previous is null ? Gpu + "GatheredColumns" : Gpu + "Columns")}>({inputs}, {n.InputsConstant})," : $"    {inputs},");
+        w.Line($"    new {Gpu}Rows(batch.Deltas, batch.At({n.OutputsConstant}), {n.UnitsConstant}),");
+        var arguments = new List<string>
         {
-            case Activation.Linear:
-                break;
-            case Activation.Softmax:
-                w.Line("// dz_i = p_i (g_i - Σ_j g_j p_j)");
-                w.Line("var jacobianDot = 0f;");
-                w.Line($"for (var j = 0; j < {n}; j++) jacobianDot += deltas[output + j] * activations[output + j];");
-                w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = activations[output + j] * (deltas[output + j] - jacobianDot);");
-                break;
-            default:
-                w.Line($"for (var j = 0; j < {n}; j++) deltas[output + j] = {DerivativeOf(activation, "deltas[output + j]", "activations[output + j]")};");
-                break;
-        }
+            "batch.Parameters", "batch.Gradients", n.WeightsConstant, bias ? n.BiasConstant : "-1", n.InputsConstant, n.UnitsConstant, "batch.LearningRate",
+        };
+        if (layer.IsRegularized) { arguments.Add(n.L1Constant); arguments.Add(n.L2Constant); }
+        w.Line($"    new {Gpu}WeightGradient({string.Join(", ", arguments)}));");
     }
 
-    /// <summary>f(z) as an expression.</summary>
-    private static string ActivationOf(Activation activation, string z) => activation switch
+    /// <summary>A layer's weight gradient with the product below it that is independent of it, in one launch.</summary>
+    private static void WriteBackward(SourceWriter w, ModelPlan plan, LayerPlan layer)
     {
-        Activation.Linear or Activation.Softmax => z,
-        Activation.Sigmoid => $"1f / (1f + {XMath}.Exp(-{z}))",
-        Activation.Relu => $"{z} > 0f ? {z} : 0f",
-        Activation.Tanh => $"{XMath}.Tanh({z})",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "No GPU kernel for this activation; FindUnsupported should have said so."),
+        var n = Names(layer);
+        var below = plan.Layers[layer.Index - 1];
+        var paired = below.Index > 0 ? Names(below).InputGradientKernel : Names(below).WeightGradientKernel;
+        w.Line();
+        w.Line($"/// <summary>{Xml(n.WeightGradientKernel)} and {Xml(paired)} in one launch: neither reads what the other writes.</summary>");
+        w.Line($"public void {n.BackwardKernel}(in {Batch} batch) =>");
+        w.Line($"    {Field(n.BackwardKernel)}.Launch({n.WeightGradientKernel}{MemberNames.ProductSuffix}(batch), {paired}{MemberNames.ProductSuffix}(batch));");
+    }
+
+    // ---- Types ------------------------------------------------------------------------------------------------------
+
+    private sealed record ProductTypes(string Left, string Right, string Epilogue)
+    {
+        public override string ToString() => $"{Left}, {Right}, {Epilogue}";
+    }
+
+    private static string SingleKernel(ProductTypes types) => $"{Gpu}ProductKernel<{types}>";
+
+    private static string PairKernel(ProductTypes first, ProductTypes second) => $"{Gpu}ProductPairKernel<{first}, {second}>";
+
+    private static string Call(ProductTypes types) => $"{Gpu}ProductCall<{types}>";
+
+    private static ProductTypes ForwardTypes(LayerPlan layer) =>
+        new(layer.Index == 0 ? Gpu + "GatheredRows" : Gpu + "Rows", Gpu + "Rows", Epilogue(layer));
+
+    private static ProductTypes InputGradientTypes(ModelPlan plan, LayerPlan layer) =>
+        new(Gpu + "Rows", Gpu + "Columns", $"{Gpu}InputDelta<{ActivationStruct(plan.Layers[layer.Index - 1].Activation)}>");
+
+    private static ProductTypes WeightGradientTypes(LayerPlan layer)
+    {
+        var inputs = layer.Index == 0 ? Gpu + "GatheredColumns" : Gpu + "Columns";
+        return new(layer.Spec.UseBias ? $"{Gpu}WithOnesRow<{inputs}>" : inputs, Gpu + "Rows", Gpu + "WeightGradient");
+    }
+
+    /// <summary>The product a layer's <c>Backward</c> launch pairs with its weight gradient: the input gradient below it, or the first layer's weight gradient.</summary>
+    private static ProductTypes PairedTypes(ModelPlan plan, LayerPlan layer)
+    {
+        var below = plan.Layers[layer.Index - 1];
+        return below.Index > 0 ? InputGradientTypes(plan, below) : WeightGradientTypes(below);
+    }
+
+    /// <summary>The forward epilogue: softmax is applied per row after the product, so its product ends linear.</summary>
+    private static string Epilogue(LayerPlan layer) =>
+        $"{Gpu}DenseOutput<{ActivationStruct(layer.Activation == Activation.Softmax ? Activation.Linear : layer.Activation)}>";
+
+    /// <summary>The DeepGen.Gpu struct of an activation, or null for one without (softmax, a row operation).</summary>
+    private static string? ActivationStruct(Activation activation) => activation switch
+    {
+        // An explicit list: an activation added to the enum later has no GPU kernel until its struct exists.
+        Activation.Linear or Activation.Sigmoid or Activation.Relu or Activation.Tanh or Activation.LeakyRelu or Activation.Elu
+            or Activation.Selu or Activation.Gelu or Activation.Softplus or Activation.Swish or Activation.HardSigmoid => $"{Gpu}{activation}Activation",
+        _ => null,
     };
 
-    /// <summary><c>gradient · f'(z)</c> written with the output <c>y = f(z)</c>, the same expressions as the CPU kernels.</summary>
-    private static string DerivativeOf(Activation activation, string gradient, string y) => activation switch
-    {
-        Activation.Linear => gradient,
-        Activation.Sigmoid => $"{gradient} * {y} * (1f - {y})",
-        Activation.Tanh => $"{gradient} * (1f - {y} * {y})",
-        Activation.Relu => $"{y} > 0f ? {gradient} : 0f",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "No GPU derivative for this activation; FindUnsupported should have said so."),
-    };
+    /// <summary>Whether the layer's forward pass differs in training: it or the layer before it has a dropout.</summary>
+    private static bool Dropped(ModelPlan plan, LayerPlan layer) =>
+        layer.HasDropout || (layer.Index > 0 && plan.Layers[layer.Index - 1].HasDropout);
+
+    // ---- Names and text ---------------------------------------------------------------------------------------------
 
     private static LayerPlan Last(ModelPlan plan) => plan.Layers[plan.Layers.Count - 1];
 
@@ -529,7 +408,11 @@ internal static class GpuEmitter
 
     private static LayerMemberNames Names(LayerPlan layer) => new(layer.Name);
 
-    private static string Identifier(string name) => ModelScope.Identifier(name);
-
     private static string Text(long value) => value.ToString(Invariant);
+
+    private static string FloatText(double value) => ((float)value).ToString("R", Invariant);
+
+    private static string FloatLiteral(double value) => FloatText(value) + "f";
+
+    private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

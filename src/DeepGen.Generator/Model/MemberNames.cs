@@ -193,7 +193,12 @@ internal static class MemberNames
 
     public const string InputGradientSuffix = "InputGradient";
     public const string WeightGradientSuffix = "WeightGradient";
-    public const string BiasGradientSuffix = "BiasGradient";
+
+    /// <summary>The field of the kernel class that holds the penalty kernel, in a model with an L1/L2 penalty.</summary>
+    public const string PenaltyField = "_penalty";
+
+    /// <summary>Follows a product's name to name the method that builds its launch (shape, operands, epilogue).</summary>
+    public const string ProductSuffix = "Product";
 
     /// <summary>Follows a kernel's name to name the static method that is its body.</summary>
     public const string KernelMethodSuffix = "Kernel";
@@ -214,15 +219,23 @@ internal static class MemberNames
     /// <summary>The launchers of a layer's kernels in the nested kernel class.</summary>
     public static IEnumerable<string> LayerKernels(string layerName) => new LayerMemberNames(layerName).Kernels;
 
+    /// <summary>
+    /// Every member of the nested kernel class named after a layer: its kernels' launchers and fields, and its named
+    /// sizes and offsets.
+    /// </summary>
+    public static IEnumerable<string> LayerKernelMembers(string layerName) =>
+        LayerKernels(layerName).SelectMany(KernelMembers).Concat(new LayerMemberNames(layerName).KernelConstants);
+
     /// <summary>A kernel's members in the nested kernel class: its launcher, its body and its delegate field.</summary>
     public static IEnumerable<string> KernelMembers(string kernelName) =>
-        new[] { kernelName, kernelName + KernelMethodSuffix, KernelField(kernelName) };
+        new[] { kernelName, kernelName + KernelMethodSuffix, kernelName + ProductSuffix, KernelField(kernelName) };
 
     /// <summary>Members the nested kernel class declares or inherits whatever the layers.</summary>
     public static readonly IReadOnlyList<string> KernelClassReserved = KernelSetInherited
         .Concat(new[] { GpuKernels })
         .Concat(KernelMembers(LossKernel))
         .Concat(KernelMembers(SoftmaxKernel))
+        .Concat(new[] { PenaltyField })
         .Distinct()
         .ToArray();
 }
@@ -307,8 +320,28 @@ internal readonly struct LayerMemberNames(string layerName)
     public string ForwardKernel => layerName + MemberNames.ForwardSuffix;
     public string InputGradientKernel => layerName + MemberNames.InputGradientSuffix;
     public string WeightGradientKernel => layerName + MemberNames.WeightGradientSuffix;
-    public string BiasGradientKernel => layerName + MemberNames.BiasGradientSuffix;
+    public string BackwardKernel => layerName + MemberNames.BackwardSuffix;
 
     /// <summary>Every kernel of the nested kernel class named after the layer.</summary>
-    public IEnumerable<string> Kernels => new[] { ForwardKernel, InputGradientKernel, WeightGradientKernel, BiasGradientKernel };
+    public IEnumerable<string> Kernels => new[] { ForwardKernel, InputGradientKernel, WeightGradientKernel, BackwardKernel };
+
+    // Named sizes and offsets of the GPU file's kernel class. No suffix is the end of another, so two layers' names
+    // cannot collide through them (a layer "X" with "DropoutMask" against a layer "XDropout" with "Mask").
+    public string InputsConstant => layerName + "Inputs";
+    public string UnitsConstant => layerName + "Units";
+    public string WeightsConstant => layerName + "Weights";
+    public string BiasConstant => layerName + "Bias";
+    public string OutputsConstant => layerName + "Outputs";
+    public string PreActivationsConstant => layerName + "PreActivations";
+    public string DropoutConstant => layerName + "Dropout";
+    public string DropoutMaskConstant => layerName + "DropoutMask";
+    public string L1Constant => layerName + "L1";
+    public string L2Constant => layerName + "L2";
+
+    /// <summary>Every named size and offset of the layer in the GPU file's kernel class.</summary>
+    public IEnumerable<string> KernelConstants => new[]
+    {
+        InputsConstant, UnitsConstant, WeightsConstant, BiasConstant, OutputsConstant, PreActivationsConstant,
+        DropoutConstant, DropoutMaskConstant, L1Constant, L2Constant,
+    };
 }

@@ -265,13 +265,13 @@ internal static class ModelParser
     }
 
     private static IEnumerable<string> LayerKernelMembers(string layerName) =>
-        MemberNames.LayerKernels(layerName).SelectMany(MemberNames.KernelMembers);
+        MemberNames.LayerKernelMembers(layerName);
 
     /// <summary>
     /// Checks a layer name against everything the generated code derives from it (see <see cref="MemberNames"/>): the
     /// accessor, the constants and methods named <c>{name}Inputs</c> … <c>{name}Backward</c>, the camelCase locals
     /// <c>{name}Output</c> and <c>{name}Delta</c>, and the GPU file's kernels <c>{name}Forward</c> …
-    /// <c>{name}BiasGradient</c>; none may clash with the class, the model's fixed or inherited members or another layer's.
+    /// <c>{name}WeightGradient</c> and its named sizes <c>{name}Inputs</c> … <c>{name}L2</c>; none may clash with the class, the model's fixed or inherited members or another layer's.
     /// </summary>
     private static string? CheckLayerName(string layerName, string className, TakenNames taken)
     {

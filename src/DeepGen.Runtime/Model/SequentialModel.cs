@@ -118,14 +118,20 @@ public abstract partial class SequentialModel
             throw new ArgumentException($"Dropout over {input.Length} values needs an output and a mask of that length; got {output.Length} and {mask.Length}.");
         if (!(rate >= 0f && rate < 1f))
             throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        DrawDropoutMask(mask, rate);
+        for (var i = 0; i < input.Length; i++) output[i] = input[i] * mask[i];
+    }
+
+    /// <summary>
+    /// The next <paramref name="mask"/>.Length draws of the model's dropout stream as an inverted-dropout mask: 0 with
+    /// probability <paramref name="rate"/>, <c>1 / (1 - rate)</c> otherwise. <see cref="ApplyDropout"/> uses it, and
+    /// the GPU back end draws its masks here too, so a device run drops exactly the units the CPU run drops.
+    /// </summary>
+    internal void DrawDropoutMask(Span<float> mask, float rate)
+    {
         var scale = 1f / (1f - rate);
-        for (var i = 0; i < input.Length; i++)
-        {
-            // Keras keeps a unit when its uniform draw is at least the rate.
-            var keep = _dropoutRandom.NextSingle() >= rate;
-            mask[i] = keep ? scale : 0f;
-            output[i] = input[i] * mask[i];
-        }
+        // Keras keeps a unit when its uniform draw is at least the rate.
+        for (var i = 0; i < mask.Length; i++) mask[i] = _dropoutRandom.NextSingle() >= rate ? scale : 0f;
     }
 
     /// <summary>
