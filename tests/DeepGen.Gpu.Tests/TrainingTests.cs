@@ -159,10 +159,11 @@ public sealed class TrainingTests : IDisposable
     {
         var (x, y) = Classification(10);
         using var gpu = new AwkwardNet().ToDevice(_device);
+        // Every optimizer of the runtime runs on the device (OptimizerTests); one written elsewhere is refused by its name.
         var error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new NotSgd(), verbosity: Verbosity.Silent));
-        Assert.Contains("SGD", error.Message, StringComparison.Ordinal);
-        error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f, momentum: 0.9f), verbosity: Verbosity.Silent));
-        Assert.Contains("momentum", error.Message, StringComparison.Ordinal);
+        Assert.Contains(typeof(NotSgd).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Contains("custom optimizer", error.Message, StringComparison.Ordinal);
+        gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f, momentum: 0.9f), verbosity: Verbosity.Silent);
         error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.Huber, new Sgd(0.1f), verbosity: Verbosity.Silent));
         Assert.Contains("huber", error.Message, StringComparison.OrdinalIgnoreCase);
     }
