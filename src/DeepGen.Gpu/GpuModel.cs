@@ -175,95 +175,85 @@ public sealed class GpuModel : IDisposable
 
         context.Epoch = context.CompletedEpoch = startEpoch;
         Span<float> stepLoss = stackalloc float[1];
-        try
+        for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
         {
-            for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
+            context.Epoch = epoch;
+            foreach (var callback in callbackList) callback.OnEpochBegin(context, epoch);
+            if (shuffle) random.Shuffle(order);
+            bar.BeginEpoch(epoch, epochs);
+            var started = Stopwatch.GetTimestamp();
+            var learningRate = optimizer.LearningRate;
+            // The epoch's one upload: the order in which samples are visited.
+            _order.View.SubView(0, samples).CopyFromCPU(order);
+            var stepsRun = 0;
+            for (var step = 0; step < steps; step++)
             {
-                context.Epoch = epoch;
-                foreach (var callback in callbackList) callback.OnEpochBegin(context, epoch);
-                if (shuffle) random.Shuffle(order);
-                bar.BeginEpoch(epoch, epochs);
-                var started = Stopwatch.GetTimestamp();
-                var learningRate = optimizer.LearningRate;
-                // The epoch's one upload: the order in which samples are visited.
-                _order.View.SubView(0, samples).CopyFromCPU(order);
-                var stepsRun = 0;
-                for (var step = 0; step < steps; step++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var start = step * batchSize;
-                    var batch = Math.Min(batchSize, samples - start);
-                    EnqueueStep(start, batch, step, gpuLoss, optimizer, deviceOptimizer);
-                    stepsRun++;
-                    if (!batchCallbacks) continue;
-                    // A callback watches every batch: wait for this step's loss, as the CPU Fit would have it.
-                    Device.Accelerator.Synchronize();
-                    _stepResults.View.SubView(2L * step, 1).CopyToCPU(stepLoss);
-                    foreach (var callback in callbackList) callback.OnBatchEnd(context, step + 1, stepLoss[0]);
-                    if (!float.IsFinite(stepLoss[0]) && !context.StopTraining)
-                        throw new TrainingDivergedException(
-                            $"The {loss.Name} loss became {stepLoss[0]} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values.");
-                    if (context.StopTraining) break;
-                }
-
-                // The epoch's one read-back: every step's loss and correct count.
+                if (cancellationToken.IsCancellationRequested) throw Stopped(new OperationCanceledException(cancellationToken));
+                var start = step * batchSize;
+                var batch = Math.Min(batchSize, samples - start);
+                EnqueueStep(start, batch, step, gpuLoss, optimizer, deviceOptimizer);
+                stepsRun++;
+                if (!batchCallbacks) continue;
+                // A callback watches every batch: wait for this step's loss, as the CPU Fit would have it.
                 Device.Accelerator.Synchronize();
-                _stepResults.View.SubView(0, 2L * stepsRun).CopyToCPU(hostResults.AsSpan(0, 2 * stepsRun));
-                double lossSum = 0;
-                long correct = 0;
-                var done = 0;
-                for (var step = 0; step < stepsRun; step++)
-                {
-                    var batch = Math.Min(batchSize, samples - step * batchSize);
-                    var batchLoss = hostResults[2 * step];
-                    if (!float.IsFinite(batchLoss) && !context.StopTraining)
-                        throw new TrainingDivergedException(
-                            $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values.");
-                    lossSum += (double)batchLoss * batch;
-                    correct += (long)hostResults[2 * step + 1];
-                    done += batch;
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                var result = new EpochResult(epoch, (float)(lossSum / done), accuracy ? (float)((double)correct / done) : float.NaN, elapsed, done, stepsRun)
-                {
-                    LearningRate = learningRate,
-                };
-                List<KeyValuePair<string, double>> logs = [new("loss", lossSum / done)];
-                if (accuracy) logs.Add(new("accuracy", (double)correct / done));
-                result = result with { Logs = logs.ToDictionary(p => p.Key, p => (float)p.Value) };
-                bar.EndEpoch(done, samples, elapsed, logs);
-                history.Add(result);
-                context.CompletedEpoch = epoch;
-                if (callbackList.Count > 0)
-                {
-                    // The callbacks see (and may save, or replace) the weights and state of this epoch's end.
-                    DownloadParameters();
-                    deviceOptimizer.DownloadState();
-                    context.InEpochEnd = true;
-                    try
-                    {
-                        foreach (var callback in callbackList) callback.OnEpochEnd(context, result);
-                    }
-                    finally
-                    {
-                        context.InEpochEnd = false;
-                    }
-
-                    context.FlushPendingSaves();
-                    UploadParameters();
-                    deviceOptimizer.UploadState();
-                }
-
-                progress?.Report(result);
+                _stepResults.View.SubView(2L * step, 1).CopyToCPU(stepLoss);
+                foreach (var callback in callbackList) callback.OnBatchEnd(context, step + 1, stepLoss[0]);
+                if (!float.IsFinite(stepLoss[0]) && !context.StopTraining)
+                    throw Stopped(new TrainingDivergedException(
+                        $"The {loss.Name} loss became {stepLoss[0]} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values."));
+                if (context.StopTraining) break;
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or TrainingDivergedException)
-        {
-            // As on the CPU, the model and the optimizer hold what was trained when the run stopped.
-            DownloadParameters();
-            deviceOptimizer.DownloadState();
-            throw;
+
+            // The epoch's one read-back: every step's loss and correct count.
+            Device.Accelerator.Synchronize();
+            _stepResults.View.SubView(0, 2L * stepsRun).CopyToCPU(hostResults.AsSpan(0, 2 * stepsRun));
+            double lossSum = 0;
+            long correct = 0;
+            var done = 0;
+            for (var step = 0; step < stepsRun; step++)
+            {
+                var batch = Math.Min(batchSize, samples - step * batchSize);
+                var batchLoss = hostResults[2 * step];
+                if (!float.IsFinite(batchLoss) && !context.StopTraining)
+                    throw Stopped(new TrainingDivergedException(
+                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values."));
+                lossSum += (double)batchLoss * batch;
+                correct += (long)hostResults[2 * step + 1];
+                done += batch;
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var result = new EpochResult(epoch, (float)(lossSum / done), accuracy ? (float)((double)correct / done) : float.NaN, elapsed, done, stepsRun)
+            {
+                LearningRate = learningRate,
+            };
+            List<KeyValuePair<string, double>> logs = [new("loss", lossSum / done)];
+            if (accuracy) logs.Add(new("accuracy", (double)correct / done));
+            result = result with { Logs = logs.ToDictionary(p => p.Key, p => (float)p.Value) };
+            bar.EndEpoch(done, samples, elapsed, logs);
+            history.Add(result);
+            context.CompletedEpoch = epoch;
+            if (callbackList.Count > 0)
+            {
+                // The callbacks see (and may save, or replace) the weights and state of this epoch's end.
+                DownloadParameters();
+                deviceOptimizer.DownloadState();
+                context.InEpochEnd = true;
+                try
+                {
+                    foreach (var callback in callbackList) callback.OnEpochEnd(context, result);
+                }
+                finally
+                {
+                    context.InEpochEnd = false;
+                }
+
+                context.FlushPendingSaves();
+                UploadParameters();
+                deviceOptimizer.UploadState();
+            }
+
+            progress?.Report(result);
         }
 
         DownloadParameters();
@@ -275,6 +265,14 @@ public sealed class GpuModel : IDisposable
         }
 
         return history;
+
+        // As on the CPU, a run that stops by cancellation or divergence leaves the model and optimizer as it trained them.
+        Exception Stopped(Exception reason)
+        {
+            DownloadParameters();
+            deviceOptimizer.DownloadState();
+            return reason;
+        }
     }
 
     /// <summary>
