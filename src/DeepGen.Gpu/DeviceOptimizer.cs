@@ -370,8 +370,6 @@ internal abstract class DeviceOptimizer : IDisposable
             new DeviceUpdateOptions(Optimizer.DecayAt(learningRate), Optimizer.ClipLimit), rule);
     }
 
-    private protected DeviceOptimizerKernels Kernels => _kernels;
-
     private ArrayView<float> View(int slot) => slot < 0 ? _placeholder.View : _state[slot].View;
 
     private void SetScaleToOne()
