@@ -30,6 +30,7 @@ public sealed class GpuModel : IDisposable
     private readonly DeviceArray<int> _order;
     private Loss? _lastLoss;
     private float[] _dropoutMask = [];
+    private DeviceOptimizerKernels? _optimizerKernels;
 
     /// <summary>Places <paramref name="model"/> on <paramref name="device"/>; called by the generated <c>ToDevice</c>.</summary>
     /// <param name="model">The CPU model; its parameters are uploaded now.</param>
@@ -82,17 +83,38 @@ public sealed class GpuModel : IDisposable
 
     /// <summary>
     /// Trains on the device, Keras style, exactly as <see cref="SequentialModel.Fit"/> does on the CPU (same shuffle
-    /// for the same seed), then copies the trained parameters back into <see cref="Model"/>. Supports every built-in
-    /// loss (a <see cref="Loss"/> of your own runs on the CPU only) with the plain <see cref="Sgd"/> optimizer, checks
-    /// the targets as the CPU does (class indices for sparse categorical cross-entropy, values in [0, 1] for binary
-    /// cross-entropy), and reports the CPU's default accuracy for the loss: <c>accuracy</c>, <c>binary_accuracy</c>
-    /// (binary cross-entropy on several outputs), or none for a regression. Class and sample weights are not
-    /// supported: giving either throws <see cref="NotSupportedException"/> (the CPU model's Fit takes them).
+    /// for the same seed), then copies the trained parameters and the optimizer's state back into <see cref="Model"/>
+    /// and <paramref name="optimizer"/>. Supports every built-in loss (a <see cref="Loss"/> of your own runs on the CPU
+    /// only) and every optimizer of the runtime (<see cref="Sgd"/> with momentum or Nesterov, <see cref="Adam"/>,
+    /// <see cref="AdamW"/>, <see cref="RmsProp"/>, <see cref="Adagrad"/>, <see cref="Nadam"/>) with weight decay,
+    /// clipping by value or global norm and learning-rate schedules; plain SGD is fused into the backward kernels, the
+    /// others take one update kernel per step with their state on the device. Checks the targets as the CPU does (class
+    /// indices for sparse categorical cross-entropy, values in [0, 1] for binary cross-entropy), and reports the CPU's
+    /// default accuracy for the loss: <c>accuracy</c>, <c>binary_accuracy</c> (binary cross-entropy on several
+    /// outputs), or none for a regression. A model with dropout draws its masks from the CPU model's dropout stream,
+    /// as the CPU's Fit does, and uploads them each step. Class and sample weights are not supported: giving either
+    /// throws <see cref="NotSupportedException"/> (the CPU model's Fit takes them). Validation data and metric lists
+    /// are not parameters here: train with them on the CPU.
     /// </summary>
+    /// <param name="callbacks">
+    /// Called as on the CPU, in order: <see cref="BackupAndRestore"/>, <see cref="TrainingCheckpoint"/> saves,
+    /// <see cref="ModelCheckpoint"/>, <see cref="EarlyStopping"/>, learning-rate callbacks and the like. With callbacks,
+    /// each epoch's end copies the parameters and the optimizer's state into the CPU model and optimizer before they run,
+    /// and back to the device after (one copy each way per epoch); without, nothing is copied until the end. A callback
+    /// that overrides <see cref="Callback.OnBatchEnd"/> (such as <see cref="TerminateOnNaN"/>) makes every step wait for
+    /// its loss, so that it sees each batch and can stop the run after it, as on the CPU.
+    /// </param>
+    /// <param name="initialEpoch">
+    /// Epochs already done (Keras's <c>initial_epoch</c>): their shuffles are replayed from <paramref name="seed"/>, so a
+    /// run continued with the weights and optimizer state it had sees the same batches. <see cref="BackupAndRestore"/>
+    /// sets it from its checkpoint, and a GPU run interrupted and resumed that way ends on the same bits as an
+    /// uninterrupted GPU run.
+    /// </param>
+    /// <exception cref="NotSupportedException">A loss without a kernel, an optimizer that is not one of the runtime's, or weights.</exception>
     public History Fit(
         ReadOnlySpan<float> x, ReadOnlySpan<float> y, int epochs, int batchSize, Loss loss, Optimizer optimizer,
         bool shuffle = true, int seed = 0, Verbosity verbosity = Verbosity.ProgressBar, TextWriter? output = null,
-        IProgress<EpochResult>? progress = null,
+        IProgress<EpochResult>? progress = null, IReadOnlyList<Callback>? callbacks = null, int initialEpoch = 0,
         IReadOnlyDictionary<int, float>? classWeight = null, float[]? sampleWeight = null,
         CancellationToken cancellationToken = default)
     {
@@ -101,14 +123,18 @@ public sealed class GpuModel : IDisposable
             throw new NotSupportedException(
                 $"GpuModel.Fit does not weight samples: {(classWeight is not null ? "'classWeight'" : "'sampleWeight'")} was given. Train with class or sample weights on the CPU model's Fit ({Model.GetType().Name}.Fit).");
         var deviceLoss = DeviceLoss.Of(loss, Architecture);
-        var sgd = ToSgd(optimizer);
+        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (initialEpoch < 0 || initialEpoch > epochs)
+            throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"The initial epoch counts epochs already done: 0 to {epochs} (the epochs argument).");
+        var callbackList = CheckCallbacks(callbacks);
         var samples = CountSamples(x, y, deviceLoss.TargetWidth);
         CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
         CheckTargets(y, loss, deviceLoss.TargetWidth, nameof(y));
+        // Refuses a custom optimizer by name; initialises the optimizer's state and uploads it.
+        using var deviceOptimizer = CreateDeviceOptimizer(optimizer);
         _lastLoss = loss;
-        optimizer.Initialize(Architecture.ParameterCount);
 
         var capacity = Math.Min(batchSize, samples);
         var steps = (samples + batchSize - 1) / batchSize;
@@ -124,75 +150,158 @@ public sealed class GpuModel : IDisposable
         var accuracy = deviceLoss.AccuracyName is not null;
         var history = new History();
 
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        // The callbacks' contract is the CPU Fit's: begin (a backup may ask to resume), replay the shuffles of the epochs
+        // done, restore the checkpoint into the CPU model and optimizer, and upload what it restored.
+        var context = new TrainingContext(Model, optimizer, loss, epochs, history, callbackList, output ?? Console.Out, verbosity, () => random.State)
         {
+            Epoch = initialEpoch,
+            CompletedEpoch = initialEpoch,
+        };
+        var batchCallbacks = callbackList.Any(OverridesOnBatchEnd);
+        foreach (var callback in callbackList) callback.OnTrainBegin(context);
+        var startEpoch = initialEpoch;
+        var checkpoint = context.PendingResume;
+        if (checkpoint is not null)
+        {
+            if (checkpoint.Epoch > epochs)
+                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {epochs} epochs asked for.");
+            startEpoch = checkpoint.Epoch;
+        }
+
+        if (shuffle)
+            for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
+        if (checkpoint is not null)
+        {
+            checkpoint.Restore(Model, optimizer, callbackList, random.State);
+            UploadParameters();
+            deviceOptimizer.UploadState();
+        }
+
+        context.Epoch = context.CompletedEpoch = startEpoch;
+        Span<float> stepLoss = stackalloc float[1];
+        for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
+        {
+            context.Epoch = epoch;
+            foreach (var callback in callbackList) callback.OnEpochBegin(context, epoch);
             if (shuffle) random.Shuffle(order);
             bar.BeginEpoch(epoch, epochs);
             var started = Stopwatch.GetTimestamp();
+            var learningRate = optimizer.LearningRate;
             // The epoch's one upload: the order in which samples are visited.
             _order.View.SubView(0, samples).CopyFromCPU(order);
+            var stepsRun = 0;
             for (var step = 0; step < steps; step++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested) throw Stopped(new OperationCanceledException(cancellationToken));
                 var start = step * batchSize;
                 var batch = Math.Min(batchSize, samples - start);
-                UploadDropoutMasks(batch);
-                _kernels.TrainStep(Batch(start, batch, step, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
-                optimizer.Iterations++;
+                EnqueueStep(start, batch, step, deviceLoss, optimizer, deviceOptimizer);
+                stepsRun++;
+                if (!batchCallbacks) continue;
+                // A callback watches every batch: wait for this step's loss, as the CPU Fit would have it.
+                Device.Accelerator.Synchronize();
+                _stepResults.View.SubView(2L * step, 1).CopyToCPU(stepLoss);
+                foreach (var callback in callbackList) callback.OnBatchEnd(context, step + 1, stepLoss[0]);
+                if (!float.IsFinite(stepLoss[0]) && !context.StopTraining)
+                    throw Stopped(new TrainingDivergedException(
+                        $"The {loss.Name} loss became {stepLoss[0]} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values."));
+                if (context.StopTraining) break;
             }
 
             // The epoch's one read-back: every step's loss and correct count.
             Device.Accelerator.Synchronize();
-            _stepResults.View.SubView(0, hostResults.Length).CopyToCPU(hostResults);
+            _stepResults.View.SubView(0, 2L * stepsRun).CopyToCPU(hostResults.AsSpan(0, 2 * stepsRun));
             double lossSum = 0;
             long correct = 0;
-            for (var step = 0; step < steps; step++)
+            var done = 0;
+            for (var step = 0; step < stepsRun; step++)
             {
                 var batch = Math.Min(batchSize, samples - step * batchSize);
                 var batchLoss = hostResults[2 * step];
-                if (!float.IsFinite(batchLoss))
-                    throw new TrainingDivergedException(
-                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values.");
+                if (!float.IsFinite(batchLoss) && !context.StopTraining)
+                    throw Stopped(new TrainingDivergedException(
+                        $"The {loss.Name} loss became {batchLoss} at epoch {epoch}, step {step + 1}. Lower the learning rate or check the data for extreme values."));
                 lossSum += (double)batchLoss * batch;
                 correct += (long)hostResults[2 * step + 1];
+                done += batch;
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
-            var accuracyValue = accuracy ? (double)correct / deviceLoss.AccuracyDivisor(samples) : double.NaN;
+            var accuracyValue = accuracy ? (double)correct / deviceLoss.AccuracyDivisor(done) : double.NaN;
             // As on the CPU, EpochResult.Accuracy is the metric named "accuracy"; binary_accuracy is in the logs only.
-            var result = new EpochResult(epoch, (float)(lossSum / samples), deviceLoss.AccuracyName == "accuracy" ? (float)accuracyValue : float.NaN, elapsed, samples, steps);
-            List<KeyValuePair<string, double>> logs = [new("loss", result.Loss)];
+            var result = new EpochResult(epoch, (float)(lossSum / done), deviceLoss.AccuracyName == "accuracy" ? (float)accuracyValue : float.NaN, elapsed, done, stepsRun)
+            {
+                LearningRate = learningRate,
+            };
+            List<KeyValuePair<string, double>> logs = [new("loss", lossSum / done)];
             if (accuracy) logs.Add(new(deviceLoss.AccuracyName!, accuracyValue));
             result = result with { Logs = logs.ToDictionary(p => p.Key, p => (float)p.Value) };
-            bar.EndEpoch(samples, samples, elapsed, logs);
+            bar.EndEpoch(done, samples, elapsed, logs);
             history.Add(result);
+            context.CompletedEpoch = epoch;
+            if (callbackList.Count > 0)
+            {
+                // The callbacks see (and may save, or replace) the weights and state of this epoch's end.
+                DownloadParameters();
+                deviceOptimizer.DownloadState();
+                context.InEpochEnd = true;
+                try
+                {
+                    foreach (var callback in callbackList) callback.OnEpochEnd(context, result);
+                }
+                finally
+                {
+                    context.InEpochEnd = false;
+                }
+
+                context.FlushPendingSaves();
+                UploadParameters();
+                deviceOptimizer.UploadState();
+            }
+
             progress?.Report(result);
         }
 
         DownloadParameters();
+        deviceOptimizer.DownloadState();
+        if (callbackList.Count > 0)
+        {
+            foreach (var callback in callbackList) callback.OnTrainEnd(context);
+            UploadParameters(); // a callback may have put other weights back (EarlyStopping's best)
+        }
+
         return history;
+
+        // As on the CPU, a run that stops by cancellation or divergence leaves the model and optimizer as it trained them.
+        Exception Stopped(Exception reason)
+        {
+            DownloadParameters();
+            deviceOptimizer.DownloadState();
+            return reason;
+        }
     }
 
     /// <summary>
     /// One training step on a batch given from the host, as <see cref="SequentialModel.TrainStep"/>: uploads the
-    /// batch, runs the step and waits for its loss. For tests and comparisons; <see cref="Fit"/> is the fast path.
+    /// batch and the optimizer's state, runs the step, waits for its loss and copies the state back. For tests and
+    /// comparisons; <see cref="Fit"/> is the fast path.
     /// </summary>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> targets, int batch, Loss loss, Optimizer optimizer)
     {
         var deviceLoss = DeviceLoss.Of(loss, Architecture);
-        var sgd = ToSgd(optimizer);
+        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         if (CountSamples(input, targets, deviceLoss.TargetWidth) != batch)
             throw new ArgumentException($"'input' holds {input.Length / Architecture.InputSize} samples, not {batch}.", nameof(input));
         // The CPU's loss checks the batch's target values on every step (Loss.Gradient).
         loss.CheckTargetValues(targets, Architecture.OutputSize, nameof(targets));
+        using var deviceOptimizer = CreateDeviceOptimizer(optimizer);
         UploadData(input, targets, batch, deviceLoss.TargetWidth);
         UploadIdentityOrder(batch);
         EnsureBatchCapacity(batch);
         _stepResults.Ensure(2);
-        UploadDropoutMasks(batch);
-        _kernels.TrainStep(Batch(0, batch, 0, sgd.LearningRate, deviceLoss.Kind, deviceLoss.HuberDelta));
-        optimizer.Iterations++;
+        EnqueueStep(0, batch, 0, deviceLoss, optimizer, deviceOptimizer);
+        deviceOptimizer.DownloadState();
         Device.Accelerator.Synchronize();
         Span<float> result = stackalloc float[2];
         _stepResults.View.SubView(0, 2).CopyToCPU(result);
@@ -462,14 +571,44 @@ public sealed class GpuModel : IDisposable
         public double AccuracyDivisor(int samples) => (double)samples * CountsPerSample;
     }
 
-    private static Sgd ToSgd(Optimizer optimizer)
+    /// <summary>
+    /// Enqueues one training step and counts it: plain SGD fused into the backward kernels while its rate is not 0
+    /// (as the CPU's generated step decides), otherwise the gradients alone, then the optimizer's update kernel.
+    /// </summary>
+    private void EnqueueStep(int orderOffset, int batch, int step, DeviceLoss loss, Optimizer optimizer, DeviceOptimizer deviceOptimizer)
+    {
+        var fusedRate = optimizer.FusedSgdLearningRate;
+        UploadDropoutMasks(batch);
+        _kernels.TrainStep(Batch(orderOffset, batch, step, fusedRate, loss.Kind, loss.HuberDelta));
+        if (fusedRate == 0f) deviceOptimizer.Step(_parameters.View, _gradients.View);
+        optimizer.Iterations++;
+    }
+
+    /// <summary>The device side of <paramref name="optimizer"/>, its state uploaded; refuses an optimizer that is not one of the runtime's.</summary>
+    private DeviceOptimizer CreateDeviceOptimizer(Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        // Plain SGD only: momentum, Nesterov, weight decay and clipping need state or a whole-gradient pass that the
-        // fused kernels do not have (FusedSgdLearningRate is 0 for those, as it is on the CPU).
-        if (optimizer is Sgd sgd && sgd.FusedSgdLearningRate != 0f) return sgd;
-        throw new NotSupportedException($"The GPU kernels fuse plain SGD (no momentum, weight decay or clipping) into the backward pass; {optimizer} runs on the CPU only.");
+        _optimizerKernels ??= new DeviceOptimizerKernels(Device.Accelerator);
+        return DeviceOptimizer.Create(optimizer, _optimizerKernels, Architecture.ParameterCount);
     }
+
+    private static List<Callback> CheckCallbacks(IReadOnlyList<Callback>? callbacks)
+    {
+        if (callbacks is null) return [];
+        var list = new List<Callback>(callbacks.Count);
+        foreach (var callback in callbacks)
+        {
+            if (callback is null) throw new ArgumentException("The callbacks hold a null entry.", nameof(callbacks));
+            if (list.Contains(callback)) throw new ArgumentException($"The {callback.GetType().Name} callback is listed twice.", nameof(callbacks));
+            list.Add(callback);
+        }
+
+        return list;
+    }
+
+    /// <summary>Whether <paramref name="callback"/> watches batches, so that Fit must read each step's loss as it ends.</summary>
+    private static bool OverridesOnBatchEnd(Callback callback) =>
+        callback.GetType().GetMethod(nameof(Callback.OnBatchEnd), [typeof(TrainingContext), typeof(int), typeof(float)])?.DeclaringType != typeof(Callback);
 
     /// <inheritdoc />
     public void Dispose()

@@ -17,16 +17,22 @@ internal static class OwnMagnitude
     public const float Relative = 1e-5f;
     public const float FloorFraction = 0.1f;
 
-    public static void Assert(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    /// <param name="before">
+    /// For an update, the values it started from: an element's magnitude is then the larger of its value before and
+    /// after (a parameter stepped close to zero is still held to its own size, not to its rounding).
+    /// </param>
+    public static void Assert(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, ReadOnlySpan<float> before = default)
     {
         Xunit.Assert.Equal(expected.Length, actual.Length);
+        Xunit.Assert.True(before.IsEmpty || before.Length == expected.Length);
         var largest = 0f;
         foreach (var value in expected) largest = Math.Max(largest, Math.Abs(value));
         Xunit.Assert.True(largest > 0f, $"{what}: the expected values are all zero, which tests nothing.");
         var floor = FloorFraction * largest;
         for (var i = 0; i < expected.Length; i++)
         {
-            var bound = Relative * Math.Max(Math.Abs(expected[i]), floor);
+            var magnitude = Math.Max(Math.Abs(expected[i]), before.IsEmpty ? 0f : Math.Abs(before[i]));
+            var bound = Relative * Math.Max(magnitude, floor);
             if (!(Math.Abs(expected[i] - actual[i]) <= bound))
                 Xunit.Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (allowed ±{bound:R}: 1e-5 of its own magnitude, or of a tenth of the largest, {largest:R}).");
         }

