@@ -70,6 +70,37 @@ public sealed class CheckpointTests : IDisposable
             Bitwise.Assert(straight.Optimizer.State[s].Values, resumed.Optimizer.State[s].Values, $"{name}: {straight.Optimizer.State[s].Name}");
     }
 
+    /// <summary>
+    /// Dropout draws its masks from the CPU model's dropout stream, which the checkpoint saves: a resumed device run
+    /// drops the units the uninterrupted one dropped, so it ends on the same bits.
+    /// </summary>
+    [Fact]
+    public void AResumedRunWithDropoutEndsOnTheBitsOfAnUninterruptedOne()
+    {
+        var (x, y) = Classification();
+        var backup = Path.Combine(_folder, "dropout.checkpoint");
+
+        DropoutNet Train(BackupAndRestore? callback, IProgress<EpochResult>? progress, CancellationToken token)
+        {
+            var model = new DropoutNet(seed: 12);
+            using var gpu = model.ToDevice(_device);
+            gpu.Fit(x, y, Epochs, BatchSize, Loss.CategoricalCrossEntropy, new Adam(0.01f), seed: 5, verbosity: Verbosity.Silent,
+                progress: progress, callbacks: callback is null ? null : [callback], cancellationToken: token);
+            return model;
+        }
+
+        var straight = Train(null, null, CancellationToken.None);
+        using (var cancel = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => Train(new BackupAndRestore(backup),
+                new SynchronousProgress(e => { if (e.Epoch == 2) cancel.Cancel(); }), cancel.Token));
+        }
+
+        var resumed = Train(new BackupAndRestore(backup), null, CancellationToken.None);
+        Bitwise.Assert(straight.Parameters, resumed.Parameters, "parameters");
+        Assert.Equal(straight.TrainingRandomState, resumed.TrainingRandomState);
+    }
+
     [Fact]
     public void CallbacksSeeEachEpochsWeightsAndStateAndTheirChangesGoBackToTheDevice()
     {
