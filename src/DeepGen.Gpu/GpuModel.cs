@@ -158,26 +158,13 @@ public sealed class GpuModel : IDisposable
             CompletedEpoch = initialEpoch,
         };
         var batchCallbacks = callbackList.Any(OverridesOnBatchEnd);
-        foreach (var callback in callbackList) callback.OnTrainBegin(context);
-        var startEpoch = initialEpoch;
-        var checkpoint = context.PendingResume;
-        if (checkpoint is not null)
+        var startEpoch = context.BeginTraining(initialEpoch, shuffle, ref random, order);
+        if (context.PendingResume is not null)
         {
-            if (checkpoint.Epoch > epochs)
-                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {epochs} epochs asked for.");
-            startEpoch = checkpoint.Epoch;
-        }
-
-        if (shuffle)
-            for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
-        if (checkpoint is not null)
-        {
-            checkpoint.Restore(Model, optimizer, callbackList, random.State);
+            // A resume restored the weights and the optimizer's state into the CPU model and optimizer: up they go.
             UploadParameters();
             deviceOptimizer.UploadState();
         }
-
-        context.Epoch = context.CompletedEpoch = startEpoch;
         Span<float> stepLoss = stackalloc float[1];
         for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
         {

@@ -158,23 +158,9 @@ public abstract partial class SequentialModel
             Epoch = initialEpoch,
             CompletedEpoch = initialEpoch,
         };
-        foreach (var callback in callbackList) callback.OnTrainBegin(context);
-        var startEpoch = initialEpoch;
-        var checkpoint = context.PendingResume;
-        if (checkpoint is not null)
-        {
-            if (checkpoint.Epoch > epochs)
-                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {epochs} epochs asked for.");
-            startEpoch = checkpoint.Epoch;
-        }
-
-        // Replay the shuffles of the epochs already done, so the order and the stream continue as in an uninterrupted run.
-        if (shuffle)
-            for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
-        checkpoint?.Restore(this, optimizer, callbackList, random.State);
+        // Callbacks begin; a resume replays the shuffles of the epochs done and restores the weights and optimizer.
+        var startEpoch = context.BeginTraining(initialEpoch, shuffle, ref random, order);
         ThrowIfNotAdapted(); // after a resume, which brings a normalization's statistics back with the weights
-
-        context.Epoch = context.CompletedEpoch = startEpoch;
 
         var logs = new List<KeyValuePair<string, double>>();
         for (var epoch = startEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)

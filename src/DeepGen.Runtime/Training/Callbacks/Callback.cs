@@ -126,6 +126,32 @@ public sealed class TrainingContext
     internal TrainingCheckpoint? PendingResume { get; private set; }
 
     /// <summary>
+    /// The start of a Fit's epochs, shared by every Fit (the CPU's and the GPU's): runs each callback's
+    /// <see cref="Callback.OnTrainBegin"/>; where one asked to resume, replays the shuffles of the epochs the checkpoint
+    /// has done (so the order and the stream continue as in an uninterrupted run) and restores the weights, optimizer
+    /// and callback states into the CPU model and optimizer. Returns the last epoch already done, from which the epoch
+    /// loop continues; the caller then copies anything it keeps elsewhere (a device's buffers) from the model.
+    /// </summary>
+    internal int BeginTraining(int initialEpoch, bool shuffle, ref SeededRandom random, int[] order)
+    {
+        foreach (var callback in Callbacks) callback.OnTrainBegin(this);
+        var startEpoch = initialEpoch;
+        var checkpoint = PendingResume;
+        if (checkpoint is not null)
+        {
+            if (checkpoint.Epoch > Epochs)
+                throw new ArgumentOutOfRangeException("epochs", Epochs, $"The checkpoint '{checkpoint.Path}' is from epoch {checkpoint.Epoch}, past the {Epochs} epochs asked for.");
+            startEpoch = checkpoint.Epoch;
+        }
+
+        if (shuffle)
+            for (var epoch = 1; epoch <= startEpoch; epoch++) random.Shuffle(order);
+        checkpoint?.Restore(Model, Optimizer, Callbacks, random.State);
+        Epoch = CompletedEpoch = startEpoch;
+        return startEpoch;
+    }
+
+    /// <summary>
     /// Asks Fit to resume from <paramref name="checkpoint"/>: once every callback's <see cref="Callback.OnTrainBegin"/>
     /// has run, Fit restores the weights, optimizer and callback states and continues after the checkpoint's epoch.
     /// Only valid during <see cref="Callback.OnTrainBegin"/>.
