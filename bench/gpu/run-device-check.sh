@@ -41,11 +41,12 @@ limit_bytes=$((64 * 1024 * 1024))
 build() {
   set -e
   cd "$root"
-  local stage_parent stage
+  local stage
+  # Global, not local: the EXIT trap runs after this function has returned.
   stage_parent="$(mktemp -d)"
   stage="$stage_parent/deepgen-gpu-check"
   mkdir -p "$stage"
-  trap 'rm -rf "$stage_parent"' EXIT
+  trap 'rm -rf "${stage_parent:-}"' EXIT
 
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
   # Framework-dependent and portable: the one runtime below serves all three programs.
