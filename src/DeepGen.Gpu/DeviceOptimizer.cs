@@ -396,53 +396,58 @@ internal abstract class DeviceOptimizer : IDisposable
         _partials?.Dispose();
     }
 
-    private sealed class SgdOnDevice(Sgd sgd, DeviceOptimizerKernels kernels, int parameterCount) : DeviceOptimizer(sgd, kernels, parameterCount)
+    /// <summary>An optimizer whose update is <typeparamref name="TRule"/>, its kernel loaded (once per accelerator) when this is made.</summary>
+    private abstract class OnDevice<TRule>(Optimizer optimizer, DeviceOptimizerKernels kernels, int parameterCount)
+        : DeviceOptimizer(optimizer, kernels, parameterCount)
+        where TRule : struct, IDeviceUpdateRule
+    {
+        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, TRule>
+            _update = kernels.Update<TRule>();
+
+        /// <summary>One update by <paramref name="rule"/>, reading the state buffers at the given slots (-1 for none).</summary>
+        private protected void Launch(ArrayView<float> parameters, ArrayView<float> gradients, float learningRate, TRule rule, int slot0, int slot1, int slot2) =>
+            Launch(_update, parameters, gradients, learningRate, rule, slot0, slot1, slot2);
+    }
+
+    private sealed class SgdOnDevice(Sgd sgd, DeviceOptimizerKernels kernels, int parameterCount) : OnDevice<SgdRule>(sgd, kernels, parameterCount)
     {
         private readonly Sgd _sgd = sgd;
-        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, SgdRule>
-            _update = kernels.Update<SgdRule>();
 
         public override void Step(ArrayView<float> parameters, ArrayView<float> gradients)
         {
             var learningRate = _sgd.LearningRate;
-            Launch(_update, parameters, gradients, learningRate, new SgdRule(learningRate, _sgd.Momentum, _sgd.Nesterov), _sgd.Momentum == 0f ? -1 : 0, -1, -1);
+            Launch(parameters, gradients, learningRate, new SgdRule(learningRate, _sgd.Momentum, _sgd.Nesterov), _sgd.Momentum == 0f ? -1 : 0, -1, -1);
         }
     }
 
-    private sealed class AdamOnDevice(Adam adam, DeviceOptimizerKernels kernels, int parameterCount) : DeviceOptimizer(adam, kernels, parameterCount)
+    private sealed class AdamOnDevice(Adam adam, DeviceOptimizerKernels kernels, int parameterCount) : OnDevice<AdamRule>(adam, kernels, parameterCount)
     {
         private readonly Adam _adam = adam;
-        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, AdamRule>
-            _update = kernels.Update<AdamRule>();
 
         public override void Step(ArrayView<float> parameters, ArrayView<float> gradients)
         {
             var learningRate = _adam.LearningRate;
             var rule = new AdamRule(_adam.AlphaAt(learningRate), _adam.Beta1, _adam.Beta2, _adam.Epsilon, _adam.Amsgrad);
-            Launch(_update, parameters, gradients, learningRate, rule, 0, 1, _adam.Amsgrad ? 2 : -1);
+            Launch(parameters, gradients, learningRate, rule, 0, 1, _adam.Amsgrad ? 2 : -1);
         }
     }
 
-    private sealed class NadamOnDevice(Nadam nadam, DeviceOptimizerKernels kernels, int parameterCount) : DeviceOptimizer(nadam, kernels, parameterCount)
+    private sealed class NadamOnDevice(Nadam nadam, DeviceOptimizerKernels kernels, int parameterCount) : OnDevice<NadamRule>(nadam, kernels, parameterCount)
     {
         private readonly Nadam _nadam = nadam;
-        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, NadamRule>
-            _update = kernels.Update<NadamRule>();
 
         public override void Step(ArrayView<float> parameters, ArrayView<float> gradients)
         {
             var learningRate = _nadam.LearningRate;
             var (momentum, gradient, velocity) = _nadam.NextCoefficients();
             var rule = new NadamRule(learningRate, _nadam.Beta1, _nadam.Beta2, _nadam.Epsilon, momentum, gradient, velocity);
-            Launch(_update, parameters, gradients, learningRate, rule, 0, 1, -1);
+            Launch(parameters, gradients, learningRate, rule, 0, 1, -1);
         }
     }
 
-    private sealed class RmsPropOnDevice(RmsProp rmsProp, DeviceOptimizerKernels kernels, int parameterCount) : DeviceOptimizer(rmsProp, kernels, parameterCount)
+    private sealed class RmsPropOnDevice(RmsProp rmsProp, DeviceOptimizerKernels kernels, int parameterCount) : OnDevice<RmsPropRule>(rmsProp, kernels, parameterCount)
     {
         private readonly RmsProp _rmsProp = rmsProp;
-        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, RmsPropRule>
-            _update = kernels.Update<RmsPropRule>();
 
         public override void Step(ArrayView<float> parameters, ArrayView<float> gradients)
         {
@@ -450,20 +455,18 @@ internal abstract class DeviceOptimizer : IDisposable
             var rule = new RmsPropRule(learningRate, _rmsProp.Rho, _rmsProp.Momentum, _rmsProp.Epsilon, _rmsProp.Centered);
             // State order: velocity, then momentum (with momentum), then average_gradient (centered); the rule reads v, m, a.
             var hasMomentum = _rmsProp.Momentum > 0f;
-            Launch(_update, parameters, gradients, learningRate, rule, 0, hasMomentum ? 1 : -1, _rmsProp.Centered ? (hasMomentum ? 2 : 1) : -1);
+            Launch(parameters, gradients, learningRate, rule, 0, hasMomentum ? 1 : -1, _rmsProp.Centered ? (hasMomentum ? 2 : 1) : -1);
         }
     }
 
-    private sealed class AdagradOnDevice(Adagrad adagrad, DeviceOptimizerKernels kernels, int parameterCount) : DeviceOptimizer(adagrad, kernels, parameterCount)
+    private sealed class AdagradOnDevice(Adagrad adagrad, DeviceOptimizerKernels kernels, int parameterCount) : OnDevice<AdagradRule>(adagrad, kernels, parameterCount)
     {
         private readonly Adagrad _adagrad = adagrad;
-        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DeviceUpdateOptions, AdagradRule>
-            _update = kernels.Update<AdagradRule>();
 
         public override void Step(ArrayView<float> parameters, ArrayView<float> gradients)
         {
             var learningRate = _adagrad.LearningRate;
-            Launch(_update, parameters, gradients, learningRate, new AdagradRule(learningRate, _adagrad.Epsilon), 0, -1, -1);
+            Launch(parameters, gradients, learningRate, new AdagradRule(learningRate, _adagrad.Epsilon), 0, -1, -1);
         }
     }
 }

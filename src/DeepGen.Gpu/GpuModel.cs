@@ -128,7 +128,7 @@ public sealed class GpuModel : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (initialEpoch < 0 || initialEpoch > epochs)
             throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch, $"The initial epoch counts epochs already done: 0 to {epochs} (the epochs argument).");
-        var callbackList = CheckCallbacks(callbacks);
+        var callbackList = SequentialModel.CheckCallbacks(callbacks);
         var samples = CountSamples(x, y, deviceLoss.TargetWidth);
         CheckFinite(x, Architecture.InputSize, nameof(x), "feature");
         CheckTargets(y, loss, deviceLoss.TargetWidth, nameof(y));
@@ -577,20 +577,6 @@ public sealed class GpuModel : IDisposable
         ArgumentNullException.ThrowIfNull(optimizer);
         _optimizerKernels ??= new DeviceOptimizerKernels(Device.Accelerator);
         return DeviceOptimizer.Create(optimizer, _optimizerKernels, Architecture.ParameterCount);
-    }
-
-    private static List<Callback> CheckCallbacks(IReadOnlyList<Callback>? callbacks)
-    {
-        if (callbacks is null) return [];
-        var list = new List<Callback>(callbacks.Count);
-        foreach (var callback in callbacks)
-        {
-            if (callback is null) throw new ArgumentException("The callbacks hold a null entry.", nameof(callbacks));
-            if (list.Contains(callback)) throw new ArgumentException($"The {callback.GetType().Name} callback is listed twice.", nameof(callbacks));
-            list.Add(callback);
-        }
-
-        return list;
     }
 
     /// <summary>Whether <paramref name="callback"/> watches batches, so that Fit must read each step's loss as it ends.</summary>

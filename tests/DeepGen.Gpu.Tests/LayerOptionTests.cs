@@ -59,6 +59,18 @@ public sealed class LayerOptionTests : IDisposable
         Assert.Equal(cpu.TrainingRandomState, gpuModel.TrainingRandomState);
     }
 
+    /// <summary>A batch of one row, of three (less than a tile), and of 257 (one past sixteen whole tiles).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(257)]
+    public void OddBatchesMatchTheCpu(int batch)
+    {
+        var (cpu, gpuModel) = (new DropoutNet(seed: 13), new DropoutNet(seed: 13));
+        using var gpu = gpuModel.ToDevice(_device);
+        CompareSteps(cpu, gpu, steps: 2, Loss.CategoricalCrossEntropy, batch: batch);
+    }
+
     [Fact]
     public void DropoutIsOffInPredictionAndEvaluation()
     {
@@ -124,9 +136,8 @@ public sealed class LayerOptionTests : IDisposable
         Assert.Equal(first, Run());
     }
 
-    private static void CompareSteps(SequentialModel cpu, GpuModel gpu, int steps, Loss loss, bool regression = false)
+    private static void CompareSteps(SequentialModel cpu, GpuModel gpu, int steps, Loss loss, bool regression = false, int batch = 37)
     {
-        const int batch = 37;
         var architecture = cpu.Architecture;
         for (var step = 0; step < steps; step++)
         {

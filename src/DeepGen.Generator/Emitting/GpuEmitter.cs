@@ -130,7 +130,7 @@ internal static class GpuEmitter
     {
         var last = Last(plan);
         var regularized = plan.Layers.Where(l => l.IsRegularized).ToList();
-        w.Line($"/// <summary>{plan.Spec.ClassName}'s kernels, compiled for one accelerator when this is created and launched through typed delegates.</summary>");
+        w.Line($"/// <summary>{plan.Spec.ClassName}'s kernels on one accelerator, each compiled on its first launch and launched through typed delegates.</summary>");
         w.Open($"internal sealed class {KernelsClass} : {KernelSet}");
         WriteConstants(w, plan);
 

@@ -337,7 +337,8 @@ public abstract partial class SequentialModel
         return list;
     }
 
-    private static List<Callback> CheckCallbacks(IReadOnlyList<Callback>? callbacks)
+    /// <summary>The callbacks as a list, refusing a null entry or one listed twice; GpuModel's Fit checks them here too.</summary>
+    internal static List<Callback> CheckCallbacks(IReadOnlyList<Callback>? callbacks)
     {
         if (callbacks is null) return [];
         var list = new List<Callback>(callbacks.Count);

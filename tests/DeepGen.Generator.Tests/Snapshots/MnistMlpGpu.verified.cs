@@ -32,7 +32,7 @@ partial class MnistMlp
     public global::DeepGen.Gpu.GpuModel ToDevice(global::DeepGen.Gpu.ComputeDevice device) =>
         new(this, device, new GpuKernels((device ?? throw new global::System.ArgumentNullException(nameof(device))).Accelerator));
 
-    /// <summary>MnistMlp's kernels, compiled for one accelerator when this is created and launched through typed delegates.</summary>
+    /// <summary>MnistMlp's kernels on one accelerator, each compiled on its first launch and launched through typed delegates.</summary>
     internal sealed class GpuKernels : global::DeepGen.Gpu.GpuKernelSet
     {
         // Sizes, and where each layer's values live: parameters at absolute offsets of the flat parameter buffer;
